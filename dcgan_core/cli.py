@@ -1,0 +1,143 @@
+"""`python -m dcgan_core pack|show|fetch|train|sample|bench ...`: thin wrappers over the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .models import PRESETS
+
+
+def _kv(items: list[str]) -> dict:
+    """Parse KEY=VALUE model overrides; values are JSON where they parse (numbers, lists, bools)."""
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise SystemExit(f"error: override {item!r} must look like KEY=VALUE, e.g. resolution=32")
+        k, v = item.split("=", 1)
+        try:
+            out[k.replace("-", "_")] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k.replace("-", "_")] = v
+    return out
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .data.sources import SOURCES
+
+    p = argparse.ArgumentParser(prog="python -m dcgan_core", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    presets = "; ".join(PRESETS)
+
+    s = sub.add_parser("pack", help="pack a dataset source into DIR/images.npy + meta.json")
+    s.add_argument("source", help=f"one of: {', '.join(SOURCES)}")
+    s.add_argument("--out", required=True, help="output pack directory")
+    s.add_argument("--root", help="where the source's raw files are (real sets and folder)")
+    s.add_argument("--resolution", type=int, default=None, help="output side length in pixels")
+    s.add_argument("--channels", type=int, choices=(1, 3), default=None, help="output channels (default: source's)")
+    s.add_argument("--split", default=None, help="train/test/extra/val, where the source has splits")
+    s.add_argument("--limit", type=int, default=None, help="pack at most N images")
+    s.add_argument("--seed", type=int, default=0, help="seed for synthetic sets and shuffles")
+    s.add_argument("--category", default="bedroom", help="lsun: scene category")
+    s.add_argument("--crop", default=None, help="celeba: 'paper' (centre crop of the full image) or 'common108'")
+    s.add_argument("--detect-faces", action="store_true", help="folder: cut face crops with the LBP cascade (Sec. 4.2)")
+    s.add_argument("--min-face", type=int, default=48, help="folder --detect-faces: minimum face box side (pixels)")
+    s.add_argument("--labels-from-dirs", action="store_true", help="folder: label images by sub-folder")
+    s.add_argument("--skip-bad", action="store_true", help="skip corrupt images (counted and listed in meta)")
+    s.add_argument("--overwrite", action="store_true", help="replace an existing pack atomically")
+
+    s = sub.add_parser("show", help="draw a grid of a pack with labels / attributes / boxes overlaid")
+    s.add_argument("pack")
+    s.add_argument("--out", required=True, help="PNG path")
+    s.add_argument("--n", type=int, default=64)
+    s.add_argument("--seed", type=int, default=0)
+
+    s = sub.add_parser("fetch", help="download a real dataset with torchvision's checksum-checked downloaders")
+    s.add_argument("source", choices=("cifar10", "svhn", "celeba"))
+    s.add_argument("--root", required=True)
+
+    s = sub.add_parser("train", help="train a DCGAN on a packed dataset into a run directory")
+    s.add_argument("--data", required=True, help="packed dataset directory (see `pack`)")
+    s.add_argument("--preset", required=True, help=f"model preset: {presets}")
+    s.add_argument("--out", required=True, help="run directory (config.json, metrics.jsonl, samples/, checkpoints/)")
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument("--steps", type=int, help="total optimiser steps")
+    g.add_argument("--epochs", type=float, help="total epochs over the pack")
+    s.add_argument("--batch-size", type=int, default=None, help="default: the preset's (Sec. 4: 128)")
+    s.add_argument("--lr", type=float, default=None, help="learning rate of both nets (Sec. 4: 2e-4)")
+    s.add_argument("--weight-decay", type=float, default=None, help="L2 on the gradient (authors' faces: 1e-5)")
+    s.add_argument("--update-scheme", choices=("joint", "alternating"), default=None)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    s.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    s.add_argument("--channels-last", action="store_true")
+    s.add_argument("--log-every", type=int, default=50)
+    s.add_argument("--ckpt-every", type=int, default=500)
+    s.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="ModelConfig overrides, e.g. resolution=32 channels=1 z_dist=normal")
+    s.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    s.add_argument("--no-progress", action="store_true")
+
+    s = sub.add_parser("sample", help="draw a grid of samples from a trained run")
+    s.add_argument("--run", required=True)
+    s.add_argument("--n", type=int, default=64)
+    s.add_argument("--out", required=True, help="PNG path")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--device", default="cpu")
+    s.add_argument("--checkpoint", default="last.pt", help="file in RUN/checkpoints/")
+
+    s = sub.add_parser("bench", help="training images/s of a preset on synthetic input, as JSON")
+    s.add_argument("--preset", required=True, help=f"model preset: {presets}")
+    s.add_argument("--batch-size", type=int, default=128)
+    s.add_argument("--steps", type=int, default=10)
+    s.add_argument("--warmup", type=int, default=3)
+    s.add_argument("--device", default="cpu")
+    s.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    s.add_argument("--channels-last", action="store_true")
+    s.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="ModelConfig overrides")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except (ValueError, FileNotFoundError, FileExistsError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.cmd == "pack":
+        from .data.sources import pack_source
+        opts = {k: v for k, v in vars(args).items() if k not in ("cmd", "source", "out")}
+        path = pack_source(args.source, args.out, **opts)
+        print(f"packed {args.source} -> {path}")
+    elif args.cmd == "show":
+        from .data.show import show_pack
+        print(f"wrote {show_pack(args.pack, args.out, n=args.n, seed=args.seed)}")
+    elif args.cmd == "fetch":
+        from .data.sources import fetch
+        fetch(args.source, args.root)
+    elif args.cmd == "train":
+        from .train import TrainConfig, train
+        lr = args.lr
+        cfg = TrainConfig.for_preset(
+            args.data, args.preset, steps=args.steps, epochs=args.epochs, batch_size=args.batch_size,
+            lr_g=lr, lr_d=lr, weight_decay=args.weight_decay, update_scheme=args.update_scheme, seed=args.seed,
+            device=args.device, precision=args.precision, channels_last=args.channels_last,
+            log_every=args.log_every, ckpt_every=args.ckpt_every, model_overrides=_kv(args.set),
+            progress=not args.no_progress)
+        print(json.dumps(train(cfg, args.out, resume=args.resume)))
+    elif args.cmd == "sample":
+        from .checkpoint import load_generator
+        from .train import sample_grid
+        G, _, state = load_generator(args.run, args.device, args.checkpoint)
+        sample_grid(G, args.n, args.out, seed=args.seed)
+        print(f"wrote {args.n} samples from step {state['step']} of {args.run} -> {args.out}")
+    elif args.cmd == "bench":
+        from .bench import bench
+        print(json.dumps(bench(args.preset, args.batch_size, args.steps, args.warmup, args.device,
+                               args.precision, args.channels_last, **_kv(args.set))))
+    return 0

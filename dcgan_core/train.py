@@ -1,0 +1,311 @@
+"""Training (Sec. 4): the GAN minimax game with the non-saturating generator loss.
+
+D maximises log D(x) + log(1 - D(G(z))): BCE-with-logits against targets 1 (real) and 0 (fake).
+G maximises log D(G(z)) (the non-saturating variant of Goodfellow et al. 2014, which every DCGAN
+implementation uses): BCE-with-logits of D(G(z)) against target 1.
+Adam lr 2e-4, beta1 0.5, minibatch 128, no augmentation, images scaled to [-1, 1] (Sec. 4).
+
+A run directory holds config.json, metrics.jsonl, samples/ and checkpoints/ (see checkpoint.py).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torchvision.utils import save_image
+from tqdm.auto import tqdm
+
+from .checkpoint import CHECKPOINT_VERSION, load_checkpoint, save_checkpoint
+from .data.packed import load_pack
+from .features import eval_mode
+from .models import PRESETS, Discriminator, Generator, resolve
+from .runinfo import provenance, write_json
+
+UPDATE_SCHEMES = ("joint", "alternating")
+PRECISIONS = ("fp32", "bf16")
+# Fields that may change on --resume: run length and bookkeeping, not the maths of a step.
+RESUME_FREE = ("steps", "epochs", "device", "log_every", "ckpt_every", "progress")
+DEVICE_RESIDENT_BYTES = 2 << 30  # packs below 2 GiB live on the device as uint8; larger are memory-mapped
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or inf; the last good checkpoint is kept."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run besides the model (which the preset + overrides give)."""
+
+    data: str
+    preset: str = "paper-lsun64"
+    model_overrides: dict = field(default_factory=dict)
+    steps: int | None = None  # total optimiser steps; or
+    epochs: float | None = None  # total passes over the data (one of the two)
+    batch_size: int = 128  # Sec. 4
+    lr_g: float = 2e-4  # Sec. 4
+    lr_d: float = 2e-4  # Sec. 4
+    beta1: float = 0.5  # Sec. 4: 0.9 oscillated
+    beta2: float = 0.999  # authors' code
+    eps: float = 1e-8  # authors' code
+    weight_decay: float = 0.0  # paper: none; authors' faces script 1e-5
+    update_scheme: str = "joint"  # one D and one G step per batch; authors: alternating minibatches
+    seed: int = 0
+    device: str = "cpu"
+    precision: str = "fp32"  # or bf16 autocast (CPU with AVX-512-bf16, CUDA)
+    channels_last: bool = False
+    deterministic: bool = False  # CUDA: cudnn deterministic kernels (the CPU path is always deterministic)
+    log_every: int = 50
+    ckpt_every: int = 500
+    snapshot_epochs: tuple[int, ...] = (1, 5)  # Fig. 2/3: samples after one and five epochs
+    n_fixed: int = 64  # fixed-z grid size, drawn once per run
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.preset not in PRESETS:
+            raise ValueError(f"unknown preset {self.preset!r}; valid presets: {', '.join(PRESETS)}")
+        resolve(self.preset, **self.model_overrides)  # validates overrides
+        if (self.steps is None) == (self.epochs is None):
+            raise ValueError(f"give exactly one of steps or epochs, got steps={self.steps}, epochs={self.epochs}")
+        if self.steps is not None and self.steps < 1:
+            raise ValueError(f"steps must be >= 1, got {self.steps}")
+        if self.epochs is not None and self.epochs <= 0:
+            raise ValueError(f"epochs must be > 0, got {self.epochs}")
+        for name in ("batch_size", "log_every", "ckpt_every", "n_fixed"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("lr_g", "lr_d"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.update_scheme not in UPDATE_SCHEMES:
+            raise ValueError(f"update_scheme must be one of {UPDATE_SCHEMES}, got {self.update_scheme!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.device.startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(f"device {self.device!r} requested but CUDA is not available; use --device cpu")
+        self.snapshot_epochs = tuple(self.snapshot_epochs)
+
+    @classmethod
+    def for_preset(cls, data: str, preset: str, **kwargs) -> TrainConfig:
+        """Defaults < the preset's own training hyperparameters < explicit (non-None) arguments."""
+        if preset not in PRESETS:
+            raise ValueError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}")
+        given = {k: v for k, v in kwargs.items() if v is not None}
+        unknown = set(given) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown TrainConfig field(s) {sorted(unknown)}")
+        return cls(data=data, preset=preset, **{**PRESETS[preset].train, **given})
+
+    def identity(self) -> dict:
+        """The fields that must match for --resume to continue this run."""
+        return {k: v for k, v in asdict(self).items() if k not in RESUME_FREE}
+
+
+def d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """-[log D(x) + log(1 - D(G(z)))], averaged over each batch (numerically stable on logits)."""
+    return (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+            + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+
+
+def g_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """Non-saturating generator loss: -log D(G(z))."""
+    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+
+
+def make_optimizers(G: Generator, D: Discriminator, cfg: TrainConfig):
+    """Adam for each net (Sec. 4); weight_decay is the authors' L2 term added to the gradient."""
+    def adam(params, lr):
+        return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps,
+                                weight_decay=cfg.weight_decay)
+    return adam(G.parameters(), cfg.lr_g), adam(D.parameters(), cfg.lr_d)
+
+
+def train_step(G, D, opt_g, opt_d, x, z, cfg: TrainConfig, step: int) -> tuple[torch.Tensor, tuple]:
+    """One update. Returns (loss_D, loss_G, D(x), D(G(z))) as a device tensor (no host sync) and
+    a host-side mask of which entries this step computed (the others are 0).
+
+    joint: a D step then a G step on the same batch and z (pytorch/examples, Goodfellow's k=1).
+    alternating: even steps update G only, odd steps update D only (authors' n_updates % 2)."""
+    amp = torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
+    do_d = cfg.update_scheme == "joint" or step % 2 == 1
+    do_g = cfg.update_scheme == "joint" or step % 2 == 0
+    zero = torch.zeros((), device=x.device)
+    lossd = lossg = dx = dgz = zero
+    with amp:
+        fake = G(z)
+    if do_d:  # (1) D: maximise log D(x) + log(1 - D(G(z)))
+        with amp:
+            real_logits, fake_logits = D(x), D(fake.detach())
+            lossd = d_loss(real_logits, fake_logits)
+        opt_d.zero_grad(set_to_none=True)
+        lossd.backward()
+        opt_d.step()
+        dx = torch.sigmoid(real_logits.detach().float()).mean()
+    if do_g:  # (2) G: maximise log D(G(z))
+        with amp:
+            fake_logits = D(fake)
+            lossg = g_loss(fake_logits)
+        opt_g.zero_grad(set_to_none=True)
+        lossg.backward()
+        opt_g.step()
+    dgz = torch.sigmoid(fake_logits.detach().float()).mean()
+    stats = torch.stack([lossd.detach().float(), lossg.detach().float(), dx, dgz])
+    return stats, (float(do_d), float(do_g), float(do_d), 1.0)
+
+
+def _prepare_run_dir(out: Path, cfg: TrainConfig, model_cfg: dict, data_meta: dict, resume: bool) -> None:
+    """Write config.json for a new run, or check that a resumed run asks for the same config."""
+    cfg_path = out / "config.json"
+    record = {"train": asdict(cfg), "model": model_cfg,
+              "data": {k: data_meta.get(k) for k in ("source", "split", "count", "resolution", "sha256")}}
+    if cfg_path.exists():
+        if not resume:
+            raise FileExistsError(f"{out} already holds a run; pass --resume to continue it, or choose another --out")
+        old = json.loads(cfg_path.read_text())
+        new_id = {**cfg.identity(), "model": model_cfg, "data_sha256": data_meta.get("sha256")}
+        old_train = {k: v for k, v in old["train"].items() if k not in RESUME_FREE}
+        old_id = {**old_train, "model": old["model"], "data_sha256": old["data"].get("sha256")}
+        old_id["snapshot_epochs"] = tuple(old_id.get("snapshot_epochs", ()))
+        diff = sorted(k for k in set(new_id) | set(old_id) if new_id.get(k) != old_id.get(k))
+        if diff:
+            lines = [f"  {k}: run has {old_id.get(k)!r}, requested {new_id.get(k)!r}" for k in diff]
+            raise ValueError(f"refusing to resume {out} with a different config:\n" + "\n".join(lines)
+                             + "\nUse the run's settings, or start a new run with another --out.")
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(cfg_path, {**record, "provenance": provenance(cfg.device)})
+
+
+def _log_lines(path: Path, keep_upto: int) -> None:
+    """On resume, drop metric lines past the checkpoint step (they will be recomputed identically)."""
+    if not path.exists():
+        return
+    lines = [ln for ln in path.read_text().splitlines() if ln and json.loads(ln)["step"] <= keep_upto]
+    path.write_text("".join(ln + "\n" for ln in lines))
+
+
+def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
+    """Train a DCGAN into run directory `out`; returns the last logged metrics."""
+    out, device = Path(out), torch.device(cfg.device)
+    pack = load_pack(cfg.data)  # fails early with the pack command if missing
+    model_cfg = resolve(cfg.preset, **cfg.model_overrides)
+    if (pack.meta["resolution"], pack.meta["channels"]) != (model_cfg.resolution, model_cfg.channels):
+        raise ValueError(f"{cfg.data} holds {pack.meta['channels']}x{pack.meta['resolution']}px images but preset "
+                         f"{cfg.preset!r} expects {model_cfg.channels}x{model_cfg.resolution}px; pass "
+                         f"resolution=/channels= overrides or re-pack with --resolution {model_cfg.resolution}")
+    n, B = len(pack), cfg.batch_size
+    if n < B:
+        raise ValueError(f"{cfg.data} has {n} images, fewer than batch_size={B}")
+    steps_per_epoch = n // B  # the last partial batch of each epoch is dropped
+    total = cfg.steps if cfg.steps is not None else math.ceil(cfg.epochs * steps_per_epoch)
+    _prepare_run_dir(out, cfg, model_cfg.to_dict(), pack.meta, resume)
+    if device.type == "cuda" and cfg.deterministic:
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+
+    torch.manual_seed(cfg.seed)
+    G, D = Generator(model_cfg).to(device), Discriminator(model_cfg).to(device)
+    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    G, D = G.to(memory_format=fmt), D.to(memory_format=fmt)
+    opt_g, opt_d = make_optimizers(G, D, cfg)
+    z_gen = torch.Generator(device).manual_seed(cfg.seed + 1)
+    fixed_z = G.sample_z(cfg.n_fixed, generator=torch.Generator(device).manual_seed(cfg.seed + 2))
+    step = epoch = batch_in_epoch = 0
+
+    ckpt_path = out / "checkpoints" / "last.pt"
+    if resume and ckpt_path.exists():
+        state = load_checkpoint(ckpt_path, map_location=device)
+        G.load_state_dict(state["G"])
+        D.load_state_dict(state["D"])
+        opt_g.load_state_dict(state["opt_g"])
+        opt_d.load_state_dict(state["opt_d"])
+        step, epoch, batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
+        torch.set_rng_state(state["rng"]["torch"])
+        z_gen.set_state(state["rng"]["z"].to(z_gen.get_state().device))
+        fixed_z = state["fixed_z"].to(device)
+    _log_lines(out / "metrics.jsonl", step)
+    if step == 0:
+        torch.save(fixed_z.cpu(), out / "fixed_z.pt")
+
+    def checkpoint(path: Path) -> None:
+        save_checkpoint(path, {
+            "version": CHECKPOINT_VERSION, "model_config": model_cfg.to_dict(), "train_config": asdict(cfg),
+            "step": step, "epoch": epoch, "batch_in_epoch": batch_in_epoch,
+            "G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+            "rng": {"torch": torch.get_rng_state(), "z": z_gen.get_state().cpu()}, "fixed_z": fixed_z.cpu()})
+
+    def save_grid(name: str) -> None:
+        with torch.no_grad(), eval_mode(G):
+            save_image(G(fixed_z).float() * 0.5 + 0.5, out / "samples" / name, nrow=8)
+
+    resident = pack.images.nbytes <= DEVICE_RESIDENT_BYTES
+    images = torch.from_numpy(np.array(pack.images)).to(device) if resident else pack.images
+    (out / "samples").mkdir(parents=True, exist_ok=True)
+    window, counts = torch.zeros(4, device=device), [0.0] * 4
+    t_last, step_last, last = time.perf_counter(), step, {}
+    bar = tqdm(total=total, initial=step, desc=f"train {out.name}", disable=not cfg.progress, unit="step")
+
+    def log() -> None:  # one host sync per log interval; refuses to continue past a NaN/inf
+        nonlocal window, counts, t_last, step_last, last
+        sums, now = window.tolist(), time.perf_counter()
+        if not all(math.isfinite(v) for v in sums):
+            raise TrainingDiverged(f"a loss became NaN/inf before step {step} of {out}; the last good "
+                                   f"checkpoint {ckpt_path} is kept (lower the learning rate or change the seed)")
+        vals = [s / c if c else None for s, c in zip(sums, counts)]
+        names = ("loss_D", "loss_G", "D(x)", "D(G(z))")
+        row = {"step": step, "epoch": round(step / steps_per_epoch, 4), **dict(zip(names, vals)),
+               "images_per_s": (step - step_last) * B / max(now - t_last, 1e-9), "wall_s": now}
+        with open(out / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(row) + "\n")
+        bar.set_postfix({k: f"{v:.3f}" for k, v in zip(("loss_D", "loss_G"), vals) if v is not None})
+        window, counts, t_last, step_last, last = torch.zeros(4, device=device), [0.0] * 4, now, step, row
+
+    try:
+        while step < total:
+            order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed * 100_003 + epoch))
+            while batch_in_epoch < steps_per_epoch and step < total:
+                idx = order[batch_in_epoch * B:(batch_in_epoch + 1) * B]
+                if resident:
+                    xb = images[idx.to(device)]
+                else:  # memory-mapped: read the batch's rows in file order
+                    xb = torch.from_numpy(images[idx.sort().values.numpy()]).to(device)
+                x = (xb.float() / 127.5 - 1.0).contiguous(memory_format=fmt)  # Sec. 4: scale to [-1, 1]
+                z = G.sample_z(B, generator=z_gen)
+                stats, mask = train_step(G, D, opt_g, opt_d, x, z, cfg, step)
+                window += stats
+                counts = [c + m for c, m in zip(counts, mask)]
+                step, batch_in_epoch = step + 1, batch_in_epoch + 1
+                bar.update(1)
+                if step % cfg.log_every == 0 or step % cfg.ckpt_every == 0 or step == total:
+                    log()
+                if step % cfg.ckpt_every == 0:
+                    checkpoint(ckpt_path)
+            if batch_in_epoch == steps_per_epoch:  # epoch finished
+                epoch, batch_in_epoch = epoch + 1, 0
+                save_grid(f"epoch-{epoch:04d}.png")
+                if epoch in cfg.snapshot_epochs:
+                    checkpoint(out / "checkpoints" / f"epoch-{epoch:04d}.pt")
+                checkpoint(ckpt_path)
+    finally:
+        bar.close()
+    checkpoint(ckpt_path)
+    save_grid("final.png")
+    return last
+
+
+@torch.no_grad()
+def sample_grid(G: Generator, n: int, out: str | Path, seed: int = 0, nrow: int = 8) -> torch.Tensor:
+    """Draw n samples with a seeded z, save them as a PNG grid, return them in [-1, 1]."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    device = next(G.parameters()).device
+    z = G.sample_z(n, generator=torch.Generator(device).manual_seed(seed))
+    with eval_mode(G):
+        x = G(z).float()
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    save_image(x * 0.5 + 0.5, out, nrow=nrow)
+    return x

@@ -1,0 +1,163 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from dcgan_core.checkpoint import CheckpointError, load_checkpoint, load_generator
+from dcgan_core.train import TrainConfig, TrainingDiverged, d_loss, g_loss, train
+
+from .conftest import two_mode_images
+
+
+def cfg(pack, **kw):
+    base = dict(batch_size=32, log_every=4, ckpt_every=4, progress=False)
+    return TrainConfig.for_preset(str(pack), "tiny16", **{**base, **kw})
+
+
+def weights(run):
+    state = load_checkpoint(run / "checkpoints" / "last.pt")
+    return {**{f"G.{k}": v for k, v in state["G"].items()}, **{f"D.{k}": v for k, v in state["D"].items()}}
+
+
+def assert_same(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_losses_are_the_named_variants():
+    real, fake = torch.tensor([2.0, -1.0]), torch.tensor([0.5, -3.0])
+    expect_d = -(torch.log(torch.sigmoid(real)).mean() + torch.log(1 - torch.sigmoid(fake)).mean())
+    assert torch.allclose(d_loss(real, fake), expect_d)
+    assert torch.allclose(g_loss(fake), -torch.log(torch.sigmoid(fake)).mean())  # non-saturating
+
+
+def test_same_seed_gives_identical_weights(two_mode_pack, tmp_path):
+    train(cfg(two_mode_pack, steps=10), tmp_path / "a")
+    train(cfg(two_mode_pack, steps=10), tmp_path / "b")
+    assert_same(weights(tmp_path / "a"), weights(tmp_path / "b"))
+    train(cfg(two_mode_pack, steps=10, seed=1), tmp_path / "c")
+    assert not torch.equal(weights(tmp_path / "a")["G.body.2.weight"], weights(tmp_path / "c")["G.body.2.weight"])
+
+
+@pytest.mark.parametrize("scheme", ["joint", "alternating"])
+def test_resume_equals_uninterrupted(two_mode_pack, tmp_path, scheme):
+    # 8 steps per epoch: resuming at 6 lands mid-epoch, so the data order position matters
+    train(cfg(two_mode_pack, steps=20, update_scheme=scheme), tmp_path / "straight")
+    train(cfg(two_mode_pack, steps=6, ckpt_every=3, update_scheme=scheme), tmp_path / "split")
+    train(cfg(two_mode_pack, steps=20, ckpt_every=3, update_scheme=scheme), tmp_path / "split", resume=True)
+    assert_same(weights(tmp_path / "straight"), weights(tmp_path / "split"))
+    steps = [json.loads(ln)["step"] for ln in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(set(steps)) and steps[-1] == 20
+
+
+def test_kill_9_then_resume_is_bit_identical(two_mode_pack, tmp_path):
+    args = [sys.executable, "-m", "dcgan_core", "train", "--data", str(two_mode_pack), "--preset", "tiny16",
+            "--batch-size", "32", "--ckpt-every", "5", "--log-every", "5", "--no-progress"]
+    ref = tmp_path / "ref"
+    subprocess.run(args + ["--out", str(ref), "--steps", "400"], check=True, capture_output=True)
+    run = tmp_path / "killed"
+    proc = subprocess.Popen(args + ["--out", str(run), "--steps", "400"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    ckpt = run / "checkpoints" / "last.pt"
+    deadline = time.time() + 120
+    while not ckpt.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    step_at_kill = load_checkpoint(ckpt)["step"]
+    assert step_at_kill < 400, "the run finished before it was killed; the test proves nothing"
+    subprocess.run(args + ["--out", str(run), "--steps", "400", "--resume"], check=True, capture_output=True)
+    assert_same(weights(ref), weights(run))
+
+
+def test_resume_with_different_config_is_refused(two_mode_pack, tmp_path):
+    train(cfg(two_mode_pack, steps=4), tmp_path / "r")
+    with pytest.raises(ValueError, match=r"lr_d.*\n.*lr_g|lr_g"):
+        train(cfg(two_mode_pack, steps=8, lr_g=1e-3, lr_d=1e-3), tmp_path / "r", resume=True)
+    with pytest.raises(ValueError, match="z_dist"):
+        train(cfg(two_mode_pack, steps=8, model_overrides={"z_dist": "normal"}), tmp_path / "r", resume=True)
+    with pytest.raises(FileExistsError, match="--resume"):
+        train(cfg(two_mode_pack, steps=8), tmp_path / "r")
+    assert train(cfg(two_mode_pack, steps=8), tmp_path / "r", resume=True)["step"] == 8  # more steps: fine
+
+
+def test_corrupt_or_truncated_checkpoint_gives_clear_error(two_mode_pack, tmp_path):
+    train(cfg(two_mode_pack, steps=4), tmp_path / "r")
+    ckpt = tmp_path / "r" / "checkpoints" / "last.pt"
+    data = ckpt.read_bytes()
+    ckpt.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+        load_checkpoint(ckpt)
+    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+        train(cfg(two_mode_pack, steps=8), tmp_path / "r", resume=True)
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(two_mode_pack, tmp_path, monkeypatch):
+    import dcgan_core.train as T
+
+    real_step = T.train_step
+
+    def poisoned(G, D, opt_g, opt_d, x, z, cfg, step):
+        stats, mask = real_step(G, D, opt_g, opt_d, x, z, cfg, step)
+        return (stats * float("nan") if step >= 6 else stats), mask
+
+    monkeypatch.setattr(T, "train_step", poisoned)
+    with pytest.raises(TrainingDiverged, match="NaN"):
+        train(cfg(two_mode_pack, steps=20), tmp_path / "r")
+    assert load_checkpoint(tmp_path / "r" / "checkpoints" / "last.pt")["step"] == 4
+
+
+def test_run_directory_records_everything(two_mode_pack, tmp_path):
+    train(cfg(two_mode_pack, steps=16, snapshot_epochs=(1,)), tmp_path / "r")
+    run = tmp_path / "r"
+    conf = json.loads((run / "config.json").read_text())
+    assert conf["train"]["seed"] == 0 and conf["model"]["nz"] == 16
+    assert {"git_commit", "versions", "hardware"} <= set(conf["provenance"])
+    rows = [json.loads(ln) for ln in (run / "metrics.jsonl").read_text().splitlines()]
+    assert {"step", "epoch", "loss_D", "loss_G", "D(x)", "D(G(z))", "images_per_s", "wall_s"} <= set(rows[0])
+    assert (run / "samples" / "epoch-0001.png").exists() and (run / "samples" / "final.png").exists()
+    assert (run / "checkpoints" / "epoch-0001.pt").exists()
+
+
+def test_checkpoint_loads_on_cpu_and_rebuilds_models(two_mode_pack, tmp_path):
+    train(cfg(two_mode_pack, steps=4), tmp_path / "r")
+    G, D, state = load_generator(tmp_path / "r", "cpu")
+    assert state["step"] == 4 and G(G.sample_z(2)).shape == (2, 1, 16, 16)
+
+
+def test_mismatched_pack_resolution_fails_before_training(tmp_path):
+    from .conftest import write_pack
+    pack = write_pack(tmp_path / "p32", two_mode_images(64, size=32))
+    with pytest.raises(ValueError, match="re-pack with --resolution 16"):
+        train(cfg(pack, steps=4), tmp_path / "r")
+    assert not (tmp_path / "r").exists()
+
+
+def test_generator_moves_toward_the_data(tmp_path):
+    """A short run on a two-mode set: samples end much closer to a data mode than at init."""
+    from .conftest import write_pack
+    pack = write_pack(tmp_path / "two", two_mode_images(512))
+    modes = torch.from_numpy(two_mode_images(2, seed=1)).float() / 127.5 - 1  # both templates
+    config = cfg(pack, steps=300, batch_size=64, log_every=50, ckpt_every=300)
+
+    def distance_to_modes(G):
+        with torch.no_grad():
+            x = G.eval()(G.sample_z(256, generator=torch.Generator().manual_seed(5)))
+        d = ((x[:, None] - modes[None]) ** 2).flatten(2).mean(-1).min(1).values
+        return d.mean().item()
+
+    from dcgan_core.models import build
+    torch.manual_seed(0)
+    G0, _ = build("tiny16")
+    before = distance_to_modes(G0)
+    train(config, tmp_path / "r")
+    G, _, _ = load_generator(tmp_path / "r")
+    after = distance_to_modes(G)
+    assert after < 0.25 * before, (before, after)
