@@ -1,11 +1,22 @@
 # The only entry points a user needs. Each builds .venv from pyproject.toml first when it is missing or stale.
+#   make reproduce [PROFILE=cpu|smoke|paper]   pack data, run every notebook, build the book (_build/html)
+#   make test                                  lint, unit tests, and the smoke pipeline with a check of the book
+#   make notebook NB=02_latent_walks [PROFILE=..] [ARGS="-p repeats 3"]   rerun one chapter
+#   make bench [DEVICE=cuda]                   training throughput of the presets
 PROFILE ?= cpu
+DEVICE ?= cpu
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+SETUP ?= $(STAMP)  # the environment every target needs; tests of a copied tree pass SETUP= to share .venv
+CHAPTERS := book/chapters
+NOTEBOOKS := 01_training 02_latent_walks
+LIB := $(shell find dcgan_core -name '*.py' 2>/dev/null) pyproject.toml
+PROFILE_FILE := profiles/$(PROFILE).yaml
+PACKED := data/packed/$(PROFILE)/.done
 
-.PHONY: setup test lint bench clean
+.PHONY: setup test lint unit reproduce book notebook bench clean FORCE
 .DELETE_ON_ERROR:
 
 setup: $(STAMP)
@@ -14,20 +25,62 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m ipykernel install --prefix $(VENV) --name python3 > /dev/null
 	touch $@
 
-lint: $(STAMP)
+lint: $(SETUP)
 	$(PY) -m ruff check .
 
 test: lint
 	$(PY) -m pytest -q
 
-bench: $(STAMP)
-	$(PY) -m dcgan_core bench --preset paper-lsun64 --batch-size 64 --steps 5
-	$(PY) -m dcgan_core bench --preset paper-lsun64 --batch-size 64 --steps 5 --channels-last
-	$(PY) -m dcgan_core bench --preset paper-lsun64 --batch-size 64 --steps 5 --channels-last --precision bf16
-	$(PY) -m dcgan_core bench --preset cpu32 --set channels=1 --batch-size 128 --steps 20
-	$(PY) -m dcgan_core bench --preset cpu32-rgb --batch-size 128 --steps 10
+unit: $(SETUP)
+	$(PY) -m pytest -q -m "not pipeline"
+
+# --- the study -----------------------------------------------------------------------------------------
+reproduce: book
+
+$(PROFILE_FILE):
+	@echo "error: unknown PROFILE=$(PROFILE); valid: $(basename $(notdir $(wildcard profiles/*.yaml)))"; exit 2
+
+# Which profile the chapters were built with: rewritten only when it changes, so a switch reruns them.
+$(CHAPTERS)/.profile: FORCE
+	@mkdir -p $(CHAPTERS)
+	@echo $(PROFILE) | cmp -s - $@ || echo $(PROFILE) > $@
+
+$(PACKED): $(PROFILE_FILE) $(LIB) $(SETUP)
+	$(PY) -m dcgan_core.pipeline packs $(PROFILE)
+	touch $@
+
+# papermill writes NAME.failed.ipynb; only a notebook that ran to the end is renamed into the book.
+$(CHAPTERS)/%.ipynb: notebooks/%.ipynb $(PROFILE_FILE) $(LIB) $(CHAPTERS)/.profile $(PACKED)
+	$(PY) -m dcgan_core.pipeline params $(PROFILE) $* --out $(CHAPTERS)/$*.params.yaml
+	$(VENV)/bin/papermill notebooks/$*.ipynb $(CHAPTERS)/$*.failed.ipynb -f $(CHAPTERS)/$*.params.yaml \
+		--cwd . --no-progress-bar $(ARGS)
+	mv $(CHAPTERS)/$*.failed.ipynb $@
+
+$(CHAPTERS)/02_latent_walks.ipynb: $(CHAPTERS)/01_training.ipynb  # walks the models chapter 1 trained
+
+book: $(NOTEBOOKS:%=$(CHAPTERS)/%.ipynb)
+	$(PY) -m dcgan_core.pipeline summary $(PROFILE)
+	$(VENV)/bin/jupyter-book build . --builder html -W --quiet
+	@echo "book: _build/html/index.html"
+
+notebook: $(SETUP)
+	@test -n "$(NB)" || { echo "usage: make notebook NB=02_latent_walks [PROFILE=cpu] [ARGS='-p repeats 3']"; exit 2; }
+	@test -f notebooks/$(NB).ipynb || { echo "error: no notebooks/$(NB).ipynb; valid: $(NOTEBOOKS)"; exit 2; }
+	rm -f $(CHAPTERS)/$(NB).ipynb
+	$(MAKE) $(CHAPTERS)/$(NB).ipynb PROFILE=$(PROFILE) ARGS='$(ARGS)'
+
+bench: $(SETUP)
+	$(PY) -m dcgan_core bench --device $(DEVICE) --preset paper-lsun64 --batch-size 64 --steps 5
+	$(PY) -m dcgan_core bench --device $(DEVICE) --preset paper-lsun64 --batch-size 64 --steps 5 --channels-last
+	$(PY) -m dcgan_core bench --device $(DEVICE) --preset paper-lsun64 --batch-size 64 --steps 5 --channels-last \
+		--precision bf16
+	$(PY) -m dcgan_core bench --device $(DEVICE) --preset pytorch-examples64 --batch-size 64 --steps 5
+	$(PY) -m dcgan_core bench --device $(DEVICE) --preset cpu32 --batch-size 128 --steps 20
+	$(PY) -m dcgan_core bench --device $(DEVICE) --preset cpu32 --batch-size 128 --steps 20 --channels-last
+	$(PY) -m dcgan_core bench --device $(DEVICE) --preset cpu32-rgb --batch-size 128 --steps 10
 
 clean:
-	rm -rf _build runs .stamps book/chapters book/generated
+	rm -rf _build runs book/chapters book/generated data/packed

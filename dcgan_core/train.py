@@ -189,6 +189,14 @@ def _log_lines(path: Path, keep_upto: int) -> None:
     path.write_text("".join(ln + "\n" for ln in lines))
 
 
+def total_steps(cfg: TrainConfig, n_images: int | None = None) -> int:
+    """Optimiser steps a config asks for (epochs drop each epoch's last partial batch)."""
+    if cfg.steps is not None:
+        return cfg.steps
+    n = len(load_pack(cfg.data)) if n_images is None else n_images
+    return math.ceil(cfg.epochs * (n // cfg.batch_size))
+
+
 def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
     """Train a DCGAN into run directory `out`; returns the last logged metrics."""
     out, device = Path(out), torch.device(cfg.device)
@@ -202,7 +210,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
     if n < B:
         raise ValueError(f"{cfg.data} has {n} images, fewer than batch_size={B}")
     steps_per_epoch = n // B  # the last partial batch of each epoch is dropped
-    total = cfg.steps if cfg.steps is not None else math.ceil(cfg.epochs * steps_per_epoch)
+    total = total_steps(cfg, n)
     _prepare_run_dir(out, cfg, model_cfg.to_dict(), pack.meta, resume)
     if device.type == "cuda" and cfg.deterministic:
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False

@@ -1,0 +1,135 @@
+"""Reusable figure helpers for the notebooks: image grids, training curves, distance histograms."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+
+def to_hwc(images) -> np.ndarray:
+    """uint8 (N, C, H, W) or float [-1, 1] -> float (N, H, W, C) in [0, 1] for imshow."""
+    x = torch.as_tensor(np.asarray(images)) if not isinstance(images, torch.Tensor) else images
+    x = x.float() / 255 if x.dtype == torch.uint8 else (x.float() + 1) / 2
+    x = x.clamp(0, 1).permute(0, 2, 3, 1).numpy()
+    return np.repeat(x, 3, -1) if x.shape[-1] == 1 else x
+
+
+def grid(images, nrow: int, pad: int = 1) -> np.ndarray:
+    """Tile images into one (H, W, 3) array."""
+    x = to_hwc(images)
+    n, h, w, _ = x.shape
+    rows = -(-n // nrow)
+    out = np.ones((rows * (h + pad) + pad, nrow * (w + pad) + pad, 3), np.float32)
+    for i in range(n):
+        r, c = divmod(i, nrow)
+        out[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = x[i]
+    return out
+
+
+def show_grid(images, nrow: int, title: str = "", ax=None, scale: float = 0.6):
+    """A figure (or axis) showing an image grid."""
+    g = grid(images, nrow)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(scale * nrow, scale * g.shape[0] / g.shape[1] * nrow))
+    ax.imshow(g, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax.figure
+
+
+def read_metrics(run: str | Path) -> dict[str, np.ndarray]:
+    """metrics.jsonl as column arrays (None -> nan)."""
+    rows = [json.loads(ln) for ln in (Path(run) / "metrics.jsonl").read_text().splitlines() if ln]
+    return {k: np.array([np.nan if r.get(k) is None else r[k] for r in rows], float) for k in rows[0]}
+
+
+def training_curves(runs: dict[str, Path]):
+    """Loss and D output curves of several runs, side by side."""
+    fig, axes = plt.subplots(len(runs), 2, figsize=(9, 2.6 * len(runs)), squeeze=False)
+    for (name, run), (a, b) in zip(runs.items(), axes):
+        m = read_metrics(run)
+        a.plot(m["epoch"], m["loss_D"], label="loss D")
+        a.plot(m["epoch"], m["loss_G"], label="loss G")
+        b.plot(m["epoch"], m["D(x)"], label="D(x)")
+        b.plot(m["epoch"], m["D(G(z))"], label="D(G(z))")
+        for ax, t in ((a, "losses"), (b, "discriminator outputs")):
+            ax.set_title(f"{name}: {t}", fontsize=9)
+            ax.set_xlabel("epoch")
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def distance_histograms(mem: dict, title: str, ax=None):
+    """Generated-to-train vs held-out-to-train nearest-neighbour distances."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 3))
+    bins = np.histogram_bin_edges(np.r_[mem["gen_to_train"], mem["heldout_to_train"]], 40)
+    ax.hist(mem["heldout_to_train"], bins, alpha=0.6, density=True, label="held-out real -> train")
+    ax.hist(mem["gen_to_train"], bins, alpha=0.6, density=True, label="generated -> train")
+    ax.axvline(mem["near_copy_threshold"], color="k", ls=":", lw=1, label="1st pct. of held-out")
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel("nearest-neighbour distance")
+    ax.legend(fontsize=7)
+    return ax.figure
+
+
+def snapshot_grids(runs: dict[str, Path], n: int = 16):
+    """For each run, the same fixed z decoded by each snapshot (after epoch 1, 5, ..., final): Fig. 2/3."""
+    from .checkpoint import load_generator
+    from .evaluate import snapshots
+    from .features import eval_mode
+
+    rows = [(name, ck) for name, run in runs.items() for ck in snapshots(run)]
+    fig, axes = plt.subplots(len(rows), 1, figsize=(0.6 * n, 0.75 * len(rows)), squeeze=False)
+    for ax, (name, ck) in zip(axes[:, 0], rows):
+        G, _, state = load_generator(runs[name], "cpu", ck)
+        z = torch.load(Path(runs[name]) / "fixed_z.pt", weights_only=True)[:n]
+        with torch.no_grad(), eval_mode(G):
+            x = G(z)
+        label = "final" if ck == "last.pt" else f"after epoch {int(ck[6:10])}"
+        show_grid(x, n, ax=ax)
+        ax.set_title(f"{name}: {label} (step {state['step']})", fontsize=8, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def nearest_neighbour_panels(items: dict[str, tuple], k: int = 3, n: int = 8):
+    """Per name, each sample (first column) beside its k nearest reference images in pixel space."""
+    from .metrics import pairwise_nn
+
+    fig, axes = plt.subplots(1, len(items), figsize=(2.6 * len(items), 0.7 * n), squeeze=False)
+    for ax, (name, (samples, reference)) in zip(axes[0], items.items()):
+        s, ref = np.asarray(samples[:n]), np.asarray(reference)
+        _, idx = pairwise_nn(s.reshape(len(s), -1) / 255.0, ref.reshape(len(ref), -1) / 255.0, k)
+        tiles = np.concatenate([np.concatenate([s[i:i + 1], ref[idx[i]]]) for i in range(len(s))])
+        show_grid(tiles, k + 1, title=name, ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def walk_figure(frames, title: str = ""):
+    """Rows = walks between consecutive anchors, columns = interpolation steps (Fig. 4 layout)."""
+    f = torch.as_tensor(frames)
+    return show_grid(f.flatten(0, 1), f.shape[1], title=title, scale=0.55)
+
+
+def step_profiles(study: dict, keys: list[str]):
+    """Mean image change per step along the walks, per walk kind."""
+    fig, ax = plt.subplots(figsize=(5, 3))
+    for key in keys:
+        prof = np.concatenate(study["profiles"][key])
+        ax.plot(np.arange(1, prof.shape[1] + 1), (prof / prof.mean(1, keepdims=True)).mean(0), marker="o", label=key)
+    ax.set_xlabel("interpolation step")
+    ax.set_ylabel("change / mean change of its walk")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,103 @@
+"""The pipeline: profiles, parameters, run reuse, and the smoke profile end to end (book included)."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dcgan_core import pipeline
+from dcgan_core.pipeline import ParameterError
+
+from .conftest import two_mode_images, write_pack
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def in_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+def test_profiles_are_valid_and_give_every_notebook_its_parameters(in_root):
+    for profile in ("smoke", "cpu", "paper"):
+        prof = pipeline.load_profile(profile)
+        for nb in pipeline.SCHEMAS:
+            params = pipeline.notebook_params(profile, nb)
+            pipeline.check_notebook(nb, params)
+        assert set(prof["notebooks"]) == set(pipeline.SCHEMAS)
+
+
+def test_paper_profile_uses_the_paper_settings(in_root):
+    prof = pipeline.load_profile("paper")
+    assert prof["models"]["lsun"]["preset"] == "paper-lsun64" and prof["device"] == "cuda"
+    assert prof["notebooks"]["02_latent_walks"]["n_anchors"] == 9  # Sec. 6.1
+
+
+def test_unknown_profile_and_bad_parameters_are_named(in_root):
+    with pytest.raises(ParameterError, match="valid profiles: cpu, paper, smoke"):
+        pipeline.load_profile("laptop")
+    params = pipeline.notebook_params("smoke", "02_latent_walks")
+    with pytest.raises(ParameterError, match="model='bedrooms'"):
+        pipeline.check_notebook("02_latent_walks", {**params, "model": "bedrooms"})
+    with pytest.raises(ParameterError, match="steps=1 is invalid"):
+        pipeline.check_notebook("02_latent_walks", {**params, "steps": 1})
+    with pytest.raises(ParameterError, match="n_anchors='9' must be int"):
+        pipeline.check_notebook("02_latent_walks", {**params, "n_anchors": "9"})
+    with pytest.raises(ParameterError, match="missing parameter 'seeds'"):
+        params = pipeline.notebook_params("smoke", "01_training")
+        pipeline.check_notebook("01_training", {k: v for k, v in params.items() if k != "seeds"})
+
+
+def test_ensure_trained_reuses_matching_runs(tmp_path):
+    packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(128)))}
+    spec = {"data": "two", "heldout": "two", "preset": "tiny16", "steps": 6, "batch_size": 32}
+    run = pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False)
+    mtime = (run / "checkpoints" / "last.pt").stat().st_mtime_ns
+    assert pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False) == run
+    assert (run / "checkpoints" / "last.pt").stat().st_mtime_ns == mtime  # reused, not retrained
+    other = pipeline.ensure_trained("m", {**spec, "lr": 1e-3}, packs, "cpu", tmp_path / "runs", progress=False)
+    assert other != run
+    longer = pipeline.ensure_trained("m", {**spec, "steps": 8}, packs, "cpu", tmp_path / "runs", progress=False)
+    assert json.loads((longer / "metrics.jsonl").read_text().splitlines()[-1])["step"] == 8
+
+
+@pytest.mark.pipeline
+def test_smoke_profile_end_to_end_builds_the_book(tmp_path):
+    """`make reproduce PROFILE=smoke` in a copy of the working tree; then check the built book."""
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.split()
+    work = tmp_path / "tree"
+    for f in files:
+        if (ROOT / f).is_file():
+            (work / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / f, work / f)
+    (work / ".venv").symlink_to(Path(sys.prefix))
+    env = {**os.environ, "PYTHONPATH": str(work)}
+    make = ["make", "PROFILE=smoke", "SETUP="]  # SETUP= : use the shared .venv as it is
+    proc = subprocess.run([*make, "reproduce"], cwd=work, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    html = work / "_build" / "html"
+    chapters = sorted(p.stem for p in (work / "notebooks").glob("*.ipynb"))
+    for ch in chapters:
+        assert (html / "book" / "chapters" / f"{ch}.html").is_file(), ch
+        assert not (work / "book" / "chapters" / f"{ch}.failed.ipynb").exists()
+    n_claims = sum(len(json.loads((work / "book" / "chapters" / ch / "results.json").read_text())["claims"])
+                   for ch in chapters)
+    page = (html / "book" / "generated" / "results.html").read_text()
+    rows = re.findall(r"<tr class=\"row-(?:odd|even)\">", page)
+    assert n_claims >= len(chapters) and len(rows) == n_claims
+    for verdict in re.findall(r"<strong>([^<]+)</strong>", page):
+        assert verdict in ("reproduced", "partly", "not reproduced", "not testable at this scale")
+
+    # a bad parameter stops papermill in the validation cell, and nothing is published
+    bad = subprocess.run([*make, "notebook", "NB=02_latent_walks", "ARGS=-p steps 1"], cwd=work, env=env,
+                         capture_output=True, text=True)
+    assert bad.returncode != 0
+    assert "steps=1 is invalid" in bad.stdout + bad.stderr
+    assert not (work / "book" / "chapters" / "02_latent_walks.ipynb").exists()
+    assert (work / "book" / "chapters" / "02_latent_walks.failed.ipynb").exists()

@@ -1,0 +1,31 @@
+import json
+
+import pytest
+
+from dcgan_core.results import Claim, Recorder, load_results, results_page, verdict, walltime_page
+
+
+def claim(v="reproduced", **kw):
+    return Claim(section="4.1", claim="a | claim", paper="p", ours="o", baseline="b", verdict=v, **kw)
+
+
+def test_verdicts_are_validated():
+    with pytest.raises(ValueError, match="verdict must be one of"):
+        claim("sort of")
+    assert verdict(True) == "reproduced" and verdict(False, True) == "partly" and verdict(False) == "not reproduced"
+
+
+def test_recorder_and_results_page(tmp_path):
+    for i, name in enumerate(["01_a", "02_b"]):
+        rec = Recorder(name, f"Chapter {i}", tmp_path / name, "smoke")
+        rec.add(claim())
+        rec.add(claim("not reproduced"))
+        rec.write()
+    data = json.loads((tmp_path / "01_a" / "results.json").read_text())
+    assert data["provenance"]["profile"] == "smoke" and "git_commit" in data["provenance"]
+    results = load_results(tmp_path)
+    page = results_page(results, "smoke")
+    rows = [ln for ln in page.splitlines() if ln.startswith("| 4.1")]
+    assert len(rows) == 4 and "a \\| claim" in rows[0] and "../chapters/02_b" in rows[-1]
+    assert "2 reproduced, 2 not reproduced" in page
+    assert len(walltime_page(results).strip().splitlines()) == 2 + 2  # header, rule, one row per chapter
