@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SETUP ?= $(STAMP)  # the environment every target needs; tests of a copied tree pass SETUP= to share .venv
 CHAPTERS := book/chapters
-NOTEBOOKS := 01_training 02_latent_walks
+NOTEBOOKS := 01_training 02_latent_walks 03_cifar_probe 04_svhn_probe
 LIB := $(shell find dcgan_core -name '*.py' 2>/dev/null) pyproject.toml
 PROFILE_FILE := profiles/$(PROFILE).yaml
 PACKED := data/packed/$(PROFILE)/.done
@@ -59,7 +59,9 @@ $(CHAPTERS)/%.ipynb: notebooks/%.ipynb $(PROFILE_FILE) $(LIB) $(CHAPTERS)/.profi
 		--cwd . --no-progress-bar $(ARGS)
 	mv $(CHAPTERS)/$*.failed.ipynb $@
 
-$(CHAPTERS)/02_latent_walks.ipynb: $(CHAPTERS)/01_training.ipynb  # walks the models chapter 1 trained
+# later chapters analyse the models the training chapter trained (and reuse its runs)
+$(CHAPTERS)/02_latent_walks.ipynb $(CHAPTERS)/03_cifar_probe.ipynb $(CHAPTERS)/04_svhn_probe.ipynb: \
+	$(CHAPTERS)/01_training.ipynb
 
 book: $(NOTEBOOKS:%=$(CHAPTERS)/%.ipynb)
 	$(PY) -m dcgan_core.pipeline summary $(PROFILE)

@@ -28,6 +28,8 @@ def eval_mode(*modules: nn.Module) -> Iterator[None]:
 
 def to_float(images: torch.Tensor | np.ndarray, device: torch.device | str) -> torch.Tensor:
     """uint8 (N, C, H, W) -> float in [-1, 1] (Sec. 4: the tanh range, no other preprocessing)."""
+    if isinstance(images, np.ndarray) and not images.flags.writeable:
+        images = np.array(images)  # a read-only memory map: copy this batch
     x = torch.as_tensor(images).to(device)
     if x.dtype == torch.uint8:
         return x.float().div_(127.5).sub_(1.0)

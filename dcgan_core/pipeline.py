@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import yaml
@@ -78,15 +79,26 @@ def ensure_packs(profile: str, progress: bool = True) -> list[Path]:
     out = []
     for name, spec in load_profile(profile)["packs"].items():
         path = pack_dir(profile, name)
-        spec = dict(spec)
         stamp = path / "pack-args.json"
-        if stamp.is_file() and json.loads(stamp.read_text()) == spec:
+        if stamp.is_file() and json.loads(stamp.read_text()).get("args") == spec:
             out.append(path)
             continue
-        pack_source(spec.pop("source"), path, overwrite=True, progress=progress, **spec)
-        stamp.write_text(json.dumps(dict(load_profile(profile)["packs"][name])))
+        t0 = time.perf_counter()
+        args = {k: v for k, v in spec.items() if k != "source"}
+        pack_source(spec["source"], path, overwrite=True, progress=progress, **args)
+        stamp.write_text(json.dumps({"args": spec, "seconds": round(time.perf_counter() - t0, 1)}))
         out.append(path)
     return out
+
+
+def pack_times(profile: str) -> dict[str, float]:
+    """Seconds each of the profile's packs took to make (as recorded when it was made)."""
+    times = {}
+    for name in load_profile(profile)["packs"]:
+        stamp = pack_dir(profile, name) / "pack-args.json"
+        if stamp.is_file():
+            times[name] = json.loads(stamp.read_text()).get("seconds")
+    return times
 
 
 def train_config(spec: dict, packs: dict, device: str, progress: bool = True):
@@ -164,6 +176,20 @@ SCHEMAS = {
                         "steps": (int, lambda v, p: v >= 3, "frames per walk, >= 3"),
                         "repeats": _positive, "seed": (int, None, "an integer seed")},
 }
+_PROBE = {**_COMMON,
+          "gan_model": (str, _names("models"), "the name of an entry in `models`"),
+          "labelled_pack": (str, _names("packs"), "a pack of this profile, with labels"),
+          "test_pack": (str, _names("packs"), "a pack of this profile, with labels"),
+          "n_val": _positive,
+          "c_grid": (list, lambda v, p: len(v) >= 1 and all(isinstance(c, (int, float)) and c > 0 for c in v),
+                     "a non-empty list of positive C values"),
+          "draws_per_c": _positive, "final_draws": _positive,
+          "kmeans_centroids": (int, lambda v, p: v >= 2, "K of the K-means baseline, >= 2"),
+          "bn_stats": (str, lambda v, p: v in ("population", "running"), "'population' or 'running'"),
+          "seed": (int, None, "an integer seed")}
+SCHEMAS["03_cifar_probe"] = {**_PROBE, "per_class": (list, lambda v, p: len(v) >= 1 and all(
+    k is None or (isinstance(k, int) and k >= 1) for k in v), "a list of labels per class (None = all labels)")}
+SCHEMAS["04_svhn_probe"] = {**_PROBE, "per_class": _positive, "supervised_trials": _positive}
 
 
 def check_notebook(notebook: str, params: dict) -> dict:
@@ -183,7 +209,7 @@ def write_summary(profile: str) -> list[Path]:
     GENERATED_DIR.mkdir(parents=True, exist_ok=True)
     pages = [GENERATED_DIR / "results.md", GENERATED_DIR / "walltimes.md"]
     pages[0].write_text(results_page(results, profile))
-    pages[1].write_text(walltime_page(results))
+    pages[1].write_text(walltime_page(results, pack_times(profile)))
     return pages
 
 

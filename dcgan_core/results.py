@@ -85,11 +85,21 @@ def results_page(results: list[dict], profile: str) -> str:
         f"(the chapter states it). Tally: {tally or 'no claims'}.", "", *rows, ""])
 
 
-def walltime_page(results: list[dict]) -> str:
-    """Measured wall time of each notebook, with the machine it ran on."""
-    rows = ["| Chapter | Profile | Wall time (s) | Hardware | Commit |", "|---|---|---|---|---|"]
+def _hardware(p: dict) -> str:
+    return p["hardware"].get("gpu") or f"{p['hardware']['cpu_count']}-core CPU ({p['hardware']['cpu_capability']})"
+
+
+def walltime_page(results: list[dict], pack_seconds: dict[str, float] | None = None) -> str:
+    """Measured wall time of packing and of each notebook, with the machine it ran on."""
+    rows = ["| Step | Profile | Wall time (s) | Hardware | Commit |", "|---|---|---|---|---|"]
+    if pack_seconds and results:
+        p = results[0]["provenance"]
+        rows.append(f"| packing ({', '.join(pack_seconds)}) | {p['profile']} | "
+                    f"{sum(v for v in pack_seconds.values() if v):.1f} | {_hardware(p)} | - |")
     for r in results:
         p = r["provenance"]
-        hw = p["hardware"].get("gpu") or f"{p['hardware']['cpu_count']}-core CPU ({p['hardware']['cpu_capability']})"
-        rows.append(f"| {r['title']} | {p['profile']} | {p['wall_time_s']} | {hw} | `{p['git_commit'][:12]}` |")
+        rows.append(f"| {r['title']} | {p['profile']} | {p['wall_time_s']} | {_hardware(p)} | "
+                    f"`{p['git_commit'][:12]}` |")
+    total = sum(r["provenance"]["wall_time_s"] for r in results) + sum(v for v in (pack_seconds or {}).values() if v)
+    rows.append(f"| **total (without the book build)** | | **{total:.0f}** | | |")
     return "\n".join(rows) + "\n"

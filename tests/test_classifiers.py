@@ -34,12 +34,12 @@ def test_judge_learns_and_is_frozen(tmp_path):
     pack = load_pack(write_pack(tmp_path / "train", x, labels=y))
     xt, yt = stripes(200, seed=1)
     test = load_pack(write_pack(tmp_path / "test", xt, labels=yt))
-    net = fit_judge(pack, JudgeConfig(epochs=3, batch_size=64), cache_dir=tmp_path / "cache", progress=False)
+    net = fit_judge(pack, JudgeConfig(epochs=15, batch_size=64), cache_dir=tmp_path / "cache", progress=False)
     assert judge_accuracy(net, test)["label_accuracy"] > 0.95
     net.train()
     assert not net.training  # frozen: cannot leave eval mode
     assert net.embed(xt[:5]).shape == (5, 128)
-    again = fit_judge(pack, JudgeConfig(epochs=3, batch_size=64), cache_dir=tmp_path / "cache", progress=False)
+    again = fit_judge(pack, JudgeConfig(epochs=15, batch_size=64), cache_dir=tmp_path / "cache", progress=False)
     assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), again.state_dict().values()))
     fit_judge(pack, JudgeConfig(epochs=1, batch_size=64), cache_dir=tmp_path / "cache", progress=False)
     assert len(list((tmp_path / "cache").glob("judge-*.pt"))) == 2  # keyed by the whole config

@@ -28,4 +28,6 @@ def test_recorder_and_results_page(tmp_path):
     rows = [ln for ln in page.splitlines() if ln.startswith("| 4.1")]
     assert len(rows) == 4 and "a \\| claim" in rows[0] and "../chapters/02_b" in rows[-1]
     assert "2 reproduced, 2 not reproduced" in page
-    assert len(walltime_page(results).strip().splitlines()) == 2 + 2  # header, rule, one row per chapter
+    page = walltime_page(results, {"rooms": 2.0})
+    assert len(page.strip().splitlines()) == 2 + 1 + 2 + 1  # header, rule, packing, a row per chapter, total
+    assert "packing (rooms)" in page and "**total" in page

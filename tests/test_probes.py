@@ -1,0 +1,120 @@
+import numpy as np
+import pytest
+import torch
+
+from dcgan_core.models import build
+from dcgan_core.probes import (
+    KMeansFeatures,
+    Splits,
+    SVMProbe,
+    d_features,
+    draw_labelled,
+    make_splits,
+    pixel_features,
+    probe_study,
+    probe_table,
+)
+from dcgan_core.supervised import SupervisedCNN, random_search
+
+
+def blobs(n, d=20, sep=3.0, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, n)
+    centres = rng.normal(size=(4, d)) * sep
+    return (centres[y] + rng.normal(size=(n, d))).astype(np.float32), y
+
+
+def test_splits_are_disjoint_and_sized():
+    s = make_splits(100, 20, seed=0)
+    assert len(s.val) == 20 and len(s.pool) == 80
+    assert not set(s.val) & set(s.pool) and set(s.val) | set(s.pool) == set(range(100))
+    assert not np.array_equal(make_splits(100, 20, seed=1).val, s.val)
+    with pytest.raises(ValueError, match="overlap"):
+        Splits(np.array([1, 2]), np.array([2, 3]))
+    with pytest.raises(ValueError, match="n_val"):
+        make_splits(10, 10)
+
+
+def test_labelled_draws_are_class_balanced_and_from_the_pool():
+    y = np.repeat(np.arange(4), 25)
+    pool = np.arange(10, 100)
+    idx = draw_labelled(y, pool, 5, np.random.default_rng(0))
+    assert set(idx) <= set(pool) and np.bincount(y[idx]).tolist() == [5, 5, 5, 5]
+    with pytest.raises(ValueError, match="fewer than per_class"):
+        draw_labelled(y, pool, 20, np.random.default_rng(0))
+
+
+def test_probe_chooses_c_on_validation_only_and_never_sees_test_data():
+    X, y = blobs(400)
+    splits = make_splits(300, 60, seed=0)
+    X_fit = X[:300].copy()
+    X_test, y_test = X[300:], y[300:]
+    probe = SVMProbe(per_class=10, c_grid=(1e-4, 1e-2, 1.0), draws_per_c=3, final_draws=5).fit(X_fit, y[:300], splits)
+    chosen = probe.best_c_
+    assert set(probe.val_accuracy_) == {1e-4, 1e-2, 1.0}
+    assert chosen == max(probe.val_accuracy_, key=probe.val_accuracy_.get)
+    shuffled = probe.score(X_test, np.random.default_rng(1).permutation(y_test))
+    assert probe.best_c_ == chosen  # the test set cannot move the choice
+    score = probe.score(X_test, y_test)
+    assert score["error_mean"] < 0.1 < shuffled["error_mean"]
+    assert score["draws"] == 5 and score["n_labels"] == 40
+
+
+def test_rows_outside_pool_and_validation_are_never_read():
+    X, y = blobs(200)
+    splits = Splits(np.arange(0, 40), np.arange(40, 160))
+    X_poisoned = X.copy()
+    X_poisoned[160:] = np.nan  # if the protocol touched these rows, LinearSVC would raise
+    SVMProbe(per_class=5, c_grid=(1e-2,), draws_per_c=2, final_draws=2).fit(X_poisoned, y, splits).score(X[:20], y[:20])
+
+
+def test_random_features_score_near_chance():
+    X, y = blobs(400)
+    noise = np.random.default_rng(0).normal(size=X.shape).astype(np.float32)
+    splits = make_splits(300, 60)
+    s = SVMProbe(per_class=10, c_grid=(1e-2,), draws_per_c=1, final_draws=5).fit(noise[:300], y[:300], splits)
+    assert s.score(noise[300:], y[300:])["error_mean"] > 0.5
+
+
+def test_kmeans_features_shape_and_determinism():
+    imgs = np.random.default_rng(0).integers(0, 256, (20, 1, 16, 16), dtype=np.uint8)
+    km = KMeansFeatures(n_centroids=8, patch=5, n_patches=500, iters=3).fit(imgs)
+    f = km.transform(imgs)
+    assert f.shape == (20, 32) and (f >= 0).all()
+    f2 = KMeansFeatures(n_centroids=8, patch=5, n_patches=500, iters=3).fit(imgs).transform(imgs)
+    assert np.array_equal(f, f2)
+
+
+def test_population_bn_stats_do_not_touch_the_original_d():
+    _, D = build("tiny16")
+    before = {k: v.clone() for k, v in D.state_dict().items()}
+    imgs = np.random.default_rng(0).integers(0, 256, (40, 1, 16, 16), dtype=np.uint8)
+    pop = d_features(D, imgs[:5], pool_images=imgs)
+    run = d_features(D, imgs[:5])
+    assert pop.shape == run.shape == (5, 16 * (32 + 64)) and not np.allclose(pop, run)
+    assert all(torch.equal(before[k], v) for k, v in D.state_dict().items())
+
+
+def test_probe_study_and_table():
+    X, y = blobs(300)
+    splits = make_splits(200, 40)
+    sets = {"signal": (X[:200], X[200:]), "pixels": (pixel_features(np.zeros((300, 1, 2, 2), np.uint8))[:200],
+                                                     pixel_features(np.zeros((100, 1, 2, 2), np.uint8)))}
+    scores = probe_study(sets, y[:200], y[200:], splits, [None, 5], c_grid=(1e-2,), draws_per_c=1, final_draws=2,
+                         progress=False)
+    assert scores[("signal", None)]["error_mean"] < scores[("pixels", None)]["error_mean"]
+    table = probe_table(scores, [None, 5], {"DCGAN": ["82.8%", "73.8%"]})
+    assert table.count("\n") == 4 and "all labels" in table and "*paper: DCGAN*" in table
+
+
+def test_supervised_cnn_has_the_discriminator_architecture_and_search_reports_both_errors():
+    cfg = build("tiny16")[1].config
+    net = SupervisedCNN(cfg, 4)
+    assert net(torch.zeros(2, 1, 16, 16)).shape == (2, 4)
+    assert [m.out_channels for m in net.modules() if isinstance(m, torch.nn.Conv2d)] == [32, 64]
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 120)
+    x = np.zeros((120, 1, 16, 16), np.uint8)
+    x[y == 1, :, :8] = 255
+    res = random_search(cfg, (x[:60], y[:60]), (x[60:90], y[60:90]), (x[90:], y[90:]), n_trials=2)
+    assert {"val_error", "test_error", "trial", "val_errors"} <= set(res) and res["val_error"] < 0.2
