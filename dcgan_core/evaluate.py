@@ -73,9 +73,11 @@ def evaluate_run(run: str | Path, train: Pack, heldout: Pack, judge: FeatureNet,
     held = np.asarray(heldout.images[:n_ref])
     pix = memorisation(samples.reshape(len(samples), -1) / 255.0, reference.reshape(len(reference), -1) / 255.0,
                        held.reshape(len(held), -1) / 255.0)
-    feat = memorisation(judge.embed(samples), judge.embed(reference), ref)
+    sample_feats, reference_feats = judge.embed(samples), judge.embed(reference)
+    feat = memorisation(sample_feats, reference_feats, ref)
     out["memorisation"] = {"pixel": pix, "feature": feat}
     out["samples"], out["reference"] = samples, reference
+    out["sample_feats"], out["reference_feats"] = sample_feats, reference_feats
     return out
 
 

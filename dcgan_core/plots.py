@@ -102,16 +102,21 @@ def snapshot_grids(runs: dict[str, Path], n: int = 16):
     return fig
 
 
-def nearest_neighbour_panels(items: dict[str, tuple], k: int = 3, n: int = 8):
-    """Per name, each sample (first column) beside its k nearest reference images in pixel space."""
+def nearest_neighbour_panels(items: dict[str, tuple], k: int = 3, n: int = 8, space: str = "pixel"):
+    """Per name, each sample (first column) beside its k nearest reference images. items: name ->
+    (samples, reference) for pixel space, or (samples, reference, sample_vectors, reference_vectors)."""
     from .metrics import pairwise_nn
 
     fig, axes = plt.subplots(1, len(items), figsize=(2.6 * len(items), 0.7 * n), squeeze=False)
-    for ax, (name, (samples, reference)) in zip(axes[0], items.items()):
-        s, ref = np.asarray(samples[:n]), np.asarray(reference)
-        _, idx = pairwise_nn(s.reshape(len(s), -1) / 255.0, ref.reshape(len(ref), -1) / 255.0, k)
+    for ax, (name, item) in zip(axes[0], items.items()):
+        s, ref = np.asarray(item[0][:n]), np.asarray(item[1])
+        if len(item) == 4:
+            q, r = np.asarray(item[2][:n]), np.asarray(item[3])
+        else:
+            q, r = s.reshape(len(s), -1) / 255.0, ref.reshape(len(ref), -1) / 255.0
+        _, idx = pairwise_nn(q, r, k)
         tiles = np.concatenate([np.concatenate([s[i:i + 1], ref[idx[i]]]) for i in range(len(s))])
-        show_grid(tiles, k + 1, title=name, ax=ax)
+        show_grid(tiles, k + 1, title=f"{name} ({space})", ax=ax)
     fig.tight_layout()
     return fig
 
