@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pickle
 import shlex
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -236,6 +235,7 @@ def pack_source(source: str, out: str | Path, root: str | None = None, resolutio
         raise ValueError(f"limit must be >= 1, got {limit}")
     if Path(out).exists() and not overwrite:
         raise PackError(f"{out} already exists; pass --overwrite to replace it")
+    options = {k: v for k, v in options.items() if v is not None and v is not False}
     kwargs = {"resolution": res, "channels": ch, "seed": seed, "limit": limit, **options}
     if split is not None:
         kwargs["split"] = split
@@ -243,10 +243,14 @@ def pack_source(source: str, out: str | Path, root: str | None = None, resolutio
         kwargs["root"] = root
     count, records, src_meta = SOURCES[source](**kwargs)
     count = min(count, limit) if limit else count
+    flags = {"root": root, "resolution": res, "channels": ch, "split": split, "limit": limit, "seed": seed,
+             "skip-bad": skip_bad, **options}
+    command = ["python", "-m", "dcgan_core", "pack", source, "--out", str(out)] + [
+        part for k, v in flags.items() if v not in (None, False)
+        for part in ([f"--{k.replace('_', '-')}"] + ([] if v is True else [str(v)]))]
     meta = {"source": source, "split": split or src_meta.pop("split", "train"),
             "root": str(Path(root).resolve()) if root else None, "seed": seed, "limit": limit,
-            "command": "python -m dcgan_core pack " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-            if sys.argv[1:2] == ["pack"] else f"pack_source({source!r}, ...)", **src_meta}
+            "command": shlex.join(command), **src_meta}
     side: dict[str, list] = {}
     boxes: list | None = None
     bad: list[str] = []
@@ -265,7 +269,8 @@ def pack_source(source: str, out: str | Path, root: str | None = None, resolutio
             w.images[kept] = img
             for k, v in extra.items():
                 if k == "boxes":
-                    boxes = (boxes or []) + [v]
+                    boxes = boxes if boxes is not None else []
+                    boxes.append(v)
                 else:
                     side.setdefault(k, []).append(v)
             kept += 1
