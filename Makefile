@@ -74,15 +74,17 @@ notebook: $(SETUP)
 	rm -f $(CHAPTERS)/$(NB).ipynb
 	$(MAKE) $(CHAPTERS)/$(NB).ipynb PROFILE=$(PROFILE) ARGS='$(ARGS)'
 
+BENCH := $(PY) -m dcgan_core bench --device $(DEVICE) --append-to book/generated/bench.jsonl
 bench: $(SETUP)
-	$(PY) -m dcgan_core bench --device $(DEVICE) --preset paper-lsun64 --batch-size 64 --steps 5
-	$(PY) -m dcgan_core bench --device $(DEVICE) --preset paper-lsun64 --batch-size 64 --steps 5 --channels-last
-	$(PY) -m dcgan_core bench --device $(DEVICE) --preset paper-lsun64 --batch-size 64 --steps 5 --channels-last \
-		--precision bf16
-	$(PY) -m dcgan_core bench --device $(DEVICE) --preset pytorch-examples64 --batch-size 64 --steps 5
-	$(PY) -m dcgan_core bench --device $(DEVICE) --preset cpu32 --batch-size 128 --steps 20
-	$(PY) -m dcgan_core bench --device $(DEVICE) --preset cpu32 --batch-size 128 --steps 20 --channels-last
-	$(PY) -m dcgan_core bench --device $(DEVICE) --preset cpu32-rgb --batch-size 128 --steps 10
+	mkdir -p book/generated && rm -f book/generated/bench.jsonl
+	$(BENCH) --preset paper-lsun64 --batch-size 64 --steps 5
+	$(BENCH) --preset paper-lsun64 --batch-size 64 --steps 5 --channels-last
+	$(BENCH) --preset paper-lsun64 --batch-size 64 --steps 5 --channels-last --precision bf16
+	$(BENCH) --preset pytorch-examples64 --batch-size 64 --steps 5
+	$(BENCH) --preset cpu32 --batch-size 128 --steps 20
+	$(BENCH) --preset cpu32 --batch-size 128 --steps 20 --channels-last
+	$(BENCH) --preset cpu32-rgb --batch-size 128 --steps 10
+	@echo "written to book/generated/bench.jsonl; the next 'make reproduce' puts it in the book"
 
 clean:
 	rm -rf _build runs book/chapters book/generated data/packed

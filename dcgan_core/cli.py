@@ -98,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     s.add_argument("--channels-last", action="store_true")
     s.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="ModelConfig overrides")
+    s.add_argument("--append-to", default=None, metavar="FILE", help="also append the JSON line to FILE")
     return p
 
 
@@ -140,6 +141,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"wrote {args.n} samples from step {state['step']} of {args.run} -> {args.out}")
     elif args.cmd == "bench":
         from .bench import bench
-        print(json.dumps(bench(args.preset, args.batch_size, args.steps, args.warmup, args.device,
-                               args.precision, args.channels_last, **_kv(args.set))))
+        line = json.dumps(bench(args.preset, args.batch_size, args.steps, args.warmup, args.device,
+                                args.precision, args.channels_last, **_kv(args.set)))
+        print(line)
+        if args.append_to:
+            with open(args.append_to, "a") as f:
+                f.write(line + "\n")
     return 0

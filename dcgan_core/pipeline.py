@@ -202,14 +202,18 @@ def check_notebook(notebook: str, params: dict) -> dict:
 
 
 def write_summary(profile: str) -> list[Path]:
-    """Generate book/generated/results.md and walltimes.md from every chapter's results.json."""
-    from .results import load_results, results_page, walltime_page
+    """Generate book/generated/results.md, walltimes.md (from every chapter's results.json) and bench.md
+    (from the lines `make bench` appended to book/generated/bench.jsonl)."""
+    from .results import bench_page, load_results, results_page, walltime_page
 
     results = load_results(CHAPTERS_DIR)
     GENERATED_DIR.mkdir(parents=True, exist_ok=True)
-    pages = [GENERATED_DIR / "results.md", GENERATED_DIR / "walltimes.md"]
+    bench_file = GENERATED_DIR / "bench.jsonl"
+    bench = [json.loads(ln) for ln in bench_file.read_text().splitlines() if ln] if bench_file.is_file() else []
+    pages = [GENERATED_DIR / "results.md", GENERATED_DIR / "walltimes.md", GENERATED_DIR / "bench.md"]
     pages[0].write_text(results_page(results, profile))
     pages[1].write_text(walltime_page(results, pack_times(profile)))
+    pages[2].write_text(bench_page(bench))
     return pages
 
 

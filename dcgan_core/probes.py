@@ -127,7 +127,8 @@ def pixel_features(images: np.ndarray) -> np.ndarray:
 
 class KMeansFeatures:
     """Single-layer K-means features (Coates, Lee & Ng 2011): random patches, per-patch contrast
-    normalisation, ZCA whitening, K centroids, triangle activation, sum-pooling over 4 quadrants -> 4K dims."""
+    normalisation, ZCA whitening, K centroids, triangle activation, sum-pooling over 4 quadrants -> 4K dims,
+    standardised with the fit images' feature mean and std as in their code (the SVM needs it to converge)."""
 
     def __init__(self, n_centroids: int = 1600, patch: int = 6, n_patches: int = 100_000, seed: int = 0,
                  iters: int = 10, device: str = "cpu"):
@@ -147,7 +148,7 @@ class KMeansFeatures:
 
     def fit(self, images: np.ndarray) -> KMeansFeatures:
         g = torch.Generator().manual_seed(self.seed)
-        x = torch.from_numpy(np.asarray(images)).float() / 255
+        x = torch.from_numpy(np.array(images)).float() / 255
         n, _, h, w = x.shape
         img = torch.randint(0, n, (self.n_patches,), generator=g)
         r = torch.randint(0, h - self.patch + 1, (self.n_patches,), generator=g)
@@ -166,13 +167,16 @@ class KMeansFeatures:
             counts = torch.bincount(assign, minlength=len(cent)).float()[:, None]
             cent = torch.where(counts > 0, sums / counts.clamp_min(1), cent)
         self.centroids_ = cent
+        self.feat_mean_, self.feat_std_ = 0.0, 1.0
+        f = self.transform(images)
+        self.feat_mean_, self.feat_std_ = f.mean(0), np.sqrt(f.var(0) + 0.01)
         return self
 
     @torch.no_grad()
     def transform(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
         out = []
         for i in range(0, len(images), batch_size):
-            x = torch.from_numpy(np.asarray(images[i:i + batch_size])).float() / 255
+            x = torch.from_numpy(np.array(images[i:i + batch_size])).float() / 255
             n, _, h, w = x.shape
             z = torch.cdist((self._patches(x) - self.mean_) @ self.zca_, self.centroids_[None].expand(n, -1, -1))
             f = (z.mean(-1, keepdim=True) - z).clamp_min(0)  # triangle activation
@@ -181,7 +185,7 @@ class KMeansFeatures:
             m = side // 2
             quads = [f[:, :m, :m], f[:, :m, m:], f[:, m:, :m], f[:, m:, m:]]
             out.append(torch.cat([q.sum((1, 2)) for q in quads], 1).numpy())
-        return np.concatenate(out)
+        return ((np.concatenate(out) - self.feat_mean_) / self.feat_std_).astype(np.float32)
 
 
 def d_features(D, images: np.ndarray, pool_images: np.ndarray | None = None) -> np.ndarray:

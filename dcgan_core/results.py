@@ -103,3 +103,15 @@ def walltime_page(results: list[dict], pack_seconds: dict[str, float] | None = N
     total = sum(r["provenance"]["wall_time_s"] for r in results) + sum(v for v in (pack_seconds or {}).values() if v)
     rows.append(f"| **total (without the book build)** | | **{total:.0f}** | | |")
     return "\n".join(rows) + "\n"
+
+
+def bench_page(lines: list[dict]) -> str:
+    """Throughput measured by `make bench`, or how to measure it."""
+    if not lines:
+        return "Not measured on this machine yet: run `make bench` (or `make bench DEVICE=cuda`).\n"
+    rows = ["| preset | overrides | device | batch | precision | channels_last | images/s | hardware |",
+            "|---|---|---|---|---|---|---|---|"]
+    for b in lines:
+        rows.append(f"| {b['preset']} | {b['overrides'] or ''} | {b['device']} | {b['batch_size']} | "
+                    f"{b['precision']} | {b['channels_last']} | {b['images_per_s']:,} | {_hardware(b)} |")
+    return "\n".join(rows) + "\n"

@@ -31,3 +31,13 @@ def test_recorder_and_results_page(tmp_path):
     page = walltime_page(results, {"rooms": 2.0})
     assert len(page.strip().splitlines()) == 2 + 1 + 2 + 1  # header, rule, packing, a row per chapter, total
     assert "packing (rooms)" in page and "**total" in page
+
+
+def test_bench_page():
+    from dcgan_core.results import bench_page
+
+    assert "make bench" in bench_page([])
+    line = {"preset": "tiny16", "overrides": {}, "device": "cpu", "batch_size": 8, "precision": "fp32",
+            "channels_last": False, "images_per_s": 1234.5, "hardware": {"cpu_count": 2, "cpu_capability": "AVX512"}}
+    page = bench_page([line, {**line, "precision": "bf16"}])
+    assert page.count("| tiny16 |") == 2 and "1,234.5" in page
