@@ -15,6 +15,7 @@ NOTEBOOKS := 01_training 02_latent_walks 03_cifar_probe 04_svhn_probe
 LIB := $(shell find dcgan_core -name '*.py' 2>/dev/null) pyproject.toml
 PROFILE_FILE := profiles/$(PROFILE).yaml
 PACKED := data/packed/$(PROFILE)/.done
+export TQDM_MININTERVAL ?= 10  # progress bars of long steps in the log, one line every 10 s
 
 .PHONY: setup test lint unit reproduce book notebook bench clean FORCE
 .DELETE_ON_ERROR:
@@ -56,7 +57,7 @@ $(PACKED): $(PROFILE_FILE) $(LIB) $(SETUP)
 $(CHAPTERS)/%.ipynb: notebooks/%.ipynb $(PROFILE_FILE) $(LIB) $(CHAPTERS)/.profile $(PACKED)
 	$(PY) -m dcgan_core.pipeline params $(PROFILE) $* --out $(CHAPTERS)/$*.params.yaml
 	$(VENV)/bin/papermill notebooks/$*.ipynb $(CHAPTERS)/$*.failed.ipynb -f $(CHAPTERS)/$*.params.yaml \
-		--cwd . --no-progress-bar $(ARGS)
+		--cwd . --no-progress-bar --log-output $(ARGS)
 	mv $(CHAPTERS)/$*.failed.ipynb $@
 
 # later chapters analyse the models the training chapter trained (and reuse its runs)

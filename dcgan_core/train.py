@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torchvision.utils import save_image
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .checkpoint import CHECKPOINT_VERSION, load_checkpoint, save_checkpoint
 from .data.packed import load_pack

@@ -119,3 +119,13 @@ def test_supervised_cnn_has_the_discriminator_architecture_and_search_reports_bo
     x[y == 1, :, :8] = 255
     res = random_search(cfg, (x[:60], y[:60]), (x[60:90], y[60:90]), (x[90:], y[90:]), n_trials=2)
     assert {"val_error", "test_error", "trial", "val_errors"} <= set(res) and res["val_error"] < 0.2
+
+
+def test_all_labels_reports_the_binomial_spread_of_the_test_error():
+    X, y = blobs(400, sep=0.6)
+    splits = make_splits(300, 60)
+    probe = SVMProbe(per_class=None, c_grid=(1e-2,)).fit(X[:300], y[:300], splits)
+    s = probe.score(X[300:], y[300:])
+    p = s["error_mean"]
+    assert s["draws"] == 1 and 0 < p < 1
+    assert s["error_ci95"] == pytest.approx(1.96 * np.sqrt(p * (1 - p) / 100))

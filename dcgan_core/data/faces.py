@@ -51,7 +51,7 @@ def _iou(a, b) -> float:
 def face_records(paths: list[Path], resolution: int, channels: int, min_face: int,
                  extra: Callable[[Path], dict]) -> tuple[int, Iterator, dict]:
     """Detect faces in every photo first (so the count is known), then yield one record per face crop."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     found, crops = [], []
     for p in tqdm(paths, desc="detect faces", unit="img"):

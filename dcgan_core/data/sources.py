@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .images import RESIZE_NOTE, BadImage, convert_array, decode, list_images, resize_crop, to_chw, to_mode
 from .packed import SIDE_ARRAYS, PackError, PackWriter
