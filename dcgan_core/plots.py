@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+
+def glue_figure(name: str, fig) -> None:
+    """Hand a figure to the book (myst-nb glue, numbered by a {glue:figure} directive) and close it, so the
+    notebook shows it once, where the directive puts it."""
+    from myst_nb import glue
+
+    glue(name, fig, display=False)
+    plt.close(fig)
 
 
 def to_hwc(images) -> np.ndarray:

@@ -247,7 +247,7 @@ def ordering_claim(scores: dict, ours: str, other: str, k: int | None, section: 
     a, b = scores[(ours, k)], scores[(other, k)]
     separated = a["error_mean"] + a["error_ci95"] < b["error_mean"] - b["error_ci95"]
     return Claim(section=section, claim=claim, paper=paper,
-                 ours=f"{ours}: {_fmt(a)} ({a['draws']} draws, {'all' if k is None else k} labels/class)",
+                 ours=f"{ours}: {_fmt(a)} ({a['draws']} draws, {'all labels' if k is None else f'{k} labels/class'})",
                  baseline=f"{other}: {_fmt(b)}", verdict=verdict(separated, a["error_mean"] < b["error_mean"]),
                  rule="reproduced if the mean +- 1.96 std test-error intervals do not overlap and ours is lower; "
                       "partly if only the mean is lower",
