@@ -20,7 +20,7 @@ from torch import nn
 from tqdm import tqdm
 
 from .data.packed import Pack
-from .features import to_float
+from .features import eval_mode, to_float
 
 # Sec. 6.3.2 needs these face factors; they are what the face judge predicts
 FACE_TARGETS = {"male": "binary", "smile": "regression", "glasses": "binary", "yaw": "regression",
@@ -110,15 +110,13 @@ class FeatureNet(nn.Module):
         return self._run(images, batch_size)[0].numpy()
 
     def _run(self, images, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-        was = self.training
-        self.eval()
         device = next(self.parameters()).device
         feats, outs = [], []
-        for i in range(0, len(images), batch_size):
-            f, o = self(to_float(images[i:i + batch_size], device))
-            feats.append(f.float().cpu())
-            outs.append(o.float().cpu())
-        self.train(was)
+        with eval_mode(self):
+            for i in range(0, len(images), batch_size):
+                f, o = self(to_float(images[i:i + batch_size], device))
+                feats.append(f.float().cpu())
+                outs.append(o.float().cpu())
         return torch.cat(feats), torch.cat(outs)
 
 

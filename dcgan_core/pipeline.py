@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from .models import PRESETS
+
 PROFILES_DIR = Path("profiles")
 CHAPTERS_DIR = Path("book") / "chapters"
 GENERATED_DIR = Path("book") / "generated"
@@ -47,6 +49,9 @@ def load_profile(name: str) -> dict:
         bad = set(spec) - MODEL_KEYS
         if bad:
             raise ParameterError(f"{path}: model {mname!r} has unknown keys {sorted(bad)}; valid: {sorted(MODEL_KEYS)}")
+        if spec.get("preset") not in PRESETS:
+            raise ParameterError(f"{path}: model {mname!r} preset={spec.get('preset')!r} is unknown; "
+                                 f"valid presets: {', '.join(PRESETS)}")
         for ref in ("data", "heldout"):
             if spec.get(ref) not in prof["packs"]:
                 raise ParameterError(f"{path}: model {mname!r} {ref}={spec.get(ref)!r} is not a pack of this profile")

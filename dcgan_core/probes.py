@@ -47,6 +47,14 @@ def make_splits(n_train: int, n_val: int, seed: int = 0) -> Splits:
     return Splits(np.sort(order[:n_val]), np.sort(order[n_val:]))
 
 
+def require_labels(**packs) -> None:
+    """Fail before any feature extraction when a probe's pack carries no labels."""
+    for name, pack in packs.items():
+        if pack.labels is None:
+            raise ValueError(f"{name} pack {pack.path} has no labels.npy; a probe needs a labelled source "
+                             "(cifar10, svhn, mnist5k, digits, or folder with --labels-from-dirs)")
+
+
 def draw_labelled(labels: np.ndarray, pool: np.ndarray, per_class: int | None, rng: np.random.Generator) -> np.ndarray:
     """`per_class` examples of every class from the pool, uniformly (None: the whole pool)."""
     if per_class is None:

@@ -19,11 +19,10 @@ def stripes(n, seed=0):
 
 
 def test_targets_from_labels_boxes_attributes_or_rotation(tmp_path):
-    x, y = stripes(8)
-    t, Y = targets_for(__import__("dcgan_core.data", fromlist=["load_pack"]).load_pack(
-        write_pack(tmp_path / "l", x, labels=y)))
-    assert t.kinds == ("class",) and t.n_classes == 2 and Y[:, 0].tolist() == y.tolist()
     from dcgan_core.data import load_pack
+    x, y = stripes(8)
+    t, Y = targets_for(load_pack(write_pack(tmp_path / "l", x, labels=y)))
+    assert t.kinds == ("class",) and t.n_classes == 2 and Y[:, 0].tolist() == y.tolist()
     t, Y = targets_for(load_pack(write_pack(tmp_path / "n", x)))
     assert t.names == ("rotation",) and t.n_classes == 4
 

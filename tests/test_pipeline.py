@@ -53,6 +53,17 @@ def test_unknown_profile_and_bad_parameters_are_named(in_root):
         pipeline.check_notebook("01_training", {k: v for k, v in params.items() if k != "seeds"})
 
 
+def test_unknown_preset_in_a_profile_is_named(tmp_path, monkeypatch):
+    import yaml
+    prof = yaml.safe_load((ROOT / "profiles" / "smoke.yaml").read_text())
+    prof["models"]["rooms"]["preset"] = "dcgan64"
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "bad.yaml").write_text(yaml.safe_dump(prof))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ParameterError, match="preset='dcgan64' is unknown; valid presets: paper-lsun64"):
+        pipeline.load_profile("bad")
+
+
 def test_ensure_trained_reuses_matching_runs(tmp_path):
     packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(128)))}
     spec = {"data": "two", "heldout": "two", "preset": "tiny16", "steps": 6, "batch_size": 32}

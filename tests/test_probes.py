@@ -129,3 +129,13 @@ def test_all_labels_reports_the_binomial_spread_of_the_test_error():
     p = s["error_mean"]
     assert s["draws"] == 1 and 0 < p < 1
     assert s["error_ci95"] == pytest.approx(1.96 * np.sqrt(p * (1 - p) / 100))
+
+
+def test_probe_refuses_an_unlabelled_pack(tmp_path):
+    from dcgan_core.data import load_pack
+    from dcgan_core.probes import require_labels
+
+    from .conftest import two_mode_images, write_pack
+    pack = load_pack(write_pack(tmp_path / "u", two_mode_images(4)))
+    with pytest.raises(ValueError, match="has no labels.npy"):
+        require_labels(labelled=pack)
