@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -140,24 +141,33 @@ def test_mismatched_pack_resolution_fails_before_training(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
-def test_generator_moves_toward_the_data(tmp_path):
-    """A short run on a two-mode set: samples end much closer to a data mode than at init."""
+def _mode_distance_ratio(tmp_path, seed: int, lr: float = 2e-4, steps: int = 400) -> float:
+    """Mean distance of 256 samples to the nearer of two data modes, after / before training."""
+    from dcgan_core.models import build
+
     from .conftest import write_pack
-    pack = write_pack(tmp_path / "two", two_mode_images(512))
+    pack = tmp_path / "two"
+    if not pack.exists():
+        write_pack(pack, two_mode_images(512))
     modes = torch.from_numpy(two_mode_images(2, seed=1)).float() / 127.5 - 1  # both templates
-    config = cfg(pack, steps=300, batch_size=64, log_every=50, ckpt_every=300)
 
     def distance_to_modes(G):
         with torch.no_grad():
             x = G.eval()(G.sample_z(256, generator=torch.Generator().manual_seed(5)))
-        d = ((x[:, None] - modes[None]) ** 2).flatten(2).mean(-1).min(1).values
-        return d.mean().item()
+        return ((x[:, None] - modes[None]) ** 2).flatten(2).mean(-1).min(1).values.mean().item()
 
-    from dcgan_core.models import build
-    torch.manual_seed(0)
-    G0, _ = build("tiny16")
-    before = distance_to_modes(G0)
-    train(config, tmp_path / "r")
-    G, _, _ = load_generator(tmp_path / "r")
-    after = distance_to_modes(G)
-    assert after < 0.25 * before, (before, after)
+    torch.manual_seed(seed)  # the same init train() draws for this seed
+    before = distance_to_modes(build("tiny16")[0])
+    run = tmp_path / f"r{seed}-{lr}"
+    train(cfg(pack, steps=steps, batch_size=64, seed=seed, lr_g=lr, lr_d=lr, log_every=50, ckpt_every=steps), run)
+    return distance_to_modes(load_generator(run)[0]) / before
+
+
+def test_generator_moves_toward_the_data(tmp_path):
+    """Training dynamics, checked with a margin over seeds (single trajectories differ across CPUs in the
+    last float bits): on a two-mode set, samples of 3 seeds end at a median of < 45% of their initial
+    distance to the data modes (measured 0.14-0.29 per seed on two machines); a G that cannot learn
+    (lr 1e-9, the negative control) stays near 100%."""
+    ratios = [_mode_distance_ratio(tmp_path, seed) for seed in (0, 1, 2)]
+    assert np.median(ratios) < 0.45, ratios
+    assert _mode_distance_ratio(tmp_path, 0, lr=1e-9) > 0.9
