@@ -9,6 +9,8 @@ and KID; higher is better for precision and recall.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from scipy import linalg
@@ -29,7 +31,14 @@ def frechet_distance(a, b) -> float:
     if not np.isfinite(covmean).all():  # near-singular product: regularise as pytorch-fid does
         eps = 1e-6 * np.eye(len(s_a))
         covmean = linalg.sqrtm((s_a + eps) @ (s_b + eps))
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a + s_b - 2 * covmean.real))
+    if np.iscomplexobj(covmean):  # numerical error makes sqrtm slightly complex; pytorch-fid checks 1e-3 too
+        imag = float(np.abs(covmean.imag).max())
+        if imag > 1e-3:
+            warnings.warn(f"sqrtm of the covariance product has an imaginary part of {imag:.2e} (> 1e-3); this "
+                          "Frechet distance is numerically unreliable (too few samples for the dimension?)",
+                          RuntimeWarning, stacklevel=2)
+        covmean = covmean.real
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a + s_b - 2 * covmean))
 
 
 def kid(a, b, subsets: int = 10, subset_size: int = 1000, seed: int = 0) -> tuple[float, float]:

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from dcgan_core.data.packed import PackWriter
+from dcgan_core.data.packed import PackWriter, load_pack
+from dcgan_core.data.sources import pack_source
 
 
 def two_mode_images(n: int, size: int = 16, seed: int = 0) -> np.ndarray:
@@ -21,6 +22,10 @@ def write_pack(path, images: np.ndarray, **side):
     with PackWriter(path, len(images), *images.shape[1:]) as w:
         w.images[:] = images
         return w.commit({"source": "test", "split": "all"}, **side)
+
+
+def pack(source, out, **kw):
+    return load_pack(pack_source(source, out, progress=False, **kw))
 
 
 @pytest.fixture

@@ -22,11 +22,46 @@ def test_frechet_distance_sees_a_scale_change(gauss):
     assert abs(frechet_distance(a, 2 * b) - 8.0) < 0.6
 
 
+def _mmd2_by_loops(x, y):
+    """Unbiased MMD^2 with the cubic kernel, written out pair by pair (the reference)."""
+    def k(u, v):
+        return (u @ v / len(u) + 1) ** 3
+    m = len(x)
+    xx = sum(k(x[i], x[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
+    yy = sum(k(y[i], y[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
+    xy = sum(k(x[i], y[j]) for i in range(m) for j in range(m)) / (m * m)
+    return xx + yy - 2 * xy
+
+
+def test_kid_matches_the_unbiased_estimator_term_by_term():
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(12, 4)), rng.normal(size=(12, 4)) + 0.3
+    assert kid(x, y, subsets=1, subset_size=12)[0] == pytest.approx(_mmd2_by_loops(x, y), rel=1e-10)
+
+
 def test_kid_is_unbiased_near_zero_and_grows_with_a_shift(gauss):
     a, b = gauss
-    same, _ = kid(a, b, subsets=5, subset_size=500)
+    # small subsets make the bias of the biased (diagonal-including) estimator large: about 2 x (E k(x,x) -
+    # E k(x,y)) / m = 2 x (8 - 1) / 100 = 0.14 here; the unbiased one stays near 0
+    same, _ = kid(a, b, subsets=50, subset_size=100)
+    assert abs(same) < 0.02
     shifted, _ = kid(a, b + 1.0, subsets=5, subset_size=500)
-    assert abs(same) < 0.05 and shifted > 10 * abs(same) + 0.1
+    assert shifted > 10 * abs(same) + 0.1
+
+
+@pytest.mark.parametrize("imag, warns", [(1e-2, True), (1e-5, False)])
+def test_frechet_distance_warns_on_a_complex_square_root(gauss, monkeypatch, imag, warns):
+    import warnings
+
+    from dcgan_core import metrics
+    real_sqrtm = metrics.linalg.sqrtm
+    monkeypatch.setattr(metrics.linalg, "sqrtm", lambda m: real_sqrtm(m) + 1j * imag)
+    a, b = gauss
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fd = frechet_distance(a, b)
+    assert any("imaginary part" in str(w.message) for w in caught) == warns
+    assert np.isfinite(fd) and fd < 0.05  # the real part is used either way
 
 
 def test_precision_recall(gauss):

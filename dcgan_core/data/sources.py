@@ -215,6 +215,12 @@ SOURCES: dict[str, Callable] = {
     "synth-rooms": _embedded("synth-rooms"), "synth-faces": _embedded("synth-faces"),
 }
 NEEDS_ROOT = ("cifar10", "svhn", "lsun", "celeba", "imagenet32", "folder")
+FETCHABLE = ("cifar10", "svhn", "celeba")  # `fetch` downloads these with torchvision's checksummed downloaders
+# the options each source takes beyond resolution, channels, limit and seed; anything else is refused
+OPTIONS = {"cifar10": {"root", "split"}, "svhn": {"root", "split"}, "imagenet32": {"root", "split"},
+           "lsun": {"root", "split", "category"}, "celeba": {"root", "split", "crop"},
+           "folder": {"root", "labels_from_dirs", "detect_faces", "min_face"},
+           "mnist5k": {"split"}, "digits": {"split"}, "synth-rooms": {"workers"}, "synth-faces": {"workers"}}
 DEFAULTS = {"cifar10": (32, 3), "svhn": (32, 3), "imagenet32": (32, 3), "lsun": (64, 3), "celeba": (64, 3),
             "folder": (64, 3), "mnist5k": (32, 1), "digits": (32, 1), "synth-rooms": (64, 3), "synth-faces": (64, 3)}
 
@@ -236,6 +242,11 @@ def pack_source(source: str, out: str | Path, root: str | None = None, resolutio
     if Path(out).exists() and not overwrite:
         raise PackError(f"{out} already exists; pass --overwrite to replace it")
     options = {k: v for k, v in options.items() if v is not None and v is not False}
+    given = set(options) | {k for k, v in (("root", root), ("split", split)) if v is not None}
+    if given - OPTIONS[source]:
+        flags = ", ".join(f"--{k.replace('_', '-')}" for k in sorted(given - OPTIONS[source]))
+        takes = ", ".join(f"--{k.replace('_', '-')}" for k in sorted(OPTIONS[source])) or "none"
+        raise ValueError(f"source {source} does not take {flags}; its options: {takes}")
     kwargs = {"resolution": res, "channels": ch, "seed": seed, "limit": limit, **options}
     if split is not None:
         kwargs["split"] = split
@@ -292,4 +303,4 @@ def fetch(source: str, root: str) -> None:
     elif source == "celeba":
         tvd.CelebA(root, split="all", target_type="attr", download=True)
     else:
-        raise ValueError(f"fetch supports cifar10, svhn and celeba; for {source}: {FETCH_HELP.get(source, '')}")
+        raise ValueError(f"fetch supports {', '.join(FETCHABLE)}; for {source}: {FETCH_HELP.get(source, '')}")
