@@ -1,7 +1,7 @@
 # The only entry points a user needs. Each builds .venv from pyproject.toml first when it is missing or stale.
 #   make reproduce [PROFILE=cpu|smoke|paper]   pack data, run every notebook, build the book (_build/html)
 #   make test                                  lint, unit tests, and the smoke pipeline with a check of the book
-#   make notebook NB=02_latent_walks [PROFILE=..] [ARGS="-p repeats 3"]   rerun one chapter
+#   make notebook NB=05_latent_walks [PROFILE=..] [ARGS="-p repeats 3"]   rerun one chapter
 #   make bench [DEVICE=cuda]                   training throughput of the presets
 PROFILE ?= cpu
 DEVICE ?= cpu
@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SETUP ?= $(STAMP)  # the environment every target needs; tests of a copied tree pass SETUP= to share .venv
 CHAPTERS := book/chapters
-NOTEBOOKS := 01_training 02_latent_walks 03_cifar_probe 04_svhn_probe
+NOTEBOOKS := $(basename $(notdir $(wildcard notebooks/*.ipynb)))  # every chapter, in the paper's order
 LIB := $(shell find dcgan_core -name '*.py' 2>/dev/null) pyproject.toml
 PROFILE_FILE := profiles/$(PROFILE).yaml
 PACKED := data/packed/$(PROFILE)/.done
@@ -55,14 +55,12 @@ $(PACKED): $(PROFILE_FILE) $(LIB) $(SETUP)
 
 # papermill writes NAME.failed.ipynb; only a notebook that ran to the end is renamed into the book.
 $(CHAPTERS)/%.ipynb: notebooks/%.ipynb $(PROFILE_FILE) $(LIB) $(CHAPTERS)/.profile $(PACKED)
-	$(PY) -m dcgan_core.pipeline params $(PROFILE) $* --out $(CHAPTERS)/$*.params.yaml
-	$(VENV)/bin/papermill notebooks/$*.ipynb $(CHAPTERS)/$*.failed.ipynb -f $(CHAPTERS)/$*.params.yaml \
-		--cwd . --no-progress-bar --log-output $(ARGS)
+	$(VENV)/bin/papermill notebooks/$*.ipynb $(CHAPTERS)/$*.failed.ipynb -p profile $(PROFILE) \
+		--cwd notebooks --no-progress-bar --log-output $(ARGS)
 	mv $(CHAPTERS)/$*.failed.ipynb $@
 
-# later chapters analyse the models the training chapter trained (and reuse its runs)
-$(CHAPTERS)/02_latent_walks.ipynb $(CHAPTERS)/03_cifar_probe.ipynb $(CHAPTERS)/04_svhn_probe.ipynb: \
-	$(CHAPTERS)/01_training.ipynb
+# later chapters analyse the models the training chapter trained (and reuse its runs and judges)
+$(filter-out $(CHAPTERS)/01_training.ipynb,$(NOTEBOOKS:%=$(CHAPTERS)/%.ipynb)): $(CHAPTERS)/01_training.ipynb
 
 book: $(NOTEBOOKS:%=$(CHAPTERS)/%.ipynb)
 	$(PY) -m dcgan_core.pipeline summary $(PROFILE)
@@ -70,7 +68,7 @@ book: $(NOTEBOOKS:%=$(CHAPTERS)/%.ipynb)
 	@echo "book: _build/html/index.html"
 
 notebook: $(SETUP)
-	@test -n "$(NB)" || { echo "usage: make notebook NB=02_latent_walks [PROFILE=cpu] [ARGS='-p repeats 3']"; exit 2; }
+	@test -n "$(NB)" || { echo "usage: make notebook NB=05_latent_walks [PROFILE=cpu] [ARGS='-p repeats 3']"; exit 2; }
 	@test -f notebooks/$(NB).ipynb || { echo "error: no notebooks/$(NB).ipynb; valid: $(NOTEBOOKS)"; exit 2; }
 	rm -f $(CHAPTERS)/$(NB).ipynb
 	$(MAKE) $(CHAPTERS)/$(NB).ipynb PROFILE=$(PROFILE) ARGS='$(ARGS)'
@@ -84,7 +82,10 @@ bench: $(SETUP)
 	$(BENCH) --preset pytorch-examples64 --batch-size 64 --steps 5
 	$(BENCH) --preset cpu32 --batch-size 128 --steps 20
 	$(BENCH) --preset cpu32 --batch-size 128 --steps 20 --channels-last
-	$(BENCH) --preset cpu32-rgb --batch-size 128 --steps 10
+	$(BENCH) --preset cpu32-rgb --batch-size 128 --steps 20
+	$(BENCH) --preset cpu32-rgb --batch-size 128 --steps 20 --channels-last
+	$(BENCH) --preset cpu32-rgb --batch-size 128 --steps 20 --channels-last --precision bf16
+	$(BENCH) --preset cpu32 --batch-size 128 --steps 20 --channels-last --precision bf16
 	@echo "written to book/generated/bench.jsonl; the next 'make reproduce' puts it in the book"
 
 clean:

@@ -8,11 +8,11 @@ loads on a CPU-only machine).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import torch
+
+from .runinfo import atomic_write
 
 CHECKPOINT_VERSION = 1
 REQUIRED = ("version", "model_config", "train_config", "step", "epoch", "batch_in_epoch",
@@ -23,23 +23,27 @@ class CheckpointError(RuntimeError):
     """A checkpoint is missing, unreadable or not one of ours."""
 
 
+def snapshot_name(epoch: int) -> str:
+    """File name of the snapshot kept after `epoch` epochs (Fig. 2/3); the one owner of the format."""
+    return f"epoch-{epoch:04d}.pt"
+
+
+def snapshot_epoch(name: str) -> int | None:
+    """The epoch of a snapshot file name, or None for last.pt."""
+    return int(name.removeprefix("epoch-").removesuffix(".pt")) if name.startswith("epoch-") else None
+
+
+def snapshot_names(run_dir: str | Path) -> list[str]:
+    """Checkpoint files of a run in training order: epoch snapshots, then last.pt."""
+    return sorted(p.name for p in (Path(run_dir) / "checkpoints").glob("epoch-*.pt")) + ["last.pt"]
+
+
 def save_checkpoint(path: str | Path, state: dict) -> None:
-    """Write atomically: temp file in the same folder, fsync, rename over the old one."""
+    """Write atomically (runinfo.atomic_write): an interrupted save keeps the previous checkpoint."""
     missing = [k for k in REQUIRED if k not in state]
     if missing:
         raise CheckpointError(f"refusing to save a checkpoint without {missing}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda f: torch.save(state, f), binary=True)
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
@@ -60,7 +64,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     return state
 
 
-def load_generator(run_dir: str | Path, device: str | torch.device = "cpu", name: str = "last.pt"):
+def load_run(run_dir: str | Path, device: str | torch.device = "cpu", name: str = "last.pt"):
     """Rebuild (G, D) from a run's checkpoint, on any device; returns (G, D, state)."""
     from .models import Discriminator, Generator, ModelConfig
 

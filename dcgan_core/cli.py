@@ -24,7 +24,8 @@ def _kv(items: list[str]) -> dict:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .data.sources import SOURCES
+    from .data.sources import FETCHABLE, SOURCES
+    from .train import PRECISIONS, UPDATE_SCHEMES
 
     p = argparse.ArgumentParser(prog="python -m dcgan_core", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -56,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
 
     s = sub.add_parser("fetch", help="download a real dataset with torchvision's checksum-checked downloaders")
-    s.add_argument("source", choices=("cifar10", "svhn", "celeba"))
+    s.add_argument("source", choices=FETCHABLE)
     s.add_argument("--root", required=True)
 
     s = sub.add_parser("train", help="train a DCGAN on a packed dataset into a run directory")
@@ -69,10 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--batch-size", type=int, default=None, help="default: the preset's (Sec. 4: 128)")
     s.add_argument("--lr", type=float, default=None, help="learning rate of both nets (Sec. 4: 2e-4)")
     s.add_argument("--weight-decay", type=float, default=None, help="L2 on the gradient (authors' faces: 1e-5)")
-    s.add_argument("--update-scheme", choices=("joint", "alternating"), default=None)
+    s.add_argument("--update-scheme", choices=UPDATE_SCHEMES, default=None)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
-    s.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    s.add_argument("--precision", choices=PRECISIONS, default="fp32")
     s.add_argument("--channels-last", action="store_true")
     s.add_argument("--log-every", type=int, default=50)
     s.add_argument("--ckpt-every", type=int, default=500)
@@ -95,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--steps", type=int, default=10)
     s.add_argument("--warmup", type=int, default=3)
     s.add_argument("--device", default="cpu")
-    s.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    s.add_argument("--precision", choices=PRECISIONS, default="fp32")
     s.add_argument("--channels-last", action="store_true")
     s.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="ModelConfig overrides")
     s.add_argument("--append-to", default=None, metavar="FILE", help="also append the JSON line to FILE")
@@ -134,9 +135,9 @@ def _run(args: argparse.Namespace) -> int:
             progress=not args.no_progress)
         print(json.dumps(train(cfg, args.out, resume=args.resume)))
     elif args.cmd == "sample":
-        from .checkpoint import load_generator
+        from .checkpoint import load_run
         from .train import sample_grid
-        G, _, state = load_generator(args.run, args.device, args.checkpoint)
+        G, _, state = load_run(args.run, args.device, args.checkpoint)
         sample_grid(G, args.n, args.out, seed=args.seed)
         print(f"wrote {args.n} samples from step {state['step']} of {args.run} -> {args.out}")
     elif args.cmd == "bench":

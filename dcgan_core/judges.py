@@ -1,9 +1,14 @@
-"""Per-dataset classifiers trained here, offline: a feature space for FD/KID/PR and the judges that
-later chapters use (digit labels, which room objects are present, face attributes).
+"""Judges: small CNNs trained here, offline, on a dataset's ground truth. They give the feature space for
+FD/KID/precision-recall and read generated images for later chapters (digit labels, which room objects are
+present, face factors).
 
-The Inception network behind the standard FID is a download; offline we train a small CNN on the
-same data's ground truth instead, and every number says which feature space it is in
-(`FeatureNet.name`). The network is frozen after fitting: it cannot leave eval mode.
+The Inception network behind the standard FID is a download; offline we train a judge on the same data
+instead, and every number says which feature space it is in (`Judge.name`). A judge that tags content must
+not tag it on images that have none: besides its task, each judge has a "real" head trained to tell real
+images of its set from failure images (heavy blur, shuffled patches, smooth colour fields, flat images), and it
+reports content only on images it calls real. `validity` checks this on failure images: untrained-G samples (never
+trained on, though "flat" is close to what they look like), pixelation and a smaller patch size. The judge is
+frozen after fitting: it cannot leave eval mode.
 """
 
 from __future__ import annotations
@@ -17,14 +22,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torchvision.transforms.functional import gaussian_blur
 from tqdm import tqdm
 
 from .data.packed import Pack
-from .features import eval_mode, to_float
+from .torch_utils import eval_mode, to_float
 
 # Sec. 6.3.2 needs these face factors; they are what the face judge predicts
 FACE_TARGETS = {"male": "binary", "smile": "regression", "glasses": "binary", "yaw": "regression",
                 "hair_length": "regression", "beard": "regression"}
+DEGRADATIONS = ("blur", "shuffle", "blobs", "flat")  # what the real head learns to reject
 
 
 @dataclass(frozen=True)
@@ -57,10 +64,10 @@ def targets_for(pack: Pack) -> tuple[Targets, np.ndarray]:
     return Targets(("rotation",), ("class",), 4), np.zeros((len(pack), 1), np.int64)
 
 
-class FeatureNet(nn.Module):
-    """Small CNN: 3 stride-2 conv blocks -> global average pool -> 128-d features -> heads."""
+class Judge(nn.Module):
+    """Small CNN: 4 conv blocks -> global average pool -> 128-d features -> task heads + a "real" head."""
 
-    name = "FeatureNet-128"
+    name = "judge-128"
 
     def __init__(self, channels: int, targets: Targets, width: int = 32):
         super().__init__()
@@ -72,8 +79,10 @@ class FeatureNet(nn.Module):
             nn.Conv2d(2 * w, 4 * w, 3, 2, 1), nn.BatchNorm2d(4 * w), nn.ReLU(True),
             nn.Conv2d(4 * w, 4 * w, 3, 2, 1), nn.BatchNorm2d(4 * w), nn.ReLU(True),
             nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * w, 128), nn.ReLU(True))
-        n_out = targets.n_classes if targets.kinds == ("class",) else len(targets.names)
-        self.head = nn.Linear(128, n_out)
+        self.n_task = targets.n_classes if targets.kinds == ("class",) else len(targets.names)
+        self.head = nn.Linear(128, self.n_task + 1)  # the last output is the "real" logit
+        # regression factors are reported as on/off at their training median (set by fit_judge)
+        self.register_buffer("thresholds", torch.zeros(len(targets.names)))
         self.frozen = False
 
     def train(self, mode: bool = True):
@@ -83,26 +92,51 @@ class FeatureNet(nn.Module):
         f = self.body(x)
         return f, self.head(f)
 
-    def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def loss(self, out: torch.Tensor, y: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        """Task loss on real images (rooms: no object on a failure image), plus the real-vs-failure loss."""
+        task, real_logit = out[:, :-1], out[:, -1]
+        total = F.binary_cross_entropy_with_logits(real_logit, real)
+        keep = real > 0.5
         if self.targets.kinds == ("class",):
-            return F.cross_entropy(out, y[:, 0].long())
-        total = out.new_zeros(())
+            return total + F.cross_entropy(task[keep], y[keep, 0].long())
+        objects = self.targets.kinds == ("binary",) * len(self.targets.kinds)
         for j, kind in enumerate(self.targets.kinds):
-            if kind == "binary":
-                total = total + F.binary_cross_entropy_with_logits(out[:, j], y[:, j])
+            if kind == "binary" and objects:  # presence of objects: a failure image shows none
+                total = total + F.binary_cross_entropy_with_logits(task[:, j], y[:, j] * real)
+            elif kind == "binary":
+                total = total + F.binary_cross_entropy_with_logits(task[keep, j], y[keep, j])
             else:
-                total = total + F.mse_loss(out[:, j], y[:, j])
+                total = total + F.mse_loss(task[keep, j], y[keep, j])
         return total
 
     @torch.no_grad()
     def predict(self, images, batch_size: int = 512) -> dict[str, np.ndarray]:
-        """Per target: class index, probability (binary) or value (regression)."""
+        """Per target: class index, probability (binary) or value (regression); 'real': P(real image)."""
         feats, outs = self._run(images, batch_size)
+        task, real = outs[:, :-1], torch.sigmoid(outs[:, -1]).numpy()
         if self.targets.kinds == ("class",):
-            return {"label": outs.argmax(1).numpy(), "features": feats.numpy()}
-        res = {n: (torch.sigmoid(outs[:, j]) if k == "binary" else outs[:, j]).numpy()
+            return {"label": task.argmax(1).numpy(), "real": real, "features": feats.numpy()}
+        res = {n: (torch.sigmoid(task[:, j]) if k == "binary" else task[:, j]).numpy()
                for j, (n, k) in enumerate(zip(self.targets.names, self.targets.kinds))}
-        return {**res, "features": feats.numpy()}
+        return {**res, "real": real, "features": feats.numpy()}
+
+    def readings(self, pred: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """On/off per image for each content the judge reports, on images it calls real: the 'real' flag,
+        each class (digits), object (rooms) or factor (faces; a regression factor is on above its median)."""
+        real = pred["real"] > 0.5
+        out = {"real": real}
+        if self.targets.kinds == ("class",):
+            if self.targets.names != ("rotation",):
+                out.update({f"class {c}": real & (pred["label"] == c) for c in range(self.targets.n_classes)})
+            return out
+        for j, (n, k) in enumerate(zip(self.targets.names, self.targets.kinds)):
+            on = pred[n] > 0.5 if k == "binary" else pred[n] > float(self.thresholds[j])
+            out[n] = real & on
+        return out
+
+    def rates(self, images) -> dict[str, float]:
+        """The share of images with each reading (see `readings`)."""
+        return {k: float(v.mean()) for k, v in self.readings(self.predict(images)).items()}
 
     @torch.no_grad()
     def embed(self, images, batch_size: int = 512) -> np.ndarray:
@@ -131,6 +165,7 @@ class JudgeConfig:
     # extrapolates wildly on imperfect samples (every noisy MNIST sample became a confident "8")
     augment: bool = True
     noise_std: float = 0.1
+    failure_share: float = 0.25  # share of each batch replaced by failure images for the real head
 
 
 def augment_batch(x: torch.Tensor, g: torch.Generator, noise_std: float) -> torch.Tensor:
@@ -142,42 +177,65 @@ def augment_batch(x: torch.Tensor, g: torch.Generator, noise_std: float) -> torc
     return (x + noisy * noise).clamp(-1, 1)
 
 
-def fit_judge(pack: Pack, cfg: JudgeConfig = JudgeConfig(), cache_dir: str | Path | None = None,
-              progress: bool = True) -> FeatureNet:
-    """Train (or load from cache) a FeatureNet on a pack's ground truth; returns it frozen in eval mode.
+def blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Gaussian blur of float images (N, C, H, W) with standard deviation sigma pixels."""
+    k = 2 * int(np.ceil(3 * sigma)) + 1
+    return gaussian_blur(x, [k, k], [sigma, sigma])
 
-    The cache key covers the pack's checksum and the whole JudgeConfig."""
+
+def shuffle_patches(x: torch.Tensor, patch: int, g: torch.Generator) -> torch.Tensor:
+    """Cut each image into patch x patch tiles and put them back in a random order (local texture kept)."""
+    n, c, h, w = x.shape
+    tiles = x.unfold(2, patch, patch).unfold(3, patch, patch)  # (N, C, h/p, w/p, p, p)
+    gh, gw = tiles.shape[2], tiles.shape[3]
+    flat = tiles.reshape(n, c, gh * gw, patch, patch)
+    flat = flat[:, :, torch.randperm(gh * gw, generator=g)]
+    return flat.view(n, c, gh, gw, patch, patch).permute(0, 1, 2, 4, 3, 5).reshape(n, c, h, w)
+
+
+def degrade(x: torch.Tensor, kind: str, g: torch.Generator) -> torch.Tensor:
+    """Failure images the real head learns to reject: heavy blur (sigma 1.5-3 px), quarter-image patches shuffled,
+    smooth colour fields (a 4x4 random image upsampled) or a flat image (its own mean colour with faint pixel
+    noise: an image without structure, as an untrained generator draws), each keeping the image's mean colour."""
+    if kind == "blur":
+        return blur(x, float(1.5 + 1.5 * torch.rand((), generator=g)))
+    if kind == "shuffle":
+        return shuffle_patches(x, max(x.shape[-1] // 4, 2), g)
+    if kind == "blobs":
+        field = torch.rand(len(x), x.shape[1], 4, 4, generator=g).to(x.device) * 2 - 1
+        field = F.interpolate(field, size=x.shape[-2:], mode="bicubic", align_corners=False)
+        return (0.6 * field + x.mean((2, 3), keepdim=True)).clamp(-1, 1)
+    if kind == "flat":
+        noise = torch.randn(x.shape, generator=g).to(x.device) * float(0.1 * torch.rand((), generator=g))
+        return (x.mean((2, 3), keepdim=True) + noise).clamp(-1, 1)
+    raise ValueError(f"kind must be one of {DEGRADATIONS}, got {kind!r}")
+
+
+def _failure_batch(x: torch.Tensor, share: float, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Replace the first `share` of a batch by failure images (a random kind each batch); real = 0 there."""
+    k = int(round(share * len(x)))
+    real = torch.ones(len(x), device=x.device)
+    if k:
+        kind = DEGRADATIONS[int(torch.randint(len(DEGRADATIONS), (), generator=g))]
+        x = torch.cat([degrade(x[:k], kind, g), x[k:]])
+        real[:k] = 0
+    return x, real
+
+
+def fit_judge(pack: Pack, cfg: JudgeConfig = JudgeConfig(), cache_dir: str | Path | None = None,
+              progress: bool = True) -> Judge:
+    """Train (or load from cache) a Judge on a pack's ground truth; returns it frozen in eval mode.
+
+    The cache key covers the pack's checksum, the whole JudgeConfig and the judge's version."""
     targets, y = targets_for(pack)
-    key = hashlib.sha256(json.dumps([pack.meta["sha256"], asdict(cfg), asdict(targets)]).encode()).hexdigest()[:12]
-    path = Path(cache_dir) / f"judge-{key}.pt" if cache_dir else None
+    key = hashlib.sha256(json.dumps([pack.meta["sha256"], asdict(cfg), asdict(targets), "real-head-v2"]).encode())
+    path = Path(cache_dir) / f"judge-{key.hexdigest()[:12]}.pt" if cache_dir else None
     torch.manual_seed(cfg.seed)
-    net = FeatureNet(pack.images.shape[1], targets).to(cfg.device)
+    net = Judge(pack.images.shape[1], targets).to(cfg.device)
     if path is not None and path.exists():
         net.load_state_dict(torch.load(path, map_location=cfg.device, weights_only=True))
     else:
-        images = torch.from_numpy(np.array(pack.images))
-        y_t = torch.from_numpy(y)
-        opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-        steps = cfg.epochs * -(-len(images) // cfg.batch_size)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=steps)
-        g = torch.Generator().manual_seed(cfg.seed)
-        net.train()
-        for _ in tqdm(range(cfg.epochs), desc="fit judge", disable=not progress):
-            order = torch.randperm(len(images), generator=g)
-            for i in range(0, len(images), cfg.batch_size):
-                idx = order[i:i + cfg.batch_size]
-                if len(idx) < 2:
-                    continue
-                x, y_b = to_float(images[idx], cfg.device), y_t[idx].to(cfg.device)
-                if cfg.augment:
-                    x = augment_batch(x, g, cfg.noise_std)
-                if targets.names == ("rotation",):
-                    x, y_b = rotate_batch(x, g)
-                loss = net.loss(net(x)[1], y_b)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sched.step()
+        _train(net, pack, targets, y, cfg, progress)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             torch.save(net.state_dict(), path)
@@ -188,13 +246,42 @@ def fit_judge(pack: Pack, cfg: JudgeConfig = JudgeConfig(), cache_dir: str | Pat
     return net
 
 
+def _train(net: Judge, pack: Pack, targets: Targets, y: np.ndarray, cfg: JudgeConfig, progress: bool) -> None:
+    regression = [j for j, k in enumerate(targets.kinds) if k == "regression"]
+    for j in regression:
+        net.thresholds[j] = float(np.median(y[:, j]))
+    images, y_t = torch.from_numpy(np.array(pack.images)), torch.from_numpy(y)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    steps = cfg.epochs * -(-len(images) // cfg.batch_size)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=steps)
+    g = torch.Generator().manual_seed(cfg.seed)
+    net.train()
+    for _ in tqdm(range(cfg.epochs), desc="fit judge", disable=not progress):
+        order = torch.randperm(len(images), generator=g)
+        for i in range(0, len(images), cfg.batch_size):
+            idx = order[i:i + cfg.batch_size]
+            if len(idx) < 4:
+                continue
+            x, y_b = to_float(images[idx], cfg.device), y_t[idx].to(cfg.device)
+            if cfg.augment:
+                x = augment_batch(x, g, cfg.noise_std)
+            if targets.names == ("rotation",):
+                x, y_b = rotate_batch(x, g)
+            x, real = _failure_batch(x, cfg.failure_share, g)
+            loss = net.loss(net(x)[1], y_b, real)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+
+
 def rotate_batch(x: torch.Tensor, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Rotate each image by a random multiple of 90 degrees; the label is the multiple."""
     k = torch.randint(0, 4, (len(x),), generator=g)
     return torch.stack([torch.rot90(xi, int(ki), (1, 2)) for xi, ki in zip(x, k)]), k[:, None].to(x.device)
 
 
-def judge_accuracy(net: FeatureNet, pack: Pack) -> dict[str, float]:
+def judge_accuracy(net: Judge, pack: Pack) -> dict[str, float]:
     """Held-out quality of a judge per target: accuracy (class/binary) or R^2 (regression)."""
     targets, y = targets_for(pack)
     if targets.names == ("rotation",):
@@ -210,3 +297,30 @@ def judge_accuracy(net: FeatureNet, pack: Pack) -> dict[str, float]:
         else:
             out[f"{n}_r2"] = float(1 - ((pred[n] - y[:, j]) ** 2).mean() / max(y[:, j].var(), 1e-12))
     return out
+
+
+def degraded_uint8(images: np.ndarray, kind: str, amount: float, seed: int = 0) -> np.ndarray:
+    """Real images made worse, in the packed uint8 format: 'blur' (sigma px), 'pixelate' (factor) or
+    'shuffle' (patch side px). The reference points of the quality ladder and the judge's failure sets."""
+    x = to_float(images, "cpu")
+    if kind == "blur":
+        x = blur(x, amount)
+    elif kind == "pixelate":
+        f = int(amount)
+        x = F.interpolate(F.avg_pool2d(x, f), scale_factor=f, mode="nearest")
+    elif kind == "shuffle":
+        x = shuffle_patches(x, int(amount), torch.Generator().manual_seed(seed))
+    else:
+        raise ValueError(f"kind must be 'blur', 'pixelate' or 'shuffle', got {kind!r}")
+    return ((x + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+def validity(judge: Judge, real: np.ndarray, failures: dict[str, np.ndarray]) -> dict:
+    """The judge's readings on held-out real images and on failure images; the rule is verdicts.judge_valid."""
+    return {"real": judge.rates(real), **{name: judge.rates(imgs) for name, imgs in failures.items()}}
+
+
+def rate_gap(sample_rates: dict[str, float], real_rates: dict[str, float]) -> tuple[float, str]:
+    """Largest absolute difference between two sets of reading rates, and the reading where it occurs."""
+    key = max(real_rates, key=lambda k: abs(sample_rates[k] - real_rates[k]))
+    return abs(sample_rates[key] - real_rates[key]), key

@@ -88,23 +88,35 @@ def distance_histograms(mem: dict, title: str, ax=None):
     return ax.figure
 
 
-def snapshot_grids(runs: dict[str, Path], n: int = 16):
-    """For each run, the same fixed z decoded by each snapshot (after epoch 1, 5, ..., final): Fig. 2/3."""
-    from .checkpoint import load_generator
-    from .evaluate import snapshots
-    from .features import eval_mode
+def snapshot_grids(runs: dict[str, Path], n: int = 6):
+    """For each run, the same fixed z decoded by each snapshot (after epoch 1, 5, ..., final): Fig. 2/3.
+    n images per row at ~1 inch each: 6 fill the book's ~620-px text column at ~100 px, 3x a 32-px sample."""
+    from .checkpoint import load_run, snapshot_epoch, snapshot_names
+    from .torch_utils import eval_mode
 
-    rows = [(name, ck) for name, run in runs.items() for ck in snapshots(run)]
-    fig, axes = plt.subplots(len(rows), 1, figsize=(0.6 * n, 0.75 * len(rows)), squeeze=False)
+    rows = [(name, ck) for name, run in runs.items() for ck in snapshot_names(run)]
+    fig, axes = plt.subplots(len(rows), 1, figsize=(n, 1.25 * len(rows)), squeeze=False, dpi=100)
     for ax, (name, ck) in zip(axes[:, 0], rows):
-        G, _, state = load_generator(runs[name], "cpu", ck)
+        G, _, state = load_run(runs[name], "cpu", ck)
         z = torch.load(Path(runs[name]) / "fixed_z.pt", weights_only=True)[:n]
         with torch.no_grad(), eval_mode(G):
             x = G(z)
-        label = "final" if ck == "last.pt" else f"after epoch {int(ck[6:10])}"
+        label = "final" if ck == "last.pt" else f"after epoch {snapshot_epoch(ck)}"
         show_grid(x, n, ax=ax)
-        ax.set_title(f"{name}: {label} (step {state['step']})", fontsize=8, loc="left")
+        ax.set_title(f"{name}: {label} (step {state['step']})", fontsize=9, loc="left")
     fig.tight_layout()
+    return fig
+
+
+def final_samples(run: str | Path, title: str, n: int = 24, ncol: int = 6, seed: int = 0):
+    """n samples of a run's final generator, ncol per row at ~1 inch each: 6 fill the book's ~620-px text column
+    at ~100 px, 3x a 32-px image."""
+    from .checkpoint import load_run
+    from .evaluate import generate_uint8
+
+    G, _, state = load_run(run, "cpu")
+    fig, ax = plt.subplots(figsize=(ncol, n / ncol + 0.3), dpi=100)
+    show_grid(generate_uint8(G, n, seed), ncol, ax=ax, title=f"{title}: step {state['step']}")
     return fig
 
 
@@ -142,5 +154,26 @@ def step_profiles(study: dict, keys: list[str]):
     ax.set_xlabel("interpolation step")
     ax.set_ylabel("change / mean change of its walk")
     ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def quality_curve(evals: dict, ladders: dict):
+    """FD in the judge's space against images seen, one panel per model (a line per seed), with the ladder
+    of degraded real images as horizontal references: where on the blur scale the samples sit."""
+    names = list(dict.fromkeys(n for n, _ in evals))
+    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        for (n, seed), ev in evals.items():
+            if n == name:
+                snaps = list(ev["snapshots"].values())
+                ax.plot([q["images_seen"] for q in snaps], [q["fd"] for q in snaps], marker="o", label=f"seed {seed}")
+        for i, (ref, q) in enumerate(ladders[name].items()):
+            ax.axhline(q["fd"], ls="--", lw=0.8, color=f"C{i + 4}", label=ref)
+        ax.set_yscale("log")
+        ax.set_xlabel("images seen")
+        ax.set_ylabel("FD (judge space)")
+        ax.set_title(name, fontsize=9)
+        ax.legend(fontsize=6)
     fig.tight_layout()
     return fig

@@ -9,31 +9,39 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .runinfo import provenance, write_json
-
-VERDICTS = ("reproduced", "partly", "not reproduced", "not testable at this scale")
+from .verdicts import MIN_SEEDS, VERDICTS, Outcome, with_controls
 
 
 @dataclass
 class Claim:
-    """One paper claim and what we measured for it."""
+    """One paper claim, what we measured, on what data, the rule that decided it and its negative controls."""
 
     section: str  # "4.1", "5.2", ...
     claim: str  # the paper's statement, briefly
     paper: str  # the paper's number or qualitative statement
     ours: str  # what we measured, with spread and seeds
     baseline: str  # the baseline, run the same way
-    verdict: str  # one of VERDICTS
-    rule: str = ""  # how the verdict follows from the numbers (fixed before looking)
+    verdict: str  # one of verdicts.VERDICTS
+    rule: str = ""  # the rule's text, generated from the constants in dcgan_core.verdicts
+    why: str = ""  # which condition decided the verdict
+    code: str = ""  # the function that decided it, module.function
+    data: str = ""  # data and protocol actually used (a stand-in says so)
+    seeds: list = field(default_factory=list)  # training seeds the verdict rests on
+    controls: list = field(default_factory=list)  # [{name, verdict, why, ours}] of the negative controls
     values: dict = field(default_factory=dict)  # the raw numbers behind `ours` and `baseline`
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
 
-
-def verdict(passed: bool, partly: bool = False) -> str:
-    """Map pre-registered pass/partial conditions to a verdict."""
-    return "reproduced" if passed else "partly" if partly else "not reproduced"
+    @classmethod
+    def decided(cls, outcome: Outcome, controls: dict[str, tuple[Outcome, str]] | None = None, **fields) -> Claim:
+        """A claim from its rule's outcome; a negative control that passes the rule makes it inconclusive."""
+        controls = controls or {}
+        final = with_controls(outcome, {name: o for name, (o, _) in controls.items()})
+        rows = [{"name": name, "verdict": o.verdict, "why": o.why, "ours": text}
+                for name, (o, text) in controls.items()]
+        return cls(verdict=final.verdict, rule=final.rule, why=final.why, code=final.code, controls=rows, **fields)
 
 
 class Recorder:
@@ -49,6 +57,15 @@ class Recorder:
     def add(self, claim: Claim) -> Claim:
         self.claims.append(claim)
         return claim
+
+    def markdown(self) -> str:
+        """The chapter's claims as the chapter shows them: verdict, claim, ours, controls, rule."""
+        out = []
+        for c in self.claims:
+            ctl = "; ".join(f"{x['name']}: *{x['verdict']}*" for x in c.controls)
+            out.append(f"- **{c.verdict}**: {c.claim}. Ours: {c.ours}. Data: {c.data or '-'}. "
+                       f"Negative controls: {ctl or 'none'}. Rule (`{c.code}`): {c.rule}. Why: {c.why}.")
+        return "\n".join(out)
 
     def write(self, **extra) -> Path:
         path = self.out_dir / "results.json"
@@ -68,21 +85,38 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _detail(c: dict, r: dict) -> list[str]:
+    """One claim's block: paper, data, ours, baseline, controls, rule, why, code."""
+    out = [f"### {c['section']}: {c['claim']}", "",
+           f"**Verdict: {c['verdict']}** ({c.get('why', '')}). "
+           f"Chapter: {{doc}}`{r['title']} <../chapters/{r['chapter']}>`.", "",
+           f"- **Paper:** {c['paper']}", f"- **Data and protocol:** {c.get('data') or '-'}",
+           f"- **Ours:** {c['ours']} (seeds {c.get('seeds') or '-'})", f"- **Baseline:** {c['baseline']}"]
+    for ctl in c.get("controls", []):
+        out.append(f"- **Negative control, {ctl['name']}:** {ctl['ours']}: *{ctl['verdict']}* ({ctl['why']})")
+    out += [f"- **Rule:** {c.get('rule') or '-'}", f"- **Decided by:** `{c.get('code') or '-'}`", ""]
+    return out
+
+
 def results_page(results: list[dict], profile: str) -> str:
-    """The book's results page: one row per claim, linking to its chapter."""
-    rows = ["| Section | Claim | Paper | Ours | Baseline | Verdict | Chapter |", "|---|---|---|---|---|---|---|"]
+    """The book's results page: a one-line-per-claim summary, then each claim's data, rule and controls."""
+    rows = ["| Section | Claim | Verdict | Negative controls |", "|---|---|---|---|"]
+    details: list[str] = []
     for r in results:
         for c in r["claims"]:
-            rows.append("| " + " | ".join(_cell(v) for v in (c["section"], c["claim"], c["paper"], c["ours"],
-                                                                  c["baseline"], f"**{c['verdict']}**"))
-                        + f" | {{doc}}`{r['title']} <../chapters/{r['chapter']}>` |")
+            ctl = "; ".join(f"{x['name']}: {x['verdict']}" for x in c.get("controls", [])) or "-"
+            rows.append(f"| {_cell(c['section'])} | {_cell(c['claim'])} | **{c['verdict']}** | {_cell(ctl)} |")
+            details += _detail(c, r)
     counts = {v: sum(c["verdict"] == v for r in results for c in r["claims"]) for v in VERDICTS}
     tally = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
     return "\n".join([
         "# Results", "",
-        f"Every claim the notebooks tested, for the **{profile}** profile, generated from each chapter's "
-        "`results.json`. Each verdict follows a rule fixed in the notebook before the numbers were seen "
-        f"(the chapter states it). Tally: {tally or 'no claims'}.", "", *rows, ""])
+        f"Every claim the chapters tested, for the **{profile}** profile, generated from each chapter's "
+        "`results.json`. Each verdict comes from a rule in `dcgan_core.verdicts` whose thresholds are named "
+        "constants there; a rule is also applied to negative controls (an untrained generator, a memoriser, "
+        "random filters), and a claim whose control passes is *inconclusive*. A verdict rests on at least "
+        f"{MIN_SEEDS} training seeds; with fewer it reads *single run*. Tally: {tally or 'no claims'}.", "",
+        *rows, "", "## The claims in detail", "", *details])
 
 
 def _hardware(p: dict) -> str:

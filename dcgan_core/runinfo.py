@@ -7,7 +7,9 @@ import os
 import platform
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import torch
@@ -50,19 +52,29 @@ def provenance(device: str | torch.device = "cpu") -> dict:
     return {"git_commit": git_commit(), "versions": versions(), "hardware": hardware(device)}
 
 
-def write_json(path: str | Path, obj: object) -> None:
-    """Write JSON atomically (temp file + rename): a reader never sees half a file."""
+def atomic_write(path: str | Path, write: Callable[[IO], None], binary: bool = False) -> None:
+    """Write a file atomically (temp file in the same folder, fsync, rename): a reader never sees half a file,
+    and an interrupted write leaves the old file in place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2, sort_keys=False, default=_json_default)
-            f.write("\n")
+        with os.fdopen(fd, "wb" if binary else "w") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json(path: str | Path, obj: object) -> None:
+    """Write JSON atomically."""
+    def dump(f: IO) -> None:
+        json.dump(obj, f, indent=2, sort_keys=False, default=_json_default)
+        f.write("\n")
+    atomic_write(path, dump)
 
 
 def _json_default(o: object) -> object:

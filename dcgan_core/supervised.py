@@ -14,8 +14,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from .features import to_float
 from .models import Discriminator, ModelConfig
+from .torch_utils import to_float
 
 
 class SupervisedCNN(nn.Module):
@@ -76,17 +76,28 @@ def fit_supervised(config: ModelConfig, x: np.ndarray, y: np.ndarray, trial: Tri
     return net
 
 
-def random_search(config: ModelConfig, labelled: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray],
-                  test: tuple[np.ndarray, np.ndarray], n_trials: int, seed: int = 0, device: str = "cpu",
-                  progress: bool = False) -> dict:
-    """Choose the trial with the best validation accuracy; report its validation and test error."""
-    if n_trials < 1:
-        raise ValueError(f"n_trials must be >= 1, got {n_trials}")
-    n_classes = int(max(labelled[1].max(), val[1].max(), test[1].max())) + 1
-    results = []
+def supervised_baseline(config: ModelConfig, images: np.ndarray, labels: np.ndarray, splits, per_class: int,
+                        test: tuple[np.ndarray, np.ndarray], n_trials: int, n_draws: int, seed: int = 0,
+                        device: str = "cpu", progress: bool = False) -> dict:
+    """Sec. 5.2's supervised CNN, tuned as fairly as the probe: random search over `n_trials` on validation
+    (one labelled draw), then the chosen trial trained on the first `n_draws` of the probe's own test draws,
+    so its test errors pair draw by draw with the SVM's (`probes.scored_draws`)."""
+    from .probes import draw_labelled, scored_draws
+
+    if n_trials < 1 or n_draws < 1:
+        raise ValueError(f"n_trials and n_draws must be >= 1, got {n_trials} and {n_draws}")
+    n_classes = int(labels[splits.pool].max()) + 1  # from the labelled pool, never from the test labels
+    idx = draw_labelled(labels, splits.pool, per_class, np.random.default_rng(seed))
+    val = (images[splits.val], labels[splits.val])
+    val_acc = []
     for i, trial in enumerate(tqdm(sample_trials(n_trials, seed), desc="supervised search", disable=not progress)):
-        net = fit_supervised(config, *labelled, trial, n_classes, seed=seed + i, device=device)
-        results.append((_accuracy(net, *val, device), trial, net))
-    best_val, best, net = max(results, key=lambda r: r[0])
-    return {"val_error": 1 - best_val, "test_error": 1 - _accuracy(net, *test, device), "trial": best.__dict__,
-            "n_trials": n_trials, "val_errors": [1 - r[0] for r in results]}
+        net = fit_supervised(config, images[idx], labels[idx], trial, n_classes, seed=seed + i, device=device)
+        val_acc.append((_accuracy(net, *val, device), trial))
+    best_acc, best = max(val_acc, key=lambda r: r[0])
+    errors = []
+    for j, d in enumerate(tqdm(scored_draws(labels, splits.pool, per_class, n_draws, seed)[:n_draws],
+                               desc="supervised draws", disable=not progress)):
+        net = fit_supervised(config, images[d], labels[d], best, n_classes, seed=seed + 1000 + j, device=device)
+        errors.append(1 - _accuracy(net, *test, device))
+    return {"val_error": 1 - best_acc, "test_errors": errors, "trial": best.__dict__, "n_trials": n_trials,
+            "val_errors": [1 - a for a, _ in val_acc]}

@@ -22,11 +22,11 @@ import torch.nn.functional as F
 from torchvision.utils import save_image
 from tqdm import tqdm
 
-from .checkpoint import CHECKPOINT_VERSION, load_checkpoint, save_checkpoint
+from .checkpoint import CHECKPOINT_VERSION, load_checkpoint, save_checkpoint, snapshot_name
 from .data.packed import load_pack
-from .features import eval_mode
-from .models import PRESETS, Discriminator, Generator, resolve
+from .models import Discriminator, Generator, check_preset, resolve
 from .runinfo import provenance, write_json
+from .torch_utils import eval_mode
 
 UPDATE_SCHEMES = ("joint", "alternating")
 PRECISIONS = ("fp32", "bf16")
@@ -68,9 +68,7 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        if self.preset not in PRESETS:
-            raise ValueError(f"unknown preset {self.preset!r}; valid presets: {', '.join(PRESETS)}")
-        resolve(self.preset, **self.model_overrides)  # validates overrides
+        resolve(self.preset, **self.model_overrides)  # validates the preset and the overrides
         if (self.steps is None) == (self.epochs is None):
             raise ValueError(f"give exactly one of steps or epochs, got steps={self.steps}, epochs={self.epochs}")
         if self.steps is not None and self.steps < 1:
@@ -94,13 +92,12 @@ class TrainConfig:
     @classmethod
     def for_preset(cls, data: str, preset: str, **kwargs) -> TrainConfig:
         """Defaults < the preset's own training hyperparameters < explicit (non-None) arguments."""
-        if preset not in PRESETS:
-            raise ValueError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}")
+        defaults = check_preset(preset).train
         given = {k: v for k, v in kwargs.items() if v is not None}
         unknown = set(given) - {f.name for f in fields(cls)}
         if unknown:
             raise ValueError(f"unknown TrainConfig field(s) {sorted(unknown)}")
-        return cls(data=data, preset=preset, **{**PRESETS[preset].train, **given})
+        return cls(data=data, preset=preset, **{**defaults, **given})
 
     def identity(self) -> dict:
         """The fields that must match for --resume to continue this run."""
@@ -126,37 +123,98 @@ def make_optimizers(G: Generator, D: Discriminator, cfg: TrainConfig):
     return adam(G.parameters(), cfg.lr_g), adam(D.parameters(), cfg.lr_d)
 
 
-def train_step(G, D, opt_g, opt_d, x, z, cfg: TrainConfig, step: int) -> tuple[torch.Tensor, tuple]:
-    """One update. Returns (loss_D, loss_G, D(x), D(G(z))) as a device tensor (no host sync) and
-    a host-side mask of which entries this step computed (the others are 0).
+def train_step(G, D, opt_g, opt_d, x, z, cfg: TrainConfig, step: int) -> dict[str, torch.Tensor]:
+    """One update. Returns the statistics this step computed as device tensors (no host sync): loss_D and D(x)
+    when D was updated, loss_G when G was, and D(G(z)) always.
 
     joint: a D step then a G step on the same batch and z (pytorch/examples, Goodfellow's k=1).
     alternating: even steps update G only, odd steps update D only (authors' n_updates % 2)."""
     amp = torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
-    do_d = cfg.update_scheme == "joint" or step % 2 == 1
-    do_g = cfg.update_scheme == "joint" or step % 2 == 0
-    zero = torch.zeros((), device=x.device)
-    lossd = lossg = dx = dgz = zero
+    stats = {}
     with amp:
         fake = G(z)
-    if do_d:  # (1) D: maximise log D(x) + log(1 - D(G(z)))
+    if cfg.update_scheme == "joint" or step % 2 == 1:  # (1) D: maximise log D(x) + log(1 - D(G(z)))
         with amp:
             real_logits, fake_logits = D(x), D(fake.detach())
-            lossd = d_loss(real_logits, fake_logits)
+            loss = d_loss(real_logits, fake_logits)
         opt_d.zero_grad(set_to_none=True)
-        lossd.backward()
+        loss.backward()
         opt_d.step()
-        dx = torch.sigmoid(real_logits.detach().float()).mean()
-    if do_g:  # (2) G: maximise log D(G(z))
+        stats["loss_D"], stats["D(x)"] = loss.detach().float(), torch.sigmoid(real_logits.detach().float()).mean()
+    if cfg.update_scheme == "joint" or step % 2 == 0:  # (2) G: maximise log D(G(z)) (non-saturating)
         with amp:
             fake_logits = D(fake)
-            lossg = g_loss(fake_logits)
+            loss = g_loss(fake_logits)
         opt_g.zero_grad(set_to_none=True)
-        lossg.backward()
+        loss.backward()
         opt_g.step()
-    dgz = torch.sigmoid(fake_logits.detach().float()).mean()
-    stats = torch.stack([lossd.detach().float(), lossg.detach().float(), dx, dgz])
-    return stats, (float(do_d), float(do_g), float(do_d), 1.0)
+        stats["loss_G"] = loss.detach().float()
+    stats["D(G(z))"] = torch.sigmoid(fake_logits.detach().float()).mean()
+    return stats
+
+
+class MetricsWindow:
+    """Step statistics summed on the device between two log lines: one host sync per line, not per step."""
+
+    NAMES = ("loss_D", "loss_G", "D(x)", "D(G(z))")
+
+    def __init__(self, step: int):
+        self.sums: dict[str, torch.Tensor] = {}
+        self.counts = dict.fromkeys(self.NAMES, 0)
+        self.step0, self.t0 = step, time.perf_counter()
+
+    def add(self, stats: dict[str, torch.Tensor]) -> None:
+        for k, v in stats.items():
+            self.sums[k] = self.sums[k] + v if k in self.sums else v
+            self.counts[k] += 1
+
+    def row(self, step: int, steps_per_epoch: int, batch_size: int) -> dict:
+        """The metrics line for `step` (means over the window); raises TrainingDiverged on a NaN/inf."""
+        now = time.perf_counter()
+        means = {k: self.sums[k].item() / self.counts[k] if self.counts[k] else None for k in self.NAMES}
+        if not all(math.isfinite(v) for v in means.values() if v is not None):
+            raise TrainingDiverged(f"a loss became NaN/inf before step {step}")
+        return {"step": step, "epoch": round(step / steps_per_epoch, 4), **means,
+                "images_per_s": (step - self.step0) * batch_size / max(now - self.t0, 1e-9), "wall_s": now}
+
+
+@dataclass
+class TrainState:
+    """What a step changes and a checkpoint must hold to resume exactly: nets, optimisers, the z stream,
+    the fixed grid z and the position in the data order."""
+
+    G: Generator
+    D: Discriminator
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    z_gen: torch.Generator
+    fixed_z: torch.Tensor
+    step: int = 0
+    epoch: int = 0
+    batch_in_epoch: int = 0
+
+    def save(self, path: Path, cfg: TrainConfig) -> None:
+        save_checkpoint(path, {
+            "version": CHECKPOINT_VERSION, "model_config": self.G.config.to_dict(), "train_config": asdict(cfg),
+            "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
+            "G": self.G.state_dict(), "D": self.D.state_dict(),
+            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+            "rng": {"torch": torch.get_rng_state(), "z": self.z_gen.get_state().cpu()}, "fixed_z": self.fixed_z.cpu()})
+
+    def load(self, path: Path) -> None:
+        device = self.fixed_z.device
+        state = load_checkpoint(path, map_location=device)
+        for name in ("G", "D", "opt_g", "opt_d"):
+            getattr(self, name).load_state_dict(state[name])
+        self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
+        torch.set_rng_state(state["rng"]["torch"])
+        self.z_gen.set_state(state["rng"]["z"].to(self.z_gen.get_state().device))
+        self.fixed_z = state["fixed_z"].to(device)
+
+    @torch.no_grad()
+    def save_grid(self, path: Path) -> None:
+        with eval_mode(self.G):
+            save_image(self.G(self.fixed_z).float() * 0.5 + 0.5, path, nrow=8)
 
 
 def _prepare_run_dir(out: Path, cfg: TrainConfig, model_cfg: dict, data_meta: dict, resume: bool) -> None:
@@ -181,7 +239,7 @@ def _prepare_run_dir(out: Path, cfg: TrainConfig, model_cfg: dict, data_meta: di
     write_json(cfg_path, {**record, "provenance": provenance(cfg.device)})
 
 
-def _log_lines(path: Path, keep_upto: int) -> None:
+def _truncate_metrics(path: Path, keep_upto: int) -> None:
     """On resume, drop metric lines past the checkpoint step (they will be recomputed identically)."""
     if not path.exists():
         return
@@ -197,112 +255,90 @@ def total_steps(cfg: TrainConfig, n_images: int | None = None) -> int:
     return math.ceil(cfg.epochs * (n // cfg.batch_size))
 
 
+def _check_pack(cfg: TrainConfig, pack, model_cfg) -> None:
+    if (pack.meta["resolution"], pack.meta["channels"]) != (model_cfg.resolution, model_cfg.channels):
+        raise ValueError(f"{cfg.data} holds {pack.meta['channels']}x{pack.meta['resolution']}px images but preset "
+                         f"{cfg.preset!r} expects {model_cfg.channels}x{model_cfg.resolution}px; pass "
+                         f"resolution=/channels= overrides or re-pack with --resolution {model_cfg.resolution}")
+    if len(pack) < cfg.batch_size:
+        raise ValueError(f"{cfg.data} has {len(pack)} images, fewer than batch_size={cfg.batch_size}")
+
+
+def _new_state(cfg: TrainConfig, model_cfg, device: torch.device, fmt: torch.memory_format) -> TrainState:
+    """Seeded nets (Sec. 4 init), Adam, the z stream and the fixed grid z of a fresh run."""
+    torch.manual_seed(cfg.seed)
+    G = Generator(model_cfg).to(device, memory_format=fmt)
+    D = Discriminator(model_cfg).to(device, memory_format=fmt)
+    opt_g, opt_d = make_optimizers(G, D, cfg)
+    fixed_z = G.sample_z(cfg.n_fixed, generator=torch.Generator(device).manual_seed(cfg.seed + 2))
+    return TrainState(G, D, opt_g, opt_d, torch.Generator(device).manual_seed(cfg.seed + 1), fixed_z)
+
+
 def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
     """Train a DCGAN into run directory `out`; returns the last logged metrics."""
     out, device = Path(out), torch.device(cfg.device)
     pack = load_pack(cfg.data)  # fails early with the pack command if missing
     model_cfg = resolve(cfg.preset, **cfg.model_overrides)
-    if (pack.meta["resolution"], pack.meta["channels"]) != (model_cfg.resolution, model_cfg.channels):
-        raise ValueError(f"{cfg.data} holds {pack.meta['channels']}x{pack.meta['resolution']}px images but preset "
-                         f"{cfg.preset!r} expects {model_cfg.channels}x{model_cfg.resolution}px; pass "
-                         f"resolution=/channels= overrides or re-pack with --resolution {model_cfg.resolution}")
+    _check_pack(cfg, pack, model_cfg)
     n, B = len(pack), cfg.batch_size
-    if n < B:
-        raise ValueError(f"{cfg.data} has {n} images, fewer than batch_size={B}")
-    steps_per_epoch = n // B  # the last partial batch of each epoch is dropped
-    total = total_steps(cfg, n)
+    steps_per_epoch, total = n // B, total_steps(cfg, n)  # the last partial batch of each epoch is dropped
     _prepare_run_dir(out, cfg, model_cfg.to_dict(), pack.meta, resume)
     if device.type == "cuda" and cfg.deterministic:
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
-
-    torch.manual_seed(cfg.seed)
-    G, D = Generator(model_cfg).to(device), Discriminator(model_cfg).to(device)
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
-    G, D = G.to(memory_format=fmt), D.to(memory_format=fmt)
-    opt_g, opt_d = make_optimizers(G, D, cfg)
-    z_gen = torch.Generator(device).manual_seed(cfg.seed + 1)
-    fixed_z = G.sample_z(cfg.n_fixed, generator=torch.Generator(device).manual_seed(cfg.seed + 2))
-    step = epoch = batch_in_epoch = 0
-
-    ckpt_path = out / "checkpoints" / "last.pt"
+    s = _new_state(cfg, model_cfg, device, fmt)
+    G, D, ckpt_path = s.G, s.D, out / "checkpoints" / "last.pt"
     if resume and ckpt_path.exists():
-        state = load_checkpoint(ckpt_path, map_location=device)
-        G.load_state_dict(state["G"])
-        D.load_state_dict(state["D"])
-        opt_g.load_state_dict(state["opt_g"])
-        opt_d.load_state_dict(state["opt_d"])
-        step, epoch, batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
-        torch.set_rng_state(state["rng"]["torch"])
-        z_gen.set_state(state["rng"]["z"].to(z_gen.get_state().device))
-        fixed_z = state["fixed_z"].to(device)
-    _log_lines(out / "metrics.jsonl", step)
-    if step == 0:
-        torch.save(fixed_z.cpu(), out / "fixed_z.pt")
-
-    def checkpoint(path: Path) -> None:
-        save_checkpoint(path, {
-            "version": CHECKPOINT_VERSION, "model_config": model_cfg.to_dict(), "train_config": asdict(cfg),
-            "step": step, "epoch": epoch, "batch_in_epoch": batch_in_epoch,
-            "G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-            "rng": {"torch": torch.get_rng_state(), "z": z_gen.get_state().cpu()}, "fixed_z": fixed_z.cpu()})
-
-    def save_grid(name: str) -> None:
-        with torch.no_grad(), eval_mode(G):
-            save_image(G(fixed_z).float() * 0.5 + 0.5, out / "samples" / name, nrow=8)
-
+        s.load(ckpt_path)
+    _truncate_metrics(out / "metrics.jsonl", s.step)
+    if s.step == 0:
+        torch.save(s.fixed_z.cpu(), out / "fixed_z.pt")
     resident = pack.images.nbytes <= DEVICE_RESIDENT_BYTES
     images = torch.from_numpy(np.array(pack.images)).to(device) if resident else pack.images
     (out / "samples").mkdir(parents=True, exist_ok=True)
-    window, counts = torch.zeros(4, device=device), [0.0] * 4
-    t_last, step_last, last = time.perf_counter(), step, {}
-    bar = tqdm(total=total, initial=step, desc=f"train {out.name}", disable=not cfg.progress, unit="step")
-
-    def log() -> None:  # one host sync per log interval; refuses to continue past a NaN/inf
-        nonlocal window, counts, t_last, step_last, last
-        sums, now = window.tolist(), time.perf_counter()
-        if not all(math.isfinite(v) for v in sums):
-            raise TrainingDiverged(f"a loss became NaN/inf before step {step} of {out}; the last good "
-                                   f"checkpoint {ckpt_path} is kept (lower the learning rate or change the seed)")
-        vals = [s / c if c else None for s, c in zip(sums, counts)]
-        names = ("loss_D", "loss_G", "D(x)", "D(G(z))")
-        row = {"step": step, "epoch": round(step / steps_per_epoch, 4), **dict(zip(names, vals)),
-               "images_per_s": (step - step_last) * B / max(now - t_last, 1e-9), "wall_s": now}
-        with open(out / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(row) + "\n")
-        bar.set_postfix({k: f"{v:.3f}" for k, v in zip(("loss_D", "loss_G"), vals) if v is not None})
-        window, counts, t_last, step_last, last = torch.zeros(4, device=device), [0.0] * 4, now, step, row
-
+    window, last = MetricsWindow(s.step), {}
+    bar = tqdm(total=total, initial=s.step, desc=f"train {out.name}", disable=not cfg.progress, unit="step")
     try:
-        while step < total:
-            order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed * 100_003 + epoch))
-            while batch_in_epoch < steps_per_epoch and step < total:
-                idx = order[batch_in_epoch * B:(batch_in_epoch + 1) * B]
+        while s.step < total:
+            order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed * 100_003 + s.epoch))
+            while s.batch_in_epoch < steps_per_epoch and s.step < total:
+                idx = order[s.batch_in_epoch * B:(s.batch_in_epoch + 1) * B]
                 if resident:
                     xb = images[idx.to(device)]
                 else:  # memory-mapped: read the batch's rows in file order
                     xb = torch.from_numpy(images[idx.sort().values.numpy()]).to(device)
                 x = (xb.float() / 127.5 - 1.0).contiguous(memory_format=fmt)  # Sec. 4: scale to [-1, 1]
-                z = G.sample_z(B, generator=z_gen)
-                stats, mask = train_step(G, D, opt_g, opt_d, x, z, cfg, step)
-                window += stats
-                counts = [c + m for c, m in zip(counts, mask)]
-                step, batch_in_epoch = step + 1, batch_in_epoch + 1
+                window.add(train_step(G, D, s.opt_g, s.opt_d, x, G.sample_z(B, generator=s.z_gen), cfg, s.step))
+                s.step, s.batch_in_epoch = s.step + 1, s.batch_in_epoch + 1
                 bar.update(1)
-                if step % cfg.log_every == 0 or step % cfg.ckpt_every == 0 or step == total:
-                    log()
-                if step % cfg.ckpt_every == 0:
-                    checkpoint(ckpt_path)
-            if batch_in_epoch == steps_per_epoch:  # epoch finished
-                epoch, batch_in_epoch = epoch + 1, 0
-                save_grid(f"epoch-{epoch:04d}.png")
-                if epoch in cfg.snapshot_epochs:
-                    checkpoint(out / "checkpoints" / f"epoch-{epoch:04d}.pt")
-                checkpoint(ckpt_path)
+                if s.step % cfg.log_every == 0 or s.step % cfg.ckpt_every == 0 or s.step == total:
+                    last, window = _log(window, s.step, steps_per_epoch, B, out, bar), MetricsWindow(s.step)
+                if s.step % cfg.ckpt_every == 0:
+                    s.save(ckpt_path, cfg)
+            if s.batch_in_epoch == steps_per_epoch:  # epoch finished: grid, Fig. 2/3 snapshot, checkpoint
+                s.epoch, s.batch_in_epoch = s.epoch + 1, 0
+                s.save_grid(out / "samples" / snapshot_name(s.epoch).replace(".pt", ".png"))
+                if s.epoch in cfg.snapshot_epochs:
+                    s.save(out / "checkpoints" / snapshot_name(s.epoch), cfg)
+                s.save(ckpt_path, cfg)
     finally:
         bar.close()
-    checkpoint(ckpt_path)
-    save_grid("final.png")
+    s.save(ckpt_path, cfg)
+    s.save_grid(out / "samples" / "final.png")
     return last
+
+
+def _log(window: MetricsWindow, step: int, steps_per_epoch: int, batch_size: int, out: Path, bar) -> dict:
+    """Append the window's metrics line to metrics.jsonl; a NaN/inf stops the run, keeping the last checkpoint."""
+    try:
+        row = window.row(step, steps_per_epoch, batch_size)
+    except TrainingDiverged as e:
+        raise TrainingDiverged(f"{e} of {out}; the last good checkpoint {out / 'checkpoints' / 'last.pt'} is "
+                               "kept (lower the learning rate or change the seed)") from None
+    with open(out / "metrics.jsonl", "a") as f:
+        f.write(json.dumps(row) + "\n")
+    bar.set_postfix({k: f"{row[k]:.3f}" for k in ("loss_D", "loss_G") if row[k] is not None})
+    return row
 
 
 @torch.no_grad()

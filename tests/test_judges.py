@@ -2,7 +2,17 @@ import numpy as np
 import pytest
 import torch
 
-from dcgan_core.classifiers import JudgeConfig, fit_judge, judge_accuracy, targets_for
+from dcgan_core.judges import (
+    JudgeConfig,
+    degrade,
+    degraded_uint8,
+    fit_judge,
+    judge_accuracy,
+    rate_gap,
+    shuffle_patches,
+    targets_for,
+    validity,
+)
 
 from .conftest import write_pack
 
@@ -35,6 +45,10 @@ def test_judge_learns_and_is_frozen(tmp_path):
     test = load_pack(write_pack(tmp_path / "test", xt, labels=yt))
     net = fit_judge(pack, JudgeConfig(epochs=15, batch_size=64), cache_dir=tmp_path / "cache", progress=False)
     assert judge_accuracy(net, test)["label_accuracy"] > 0.95
+    # the real head: real stripes are content, blurred ones are not
+    check = validity(net, xt, {"blur 2": degraded_uint8(xt, "blur", 2.0)})
+    assert check["real"]["real"] > 0.9 and check["blur 2"]["real"] < 0.2
+    assert abs(check["real"]["class 0"] + check["real"]["class 1"] - check["real"]["real"]) < 1e-9
     net.train()
     assert not net.training  # frozen: cannot leave eval mode
     assert net.embed(xt[:5]).shape == (5, 128)
@@ -66,3 +80,27 @@ def test_targets_of_the_synthetic_sets(tmp_path, source):
         assert t.names[0] == "window" and set(np.unique(Y)) <= {0, 1}
     else:
         assert {"male", "smile", "glasses", "yaw"} <= set(t.names)
+
+
+def test_shuffle_patches_permutes_whole_tiles():
+    x = torch.arange(16.0).view(1, 1, 4, 4)
+    y = shuffle_patches(x, 2, torch.Generator().manual_seed(0))
+    tiles = lambda t: sorted(tuple(t[0, 0, i:i + 2, j:j + 2].flatten().tolist()) for i in (0, 2) for j in (0, 2))
+    assert tiles(x) == tiles(y) and not torch.equal(x, y)
+
+
+def test_degradations_keep_shape_and_range():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(4, 3, 16, 16) * 2 - 1
+    for kind in ("blur", "shuffle", "blobs"):
+        y = degrade(x, kind, g)
+        assert y.shape == x.shape and y.min() >= -1 and y.max() <= 1
+    with pytest.raises(ValueError, match="kind must be one of"):
+        degrade(x, "jpeg", g)
+    u8 = np.random.default_rng(0).integers(0, 256, (3, 1, 8, 8), dtype=np.uint8)
+    assert degraded_uint8(u8, "pixelate", 4).reshape(3, 2, 4, 2, 4).std((2, 4)).max() == 0  # 4x4 blocks
+    assert degraded_uint8(u8, "blur", 1.0).std() < u8.std()
+
+
+def test_rate_gap_finds_the_largest_difference():
+    assert rate_gap({"real": 0.9, "bed": 0.5}, {"real": 1.0, "bed": 0.95}) == (pytest.approx(0.45), "bed")

@@ -2,7 +2,6 @@ import pytest
 import torch
 from torch import nn
 
-from dcgan_core.features import discriminator_features, feature_dim
 from dcgan_core.models import PRESETS, Generator, ModelConfig, build, resolve
 
 
@@ -76,30 +75,11 @@ def test_init_statistics():
     assert torch.all(bn.bias == 0)
 
 
-def test_feature_dims_of_released_models():
-    _, D = build("authors-imagenet32")
-    assert feature_dim(D) == 28672
-    assert discriminator_features(D, torch.zeros(3, 3, 32, 32, dtype=torch.uint8)).shape == (3, 28672)
-    _, D = build("authors-svhn32")
-    assert discriminator_features(D, torch.zeros(3, 3, 32, 32, dtype=torch.uint8)).shape == (3, 7168)
-
-
 def test_imagenet32_discriminator_layers():
     _, D = build("authors-imagenet32")
     outs = D.conv_outputs(torch.zeros(2, 3, 32, 32))
     assert [tuple(o.shape[1:]) for o in outs] == [
         (128, 32, 32), (128, 16, 16), (256, 16, 16), (256, 8, 8), (512, 8, 8), (512, 4, 4)]
-
-
-def test_features_restore_training_mode_and_are_max_pooled():
-    _, D = build("tiny16")
-    D.train()
-    x = torch.randint(0, 256, (4, 1, 16, 16), dtype=torch.uint8)
-    f = discriminator_features(D, x)
-    assert D.training
-    first = D.eval().conv_outputs(x.float() / 127.5 - 1)[0]  # (4, w, 8, 8) -> 2x2 max windows
-    w = first.shape[1]
-    assert torch.allclose(f[:, :w * 16].view(4, w, 4, 4), nn.functional.max_pool2d(first, 2))
 
 
 def test_z_distributions():

@@ -10,58 +10,58 @@ from pathlib import Path
 
 import pytest
 
-from dcgan_core import pipeline
+from dcgan_core import params, pipeline
 from dcgan_core.pipeline import ParameterError
+from dcgan_core.verdicts import VERDICTS
 
 from .conftest import two_mode_images, write_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def in_root(monkeypatch):
-    monkeypatch.chdir(ROOT)
-
-
-def test_profiles_are_valid_and_give_every_notebook_its_parameters(in_root):
+def test_profiles_are_valid_and_give_every_notebook_its_parameters():
+    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert notebooks == sorted(params.CHAPTERS)  # a chapter is a notebook file, with its parameter object
     for profile in ("smoke", "cpu", "paper"):
         prof = pipeline.load_profile(profile)
-        for nb in pipeline.SCHEMAS:
-            params = pipeline.notebook_params(profile, nb)
-            pipeline.check_notebook(nb, params)
-        assert set(prof["notebooks"]) == set(pipeline.SCHEMAS)
+        assert sorted(prof["notebooks"]) == notebooks
+        for nb in notebooks:
+            assert params.load(nb, profile).profile == profile
 
 
-def test_paper_profile_uses_the_paper_settings(in_root):
+def test_cpu_profile_rests_every_verdict_on_three_seeds():
+    for nb in params.CHAPTERS:
+        assert len(params.load(nb, "cpu").seeds) >= 3, nb
+
+
+def test_paper_profile_uses_the_paper_settings():
     prof = pipeline.load_profile("paper")
     assert prof["models"]["lsun"]["preset"] == "paper-lsun64" and prof["device"] == "cuda"
-    assert prof["notebooks"]["02_latent_walks"]["n_anchors"] == 9  # Sec. 6.1
+    assert params.load("05_latent_walks", "paper").n_anchors == 9  # Sec. 6.1
+    assert params.load("04_svhn_probe", "paper").supervised_trials == 64  # Table 2
 
 
-def test_unknown_profile_and_bad_parameters_are_named(in_root):
-    with pytest.raises(ParameterError, match="valid profiles: cpu, paper, smoke"):
+def test_profiles_resolve_from_any_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert pipeline.load_profile("smoke")["device"] == "cpu"
+    assert params.load("01_training", "smoke").out_dir == ROOT / "book" / "chapters" / "01_training"
+    with pytest.raises(ParameterError, match=f"valid profiles in {ROOT / 'profiles'}: cpu, paper, smoke"):
         pipeline.load_profile("laptop")
-    params = pipeline.notebook_params("smoke", "02_latent_walks")
-    with pytest.raises(ParameterError, match="model='bedrooms'"):
-        pipeline.check_notebook("02_latent_walks", {**params, "model": "bedrooms"})
-    with pytest.raises(ParameterError, match="steps=1 is invalid"):
-        pipeline.check_notebook("02_latent_walks", {**params, "steps": 1})
-    with pytest.raises(ParameterError, match="n_anchors='9' must be int"):
-        pipeline.check_notebook("02_latent_walks", {**params, "n_anchors": "9"})
-    with pytest.raises(ParameterError, match="missing parameter 'seeds'"):
-        params = pipeline.notebook_params("smoke", "01_training")
-        pipeline.check_notebook("01_training", {k: v for k, v in params.items() if k != "seeds"})
 
 
-def test_unknown_preset_in_a_profile_is_named(tmp_path, monkeypatch):
+def test_unknown_preset_or_profile_key_is_named(tmp_path, monkeypatch):
     import yaml
     prof = yaml.safe_load((ROOT / "profiles" / "smoke.yaml").read_text())
     prof["models"]["rooms"]["preset"] = "dcgan64"
-    (tmp_path / "profiles").mkdir()
-    (tmp_path / "profiles" / "bad.yaml").write_text(yaml.safe_dump(prof))
-    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(prof))
+    monkeypatch.setattr(pipeline, "PROFILES_DIR", tmp_path)
     with pytest.raises(ParameterError, match="preset='dcgan64' is unknown; valid presets: paper-lsun64"):
         pipeline.load_profile("bad")
+    prof = yaml.safe_load((ROOT / "profiles" / "smoke.yaml").read_text())
+    prof["notebooks"]["05_latent_walks"]["repeets"] = 3
+    (tmp_path / "typo.yaml").write_text(yaml.safe_dump(prof))
+    with pytest.raises(ParameterError, match=r"unknown parameter\(s\) \['repeets'\]"):
+        params.load("05_latent_walks", "typo")
 
 
 def test_ensure_trained_reuses_matching_runs(tmp_path):
@@ -104,12 +104,15 @@ def test_smoke_profile_end_to_end_builds_the_book(tmp_path):
     rows = re.findall(r"<tr", body)
     assert n_claims >= len(chapters) and len(rows) == n_claims
     for verdict in re.findall(r"<strong>([^<]+)</strong>", body):
-        assert verdict in ("reproduced", "partly", "not reproduced", "not testable at this scale")
+        assert verdict in VERDICTS
+    for claim in (c for ch in chapters for c in json.loads((work / "book" / "chapters" / ch / "results.json")
+                                                          .read_text())["claims"]):
+        assert claim["rule"] and claim["code"].startswith("dcgan_core.verdicts."), claim["claim"]
 
     # a bad parameter stops papermill in the validation cell, and nothing is published
-    bad = subprocess.run([*make, "notebook", "NB=02_latent_walks", "ARGS=-p steps 1"], cwd=work, env=env,
+    bad = subprocess.run([*make, "notebook", "NB=05_latent_walks", "ARGS=-p steps 1"], cwd=work, env=env,
                          capture_output=True, text=True)
     assert bad.returncode != 0
-    assert "steps=1 is invalid" in bad.stdout + bad.stderr
-    assert not (work / "book" / "chapters" / "02_latent_walks.ipynb").exists()
-    assert (work / "book" / "chapters" / "02_latent_walks.failed.ipynb").exists()
+    assert "steps=1 must be an integer >= 3" in bad.stdout + bad.stderr
+    assert not (work / "book" / "chapters" / "05_latent_walks.ipynb").exists()
+    assert (work / "book" / "chapters" / "05_latent_walks.failed.ipynb").exists()

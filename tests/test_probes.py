@@ -7,14 +7,15 @@ from dcgan_core.probes import (
     KMeansFeatures,
     Splits,
     SVMProbe,
+    comparison,
     d_features,
     draw_labelled,
     make_splits,
-    pixel_features,
     probe_study,
     probe_table,
+    scored_draws,
 )
-from dcgan_core.supervised import SupervisedCNN, random_search
+from dcgan_core.supervised import SupervisedCNN, supervised_baseline
 
 
 def blobs(n, d=20, sep=3.0, seed=0):
@@ -96,16 +97,43 @@ def test_population_bn_stats_do_not_touch_the_original_d():
     assert all(torch.equal(before[k], v) for k, v in D.state_dict().items())
 
 
-def test_probe_study_and_table():
+def test_probe_study_pairs_draws_and_the_table_shows_seeds():
     X, y = blobs(300)
     splits = make_splits(200, 40)
-    sets = {"signal": (X[:200], X[200:]), "pixels": (pixel_features(np.zeros((300, 1, 2, 2), np.uint8))[:200],
-                                                     pixel_features(np.zeros((100, 1, 2, 2), np.uint8)))}
-    scores = probe_study(sets, y[:200], y[200:], splits, [None, 5], c_grid=(1e-2,), draws_per_c=1, final_draws=2,
-                         progress=False)
-    assert scores[("signal", None)]["error_mean"] < scores[("pixels", None)]["error_mean"]
-    table = probe_table(scores, [None, 5], {"DCGAN": ["82.8%", "73.8%"]})
-    assert table.count("\n") == 4 and "all labels" in table and "*paper: DCGAN*" in table
+    noise = np.random.default_rng(1).normal(size=X.shape).astype(np.float32)
+    sets = {"signal": (X[:200], X[200:]), "noise": (noise[:200], noise[200:])}
+    scores = {}
+    for seed in (0, 1, 2):
+        one = probe_study(sets, y[:200], y[200:], splits, [None, 5], c_grid=(1e-2,), draws_per_c=1, final_draws=4,
+                          seed=seed, progress=False)
+        scores.update({(n, k, seed): v for (n, k), v in one.items()})
+    assert len(scores[("signal", 5, 0)]["errors"]) == 4 and scores[("signal", 5, 0)]["draw_sd"] is not None
+    assert scores[("signal", None, 0)]["ci95"] is not None and scores[("signal", None, 0)]["draw_sd"] is None
+    outcome, text, diffs = comparison(scores, "signal", "noise", 5, [0, 1, 2])
+    assert outcome.verdict == "reproduced" and len(diffs) == 3 and len(diffs[0]) == 4
+    assert comparison(scores, "noise", "signal", None, [0, 1, 2])[0].verdict == "not reproduced"
+    assert "McNemar" in comparison(scores, "signal", "noise", None, [0, 1, 2])[1]
+    table = probe_table(scores, [None, 5], [0, 1, 2])
+    assert table.count("\n") == 5 and "all labels" in table and "seed sd" in table
+
+
+def test_test_draws_are_the_same_for_every_feature_set_and_seed_dependent():
+    y = np.repeat(np.arange(4), 25)
+    pool = np.arange(100)
+    a, b = scored_draws(y, pool, 5, 3, seed=0), scored_draws(y, pool, 5, 3, seed=0)
+    assert all(np.array_equal(u, v) for u, v in zip(a, b)) and len(a) == 3
+    assert not np.array_equal(scored_draws(y, pool, 5, 3, seed=1)[0], a[0])
+    assert len(scored_draws(y, pool, None, 3, seed=0)) == 1
+
+
+def test_c_at_the_grid_edge_and_non_converged_fits_are_flagged():
+    X, y = blobs(300)
+    splits = make_splits(200, 40)
+    s = SVMProbe(per_class=5, c_grid=(1e-6, 1e-5), draws_per_c=1, final_draws=2).fit(X[:200], y[:200], splits)
+    score = s.score(X[200:], y[200:])
+    assert score["c_at_edge"] and score["fits"] == 4 and 0 <= score["not_converged"] <= 4
+    mid = SVMProbe(per_class=5, c_grid=(1e-6, 1e-2, 1e6), draws_per_c=1, final_draws=1).fit(X[:200], y[:200], splits)
+    assert mid.score(X[200:], y[200:])["c_at_edge"] == (mid.best_c_ != 1e-2)
 
 
 def test_supervised_cnn_has_the_discriminator_architecture_and_search_reports_both_errors():
@@ -117,8 +145,14 @@ def test_supervised_cnn_has_the_discriminator_architecture_and_search_reports_bo
     y = rng.integers(0, 2, 120)
     x = np.zeros((120, 1, 16, 16), np.uint8)
     x[y == 1, :, :8] = 255
-    res = random_search(cfg, (x[:60], y[:60]), (x[60:90], y[60:90]), (x[90:], y[90:]), n_trials=2)
-    assert {"val_error", "test_error", "trial", "val_errors"} <= set(res) and res["val_error"] < 0.2
+    splits = Splits(np.arange(60, 90), np.arange(0, 60))
+    y_test = y[90:].copy()
+    res = supervised_baseline(cfg, x, y, splits, 10, (x[90:], y_test), n_trials=2, n_draws=2)
+    assert {"val_error", "test_errors", "trial", "val_errors"} <= set(res) and res["val_error"] < 0.2
+    assert len(res["test_errors"]) == 2 and max(res["test_errors"]) < 0.2
+    # the class count comes from the labelled pool: an unseen test label cannot widen the head
+    y_test[0] = 7
+    supervised_baseline(cfg, x, y, splits, 10, (x[90:], y_test), n_trials=1, n_draws=1)
 
 
 def test_all_labels_reports_the_binomial_spread_of_the_test_error():
@@ -127,8 +161,8 @@ def test_all_labels_reports_the_binomial_spread_of_the_test_error():
     probe = SVMProbe(per_class=None, c_grid=(1e-2,)).fit(X[:300], y[:300], splits)
     s = probe.score(X[300:], y[300:])
     p = s["error_mean"]
-    assert s["draws"] == 1 and 0 < p < 1
-    assert s["error_ci95"] == pytest.approx(1.96 * np.sqrt(p * (1 - p) / 100))
+    assert s["draws"] == 1 and 0 < p < 1 and len(s["wrong"]) == 100
+    assert s["ci95"] == pytest.approx(1.96 * np.sqrt(p * (1 - p) / 100))
 
 
 def test_probe_refuses_an_unlabelled_pack(tmp_path):

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from dcgan_core.results import Claim, Recorder, load_results, results_page, verdict, walltime_page
+from dcgan_core import verdicts
+from dcgan_core.results import Claim, Recorder, load_results, results_page, walltime_page
 
 
 def claim(v="reproduced", **kw):
@@ -12,7 +13,18 @@ def claim(v="reproduced", **kw):
 def test_verdicts_are_validated():
     with pytest.raises(ValueError, match="verdict must be one of"):
         claim("sort of")
-    assert verdict(True) == "reproduced" and verdict(False, True) == "partly" and verdict(False) == "not reproduced"
+
+
+def test_decided_claim_carries_rule_code_controls_and_turns_inconclusive():
+    passing = verdicts.quality([1.0] * 3, 10.0, [0.0] * 3)
+    failing = verdicts.quality([50.0] * 3, 10.0, [0.5] * 3)
+    c = Claim.decided(passing, {"untrained G": (failing, "FD 50")}, section="4.1", claim="c", paper="p", ours="o",
+                      baseline="b", data="synthetic rooms, a stand-in for LSUN bedrooms", seeds=[0, 1, 2])
+    assert c.verdict == "reproduced" and c.code == "dcgan_core.verdicts.quality" and "sigma 1" in c.rule
+    assert c.controls == [{"name": "untrained G", "verdict": "not reproduced", "why": failing.why, "ours": "FD 50"}]
+    c = Claim.decided(passing, {"untrained G": (passing, "FD 1")}, section="4.1", claim="c", paper="p", ours="o",
+                      baseline="b")
+    assert c.verdict == "inconclusive" and "untrained G" in c.why
 
 
 def test_recorder_and_results_page(tmp_path):
@@ -26,7 +38,8 @@ def test_recorder_and_results_page(tmp_path):
     results = load_results(tmp_path)
     page = results_page(results, "smoke")
     rows = [ln for ln in page.splitlines() if ln.startswith("| 4.1")]
-    assert len(rows) == 4 and "a \\| claim" in rows[0] and "../chapters/02_b" in rows[-1]
+    assert len(rows) == 4 and "a \\| claim" in rows[0] and "**not reproduced**" in rows[-1]
+    assert page.count("### 4.1: a | claim") == 4 and "../chapters/02_b" in page  # one detail block per claim
     assert "2 reproduced, 2 not reproduced" in page
     page = walltime_page(results, {"rooms": 2.0})
     assert len(page.strip().splitlines()) == 2 + 1 + 2 + 1  # header, rule, packing, a row per chapter, total

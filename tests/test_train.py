@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from dcgan_core.checkpoint import CheckpointError, load_checkpoint, load_generator
+from dcgan_core.checkpoint import load_checkpoint, load_run
 from dcgan_core.train import TrainConfig, TrainingDiverged, d_loss, g_loss, train
 
 from .conftest import two_mode_images
@@ -89,25 +89,14 @@ def test_resume_with_different_config_is_refused(two_mode_pack, tmp_path):
     assert train(cfg(two_mode_pack, steps=8), tmp_path / "r", resume=True)["step"] == 8  # more steps: fine
 
 
-def test_corrupt_or_truncated_checkpoint_gives_clear_error(two_mode_pack, tmp_path):
-    train(cfg(two_mode_pack, steps=4), tmp_path / "r")
-    ckpt = tmp_path / "r" / "checkpoints" / "last.pt"
-    data = ckpt.read_bytes()
-    ckpt.write_bytes(data[: len(data) // 2])
-    with pytest.raises(CheckpointError, match="corrupt or truncated"):
-        load_checkpoint(ckpt)
-    with pytest.raises(CheckpointError, match="corrupt or truncated"):
-        train(cfg(two_mode_pack, steps=8), tmp_path / "r", resume=True)
-
-
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(two_mode_pack, tmp_path, monkeypatch):
     import dcgan_core.train as T
 
     real_step = T.train_step
 
     def poisoned(G, D, opt_g, opt_d, x, z, cfg, step):
-        stats, mask = real_step(G, D, opt_g, opt_d, x, z, cfg, step)
-        return (stats * float("nan") if step >= 6 else stats), mask
+        stats = real_step(G, D, opt_g, opt_d, x, z, cfg, step)
+        return {k: v * float("nan") for k, v in stats.items()} if step >= 6 else stats
 
     monkeypatch.setattr(T, "train_step", poisoned)
     with pytest.raises(TrainingDiverged, match="NaN"):
@@ -125,12 +114,6 @@ def test_run_directory_records_everything(two_mode_pack, tmp_path):
     assert {"step", "epoch", "loss_D", "loss_G", "D(x)", "D(G(z))", "images_per_s", "wall_s"} <= set(rows[0])
     assert (run / "samples" / "epoch-0001.png").exists() and (run / "samples" / "final.png").exists()
     assert (run / "checkpoints" / "epoch-0001.pt").exists()
-
-
-def test_checkpoint_loads_on_cpu_and_rebuilds_models(two_mode_pack, tmp_path):
-    train(cfg(two_mode_pack, steps=4), tmp_path / "r")
-    G, D, state = load_generator(tmp_path / "r", "cpu")
-    assert state["step"] == 4 and G(G.sample_z(2)).shape == (2, 1, 16, 16)
 
 
 def test_mismatched_pack_resolution_fails_before_training(tmp_path):
@@ -160,13 +143,13 @@ def _mode_distance_ratio(tmp_path, seed: int, lr: float = 2e-4, steps: int = 400
     before = distance_to_modes(build("tiny16")[0])
     run = tmp_path / f"r{seed}-{lr}"
     train(cfg(pack, steps=steps, batch_size=64, seed=seed, lr_g=lr, lr_d=lr, log_every=50, ckpt_every=steps), run)
-    return distance_to_modes(load_generator(run)[0]) / before
+    return distance_to_modes(load_run(run)[0]) / before
 
 
 def test_generator_moves_toward_the_data(tmp_path):
     """Training dynamics, checked with a margin over seeds (single trajectories differ across CPUs in the
     last float bits): on a two-mode set, samples of 3 seeds end at a median of < 45% of their initial
-    distance to the data modes (measured 0.14-0.29 per seed on two machines); a G that cannot learn
+    distance to the data modes (per seed: 0.17-0.29 at 300 steps, 0.10-0.17 at 500 on a Xeon); a G that cannot learn
     (lr 1e-9, the negative control) stays near 100%."""
     ratios = [_mode_distance_ratio(tmp_path, seed) for seed in (0, 1, 2)]
     assert np.median(ratios) < 0.45, ratios

@@ -1,0 +1,202 @@
+"""One validated parameter object per chapter: values from profiles/<profile>.yaml, overrides from papermill.
+
+A notebook's `parameters` cell holds the profile name and one `None` per overridable parameter; its next cell
+calls `params.load(<notebook>, profile, globals())`, which takes the profile's section, applies the non-None
+overrides and validates everything before any compute. So a chapter runs as is in Jupyter (cpu profile), under
+`make`, or as `papermill notebooks/05_latent_walks.ipynb out.ipynb -p profile smoke -p repeats 3`.
+Paths (packs, runs, the chapter's output) follow from the profile by convention (`pipeline`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, dataclass, fields
+from functools import cached_property
+from pathlib import Path
+from typing import ClassVar
+
+from . import pipeline
+from .pipeline import ParameterError
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """What every chapter gets: the profile, its device, and the paths and models it names."""
+
+    notebook: str
+    profile: str
+    device: str
+
+    def __post_init__(self) -> None:
+        if not (self.device == "cpu" or self.device.startswith("cuda")):
+            raise ParameterError(f"parameter device={self.device!r} is invalid: cpu, cuda or cuda:N")
+        for name, (low, note) in self.minimums.items():
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise ParameterError(f"parameter {name}={value!r} must be an integer >= {low}{note}")
+        self.check()
+
+    minimums: ClassVar[dict] = {}  # integer parameter -> (lowest value, note)
+
+    def check(self) -> None:
+        """Per-chapter checks beyond the integer minimums."""
+
+    @cached_property
+    def spec(self) -> dict:
+        """The whole profile (read once)."""
+        return pipeline.load_profile(self.profile)
+
+    @property
+    def packs(self) -> dict[str, str]:
+        return {k: str(pipeline.pack_dir(self.profile, k)) for k in self.spec["packs"]}
+
+    @property
+    def models(self) -> dict[str, dict]:
+        return self.spec["models"]
+
+    @property
+    def runs_root(self) -> Path:
+        return pipeline.runs_dir(self.profile)
+
+    @property
+    def out_dir(self) -> Path:
+        return pipeline.CHAPTERS_DIR / self.notebook
+
+    def run(self, model: str, seed: int, progress: bool = True) -> Path:
+        """The run directory of a profile model at a seed: trained, or reused when its config matches."""
+        return pipeline.ensure_trained(model, self.models[model], self.packs, self.device, self.runs_root, seed,
+                                       progress)
+
+    def pack(self, name: str):
+        from .data.packed import load_pack
+        return load_pack(self.packs[name])
+
+    def judge(self, model: str, progress: bool = True):
+        """The judge of a model's training data (cached under runs/<profile>/judges; the profile's judge_epochs)."""
+        from .judges import JudgeConfig, fit_judge
+        cfg = JudgeConfig(epochs=self.spec.get("judge_epochs", 8), device=self.device)
+        return fit_judge(self.pack(self.models[model]["data"]), cfg, self.runs_root / "judges", progress)
+
+    def data(self, model: str) -> str:
+        """The data a model was trained on, described for a claim (a stand-in names what it stands in for)."""
+        from .paper import describe_data
+        return describe_data(self.pack(self.models[model]["data"]).meta, self.profile)
+
+    def summary(self) -> str:
+        """One line: the profile and the chapter's settings (paths are by convention, so none is printed)."""
+        skip = {"notebook", "profile", "device"}
+        return f"profile {self.profile} on {self.device}: " + ", ".join(
+            f"{f.name}={getattr(self, f.name)}" for f in fields(self) if f.name not in skip)
+
+    def _model(self, name: str, what: str) -> None:
+        if name not in self.models:
+            raise ParameterError(f"parameter {what}={name!r} is not a model of profile {self.profile!r}; "
+                                 f"valid: {', '.join(self.models)}")
+
+    def _pack(self, name: str, what: str) -> None:
+        if name not in self.packs:
+            raise ParameterError(f"parameter {what}={name!r} is not a pack of profile {self.profile!r}; "
+                                 f"valid: {', '.join(self.packs)}")
+
+    def _seeds(self, seeds) -> None:
+        if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+            raise ParameterError(f"parameter seeds={seeds!r} must be a non-empty list of integer seeds")
+
+
+@dataclass(frozen=True)
+class TrainingParams(Chapter):
+    train_models: list
+    seeds: list
+    n_samples: int
+    inception_weights: str | None = None
+    minimums = {"n_samples": (10, " (samples per metric)")}
+
+    def check(self) -> None:
+        for m in self.train_models:
+            self._model(m, "train_models")
+        self._seeds(self.seeds)
+        if self.inception_weights is not None and not Path(self.inception_weights).is_file():
+            raise ParameterError(f"parameter inception_weights={self.inception_weights!r}: no such file "
+                                 "(download torch-fidelity's weights-inception-2015-12-05 file, or pass None)")
+
+
+@dataclass(frozen=True)
+class WalkParams(Chapter):
+    model: str
+    seeds: list
+    n_anchors: int
+    steps: int
+    repeats: int
+    minimums = {"n_anchors": (2, " (paper: 9)"), "steps": (3, " (frames per segment)"), "repeats": (1, "")}
+
+    def check(self) -> None:
+        self._model(self.model, "model")
+        self._seeds(self.seeds)
+
+
+@dataclass(frozen=True)
+class ProbeParams(Chapter):
+    gan_model: str
+    seeds: list
+    labelled_pack: str
+    test_pack: str
+    n_val: int
+    per_class: list  # labels per class; None = all labels
+    c_grid: list
+    draws_per_c: int
+    final_draws: int
+    kmeans_centroids: int
+    bn_stats: str
+    supervised_trials: int = 0  # 0 = no supervised baseline (the transfer chapter)
+    supervised_draws: int = 0  # label draws the chosen supervised trial is trained on (paired with the SVM's)
+    minimums = {"n_val": (1, ""), "draws_per_c": (1, ""), "final_draws": (1, ""), "kmeans_centroids": (2, ""),
+                "supervised_trials": (0, ""), "supervised_draws": (0, "")}
+
+    def check(self) -> None:
+        self._model(self.gan_model, "gan_model")
+        self._seeds(self.seeds)
+        self._pack(self.labelled_pack, "labelled_pack")
+        self._pack(self.test_pack, "test_pack")
+        if not self.per_class or not all(k is None or (isinstance(k, int) and k >= 1) for k in self.per_class):
+            raise ParameterError(f"parameter per_class={self.per_class!r} must be a list of labels per class "
+                                 "(integers >= 1, or None for all labels)")
+        if not self.c_grid or not all(isinstance(c, (int, float)) and c > 0 for c in self.c_grid):
+            raise ParameterError(f"parameter c_grid={self.c_grid!r} must be a non-empty list of positive C values")
+        if self.bn_stats not in ("population", "running"):
+            raise ParameterError(f"parameter bn_stats={self.bn_stats!r} must be 'population' or 'running'")
+        if self.supervised_trials and not 1 <= self.supervised_draws <= self.final_draws:
+            raise ParameterError(f"parameter supervised_draws={self.supervised_draws!r} must be in 1..final_draws "
+                                 f"({self.final_draws}) when supervised_trials > 0")
+        if self.supervised_trials and self.per_class[0] is None:
+            raise ParameterError("the supervised baseline needs a labelled subset size: per_class[0] is None")
+
+
+CHAPTERS: dict[str, type[Chapter]] = {
+    "01_training": TrainingParams, "03_cifar_probe": ProbeParams, "04_svhn_probe": ProbeParams,
+    "05_latent_walks": WalkParams,
+}
+
+
+def names(notebook: str) -> list[str]:
+    """The parameters a chapter takes (what its parameters cell may override)."""
+    return [f.name for f in fields(CHAPTERS[notebook]) if f.name != "notebook"]
+
+
+def load(notebook: str, profile: str, overrides: dict | None = None) -> Chapter:
+    """The chapter's parameters: the profile's values, then every non-None override among `overrides`
+    (a notebook passes its globals()), validated before any compute."""
+    if notebook not in CHAPTERS:
+        raise ParameterError(f"no parameters defined for notebook {notebook!r}; known: {', '.join(CHAPTERS)}")
+    prof = pipeline.load_profile(profile)
+    section = dict(prof["notebooks"].get(notebook) or {})
+    valid = names(notebook)
+    unknown = set(section) - set(valid)
+    if unknown:
+        raise ParameterError(f"profiles/{profile}.yaml: notebook {notebook!r} has unknown parameter(s) "
+                             f"{sorted(unknown)}; valid: {', '.join(valid)}")
+    values = {"profile": profile, "device": prof["device"], **section}
+    values.update({k: v for k, v in (overrides or {}).items() if k in valid and k != "profile" and v is not None})
+    missing = [f.name for f in fields(CHAPTERS[notebook]) if f.name not in values and f.name != "notebook"
+               and f.default is MISSING]
+    if missing:
+        raise ParameterError(f"notebook {notebook!r}: missing parameter(s) {missing} in profiles/{profile}.yaml")
+    return CHAPTERS[notebook](notebook=notebook, **values)

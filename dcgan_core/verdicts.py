@@ -1,0 +1,221 @@
+"""Verdict rules: one function per kind of paper claim, thresholds named, every rule able to say no.
+
+A rule maps measurements to an `Outcome` (verdict, the rule's text, why, the deciding function). The
+rule's text is generated from the constants below, so the book prints exactly what the code checks.
+Conventions shared by every rule:
+- Spread is over training seeds. A rule that would say "reproduced" on fewer than `MIN_SEEDS` seeds says
+  "single run" instead (`over_seeds`).
+- "reproduced" needs the condition on every seed; "partly" on the mean over seeds only.
+- Each claim is also decided for its negative controls (an untrained G, a memoriser, random filters ...),
+  run the same way. A control that comes out "reproduced" makes the claim "inconclusive" (`with_controls`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy import stats
+
+VERDICTS = ("reproduced", "partly", "not reproduced", "inconclusive", "single run", "not testable at this scale")
+MIN_SEEDS = 3  # a training method's claim rests on at least 3 training seeds (GAN and random-D init)
+CONFIDENCE = 0.95
+
+# Sec. 4.1 quality. The bar is a picture-quality statement made measurable: the judge's Frechet distance
+# of held-out real images blurred with a 1-px Gaussian, where walls, beds and faces are still plain to see.
+QUALITY_BLUR_SIGMA = 1.0
+# ...and the judge must see the same content: per object (rooms) / factor (faces, digits), the share of
+# samples it reports within 10 percentage points of held-out real images' share.
+RATE_TOLERANCE = 0.10
+# Sec. 4.1 memorisation. A near copy is closer to its nearest training image than 99% of held-out real images
+# are (so 1% by construction); 3% allows for sampling noise on 2,000 samples (binomial sd 0.2%) with margin.
+NEAR_COPY_MAX = 0.03
+# the median nearest-training-neighbour distance of samples over that of held-out images: a copier is far below 1
+DISTANCE_RATIO_MIN = 0.9
+# Sec. 6.1. A jump is a step more than 3x its segment's median step (the paper's "sharp transition"); a static
+# segment (no change at all) counts as one. A walk is smooth when at most 10% of its segments jump: a memoriser's
+# segments stand still and then jump, a continuous generator's rarely do.
+JUMP_RATIO_MAX = 3.0
+JUMP_SHARE_MAX = 0.10
+# ...and semantic when the judge reads different content at the two ends of at least half of the segments
+# (an object appears or goes, a face factor flips), on frames the judge recognises as real content.
+SEMANTIC_SHARE_MIN = 0.5
+# A judge may certify content only if, on failure images (untrained-G samples, heavy blur, shuffled patches,
+# pixelation), none of its readings ("real", and each object / factor / class) is on at more than half the rate
+# it is on for real images. Readings on for fewer than 10% of real images are too rare to compare.
+JUDGE_FAILURE_RATE_MAX = 0.5
+JUDGE_MIN_REAL_RATE = 0.10
+# Sec. 5 probes: a paired test of two feature sets on the same label draws and test set, at 5%.
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A rule's decision: the verdict, the rule as text, why it came out so, and the function that decided."""
+
+    verdict: str
+    rule: str
+    why: str
+    code: str
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "reproduced"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _outcome(fn: Callable, verdict: str, rule: str, why: str) -> Outcome:
+    return Outcome(verdict, rule, why, f"{fn.__module__}.{fn.__qualname__}")
+
+
+def mean_ci(values: Sequence[float], confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """Mean and Student-t interval of the mean; a single value gives a zero-width interval."""
+    v = np.asarray(values, float)
+    m = float(v.mean())
+    if len(v) < 2:
+        return m, m, m
+    half = float(stats.t.ppf(0.5 + confidence / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return m, m - half, m + half
+
+
+def over_seeds(per_seed: Sequence[bool], mean_passes: bool) -> tuple[str, str]:
+    """The shared seed convention: (verdict, why) from a per-seed pass list and the pass of the seed mean."""
+    n, k = len(per_seed), int(sum(per_seed))
+    if n and k == n and n < MIN_SEEDS:
+        return "single run", f"holds on all {n} seed(s), fewer than the {MIN_SEEDS} a verdict needs"
+    if n and k == n:
+        return "reproduced", f"holds on all {n} seeds"
+    if mean_passes:
+        return "partly", f"holds on the mean over seeds, on {k} of {n} seeds"
+    return "not reproduced", f"fails on the mean over seeds (holds on {k} of {n} seeds)"
+
+
+def with_controls(claim: Outcome, controls: dict[str, Outcome]) -> Outcome:
+    """A claim whose negative control passes the same rule cannot be told apart from the control."""
+    passed = [name for name, c in controls.items() if c.verdict in ("reproduced", "single run")]
+    if not passed or claim.verdict in ("not reproduced", "not testable at this scale"):
+        return claim
+    return Outcome("inconclusive", claim.rule, f"{claim.why}; but the negative control(s) {', '.join(passed)} "
+                   "pass the same rule", claim.code)
+
+
+def quality(fd: Sequence[float], fd_bar: float, rate_gap: Sequence[float], judge_ok: bool = True) -> Outcome:
+    """Sec. 4.1 "DCGAN trains to good samples": FD in the judge's space below that of real images blurred by
+    QUALITY_BLUR_SIGMA px, and the judge's per-object/factor rates within RATE_TOLERANCE of real images'.
+    A judge that failed its own check (`judge_valid`) can neither certify nor refute it: then 'inconclusive'."""
+    rule = (f"per seed: judge FD < FD of held-out real images blurred with sigma {QUALITY_BLUR_SIGMA:g} px, and "
+            f"the largest gap between the judge's per-object/factor rates on samples and on real images "
+            f"<= {RATE_TOLERANCE:.0%}; only with a judge that passed its failure-image check")
+    fd, gap = np.asarray(fd, float), np.asarray(rate_gap, float)
+    per_seed = [bool(f < fd_bar and g <= RATE_TOLERANCE) for f, g in zip(fd, gap)]
+    verdict, why = over_seeds(per_seed, bool(fd.mean() < fd_bar and gap.mean() <= RATE_TOLERANCE))
+    why = f"{why} (FD {fd.mean():.2f} vs bar {fd_bar:.2f}, largest rate gap {gap.mean():.0%})"
+    if not judge_ok:  # both halves are read in the judge's space: neither a pass nor a fail is evidence
+        verdict, why = "inconclusive", f"{why}; but the judge failed its failure-image check"
+    return _outcome(quality, verdict, rule, why)
+
+
+def memorisation(near_copy: dict[str, Sequence[float]], ratio: dict[str, Sequence[float]],
+                 quality_verdict: str) -> Outcome:
+    """Sec. 4.1 "samples are not memorised": near-copy rate <= NEAR_COPY_MAX and distance ratio >=
+    DISTANCE_RATIO_MIN in every space; only meaningful for a generator that draws the data (noise copies nothing)."""
+    spaces = sorted(near_copy)
+    rule = (f"only if the quality claim holds (reproduced or partly); then per seed and in each space "
+            f"({', '.join(spaces)}): near-copy rate <= {NEAR_COPY_MAX:.0%} (1% by construction) and median "
+            f"NN distance of samples / of held-out images >= {DISTANCE_RATIO_MIN}")
+    if quality_verdict not in ("reproduced", "partly", "single run"):
+        return _outcome(memorisation, "inconclusive", rule, f"the quality claim is {quality_verdict!r}: samples "
+                        "far from the data have no near copies whether or not the model copies")
+    n = len(near_copy[spaces[0]])
+    ok = [all(near_copy[s][i] <= NEAR_COPY_MAX and ratio[s][i] >= DISTANCE_RATIO_MIN for s in spaces)
+          for i in range(n)]
+    mean_ok = all(np.mean(near_copy[s]) <= NEAR_COPY_MAX and np.mean(ratio[s]) >= DISTANCE_RATIO_MIN for s in spaces)
+    verdict, why = over_seeds(ok, mean_ok)
+    rates = ", ".join(f"{s} {np.mean(near_copy[s]):.1%} / {np.mean(ratio[s]):.2f}" for s in spaces)
+    return _outcome(memorisation, verdict, rule, f"{why} (near-copy rate / ratio: {rates})")
+
+
+def smooth_semantic_walk(jump_share: Sequence[float], semantic_share: Sequence[float]) -> Outcome:
+    """Sec. 6.1 walks change the image gradually (<= JUMP_SHARE_MAX of segments jump) and semantically
+    (>= SEMANTIC_SHARE_MIN of segments change the judge's reading)."""
+    rule = (f"per seed: <= {JUMP_SHARE_MAX:.0%} of segments have a step > {JUMP_RATIO_MAX:g}x their median step (a "
+            f"static segment counts as a jump), and >= {SEMANTIC_SHARE_MIN:.0%} of segments end with the judge "
+            "reading different content on recognised frames; 'partly' when only one of the two holds on the mean")
+    jumps, sem = np.asarray(jump_share, float), np.asarray(semantic_share, float)
+    tol = 1e-9  # shares are fractions k/n; their mean over seeds must not fail on float rounding
+    per_seed = [bool(j <= JUMP_SHARE_MAX + tol and s >= SEMANTIC_SHARE_MIN - tol) for j, s in zip(jumps, sem)]
+    smooth, semantic = bool(jumps.mean() <= JUMP_SHARE_MAX + tol), bool(sem.mean() >= SEMANTIC_SHARE_MIN - tol)
+    verdict, why = over_seeds(per_seed, smooth and semantic)
+    if verdict == "not reproduced" and (smooth or semantic):
+        verdict, why = "partly", f"only {'smooth' if smooth else 'semantic'} on the mean over seeds"
+    return _outcome(smooth_semantic_walk, verdict, rule,
+                    f"{why} (segments with a jump {jumps.mean():.0%}, with a semantic change {sem.mean():.0%})")
+
+
+def judge_valid(real: dict[str, float], failures: dict[str, dict[str, float]]) -> Outcome:
+    """A judge certifies content only if no reading is on for a failure set at more than JUDGE_FAILURE_RATE_MAX x
+    its rate on real images (readings on for >= JUDGE_MIN_REAL_RATE of real images)."""
+    rule = (f"for every failure set and every reading on for >= {JUDGE_MIN_REAL_RATE:.0%} of held-out real images "
+            f"('real', each object / factor / class): rate on the failure set <= {JUDGE_FAILURE_RATE_MAX:g} x the "
+            "rate on real images")
+    bad = [f"{name}: {k} {rates[k]:.0%} vs real {real[k]:.0%}" for name, rates in failures.items()
+           for k in real if real[k] >= JUDGE_MIN_REAL_RATE and rates[k] > JUDGE_FAILURE_RATE_MAX * real[k]]
+    if bad:
+        return _outcome(judge_valid, "not reproduced", rule, "fails on " + "; ".join(bad))
+    worst = max(((rates[k] / real[k], f"{name}: {k} {rates[k]:.0%} vs real {real[k]:.0%}")
+                 for name, rates in failures.items() for k in real if real[k] >= JUDGE_MIN_REAL_RATE),
+                default=(0.0, "no readings"))
+    return _outcome(judge_valid, "reproduced", rule, f"closest to the limit: {worst[1]}")
+
+
+def paired_difference(diffs: Sequence[float], confidence: float = CONFIDENCE) -> dict:
+    """Mean of paired differences (method - baseline, per shared label draw) with its t interval."""
+    m, lo, hi = mean_ci(diffs, confidence)
+    return {"mean": m, "ci95": [lo, hi], "n": len(diffs)}
+
+
+def mcnemar(wrong_a: np.ndarray, wrong_b: np.ndarray) -> float:
+    """Exact McNemar p-value of two classifiers' errors on the same test set (binomial on the discordant pairs)."""
+    a_only = int(np.sum(wrong_a & ~wrong_b))
+    b_only = int(np.sum(~wrong_a & wrong_b))
+    if a_only + b_only == 0:
+        return 1.0
+    return float(stats.binomtest(a_only, a_only + b_only, 0.5).pvalue)
+
+
+def beats(diffs_per_seed: Sequence[Sequence[float]], p_values: Sequence[float] | None = None) -> Outcome:
+    """Sec. 5 "features A beat B": lower test error, paired on the same label draws (per-draw differences,
+    95% interval excluding 0) or, for one fit on all labels, McNemar at ALPHA; per seed."""
+    rule = (f"per training seed: error(A) - error(B) on the same label draws has a {CONFIDENCE:.0%} interval "
+            f"below 0 (several draws), or is < 0 with McNemar p < {ALPHA} (one fit on all labels)")
+    per_seed = []
+    for i, d in enumerate(diffs_per_seed):
+        if len(d) > 1:
+            per_seed.append(paired_difference(d)["ci95"][1] < 0)
+        else:
+            per_seed.append(bool(np.mean(d) < 0 and p_values is not None and p_values[i] < ALPHA))
+    mean = float(np.mean([np.mean(d) for d in diffs_per_seed]))
+    verdict, why = over_seeds(per_seed, mean < 0)
+    return _outcome(beats, verdict, rule, f"{why} (mean difference {mean:+.2%})")
+
+
+def not_testable(reason: str) -> Outcome:
+    """An absolute number of the paper on data or at a scale that cannot show it."""
+    return _outcome(not_testable, "not testable at this scale", "an absolute number of the paper is only compared "
+                    "on the paper's data and protocol", reason)
+
+
+def absolute(errors_per_seed: Sequence[float], paper_error: float, tolerance: float) -> Outcome:
+    """The paper's absolute error, on its own data and protocol: the seeds' mean within `tolerance`."""
+    rule = f"per seed: |test error - paper's {paper_error:.2%}| <= {tolerance:.1%} (on the paper's data and protocol)"
+    e = np.asarray(errors_per_seed, float)
+    verdict, why = over_seeds([bool(abs(x - paper_error) <= tolerance) for x in e],
+                              bool(abs(e.mean() - paper_error) <= tolerance))
+    return _outcome(absolute, verdict, rule, f"{why} (mean {e.mean():.2%})")

@@ -1,0 +1,42 @@
+"""One parameter object per chapter: profile values, papermill overrides, errors named before any work."""
+
+import re
+
+import pytest
+
+from dcgan_core import params
+from dcgan_core.pipeline import ParameterError
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"model": "bedrooms"}, "model='bedrooms' is not a model of profile 'smoke'; valid: rooms"),
+    ({"steps": 1}, "steps=1 must be an integer >= 3"),
+    ({"n_anchors": "9"}, "n_anchors='9' must be an integer >= 2"),
+    ({"repeats": 0}, "repeats=0 must be an integer >= 1"),
+    ({"seeds": []}, "seeds=[] must be a non-empty list"),
+])
+def test_bad_parameters_are_named_before_any_work(overrides, message):
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        params.load("05_latent_walks", "smoke", overrides)
+
+
+def test_overrides_replace_profile_values_and_none_keeps_them():
+    p = params.load("05_latent_walks", "smoke", {"repeats": 3, "steps": None, "unrelated_global": 1})
+    base = params.load("05_latent_walks", "smoke")
+    assert p.repeats == 3 and p.steps == base.steps
+    with pytest.raises(ParameterError, match="no parameters defined for notebook '09_x'"):
+        params.load("09_x", "smoke")
+
+
+def test_probe_parameters_are_checked():
+    with pytest.raises(ParameterError, match="per_class"):
+        params.load("03_cifar_probe", "smoke", {"per_class": [0]})
+    with pytest.raises(ParameterError, match="supervised_draws=99 must be in 1..final_draws"):
+        params.load("04_svhn_probe", "smoke", {"supervised_draws": 99})
+    with pytest.raises(ParameterError, match="labelled_pack='svhn' is not a pack"):
+        params.load("04_svhn_probe", "smoke", {"labelled_pack": "svhn"})
+
+
+def test_summary_names_settings_without_paths():
+    text = params.load("05_latent_walks", "smoke").summary()
+    assert text.startswith("profile smoke on cpu: model=rooms") and "/" not in text

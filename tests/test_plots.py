@@ -1,0 +1,41 @@
+"""Figure helpers: images drawn at reading size (>= 3x a 32-px sample), curves with their references."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from dcgan_core import plots  # noqa: E402
+from dcgan_core.train import TrainConfig, train  # noqa: E402
+
+
+@pytest.fixture
+def run(two_mode_pack, tmp_path):
+    cfg = TrainConfig.for_preset(str(two_mode_pack), "tiny16", steps=8, batch_size=32, progress=False,
+                                 snapshot_epochs=(1,))
+    train(cfg, tmp_path / "r")
+    return tmp_path / "r"
+
+
+def test_sample_figures_show_each_image_at_about_100_px(run):
+    column = 620  # px: the book's text column, to which a wider figure is scaled down
+    fig = plots.final_samples(run, "two modes")
+    width = fig.get_size_inches()[0] * fig.dpi
+    assert min(width, column) / 6 >= 96 and width <= column * 1.1
+    fig = plots.snapshot_grids({"two modes": run})
+    width = fig.get_size_inches()[0] * fig.dpi
+    assert min(width, column) / 6 >= 96 and width <= column * 1.1
+    assert len(fig.axes) == 2  # the epoch-1 snapshot and the final checkpoint
+
+
+def test_quality_curve_has_a_panel_per_model_and_the_ladder():
+    q = {"fd": 5.0}
+    evals = {("rooms", s): {"snapshots": {"a": {**q, "images_seen": 100}, "b": {**q, "images_seen": 200}}}
+             for s in (0, 1)}
+    ladders = {"rooms": {"real (held-out floor)": {"fd": 0.3}, "real, blurred sigma 1": {"fd": 60.0}}}
+    fig = plots.quality_curve(evals, ladders)
+    ax = fig.axes[0]
+    assert len(fig.axes) == 1 and len(ax.lines) == 2 + 2  # a line per seed, a dashed line per reference
+    assert np.allclose(ax.lines[0].get_xdata(), [100, 200])

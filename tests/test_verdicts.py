@@ -1,0 +1,149 @@
+"""Every verdict rule on both sides of each threshold, the seed convention, and controls that must fail."""
+
+import numpy as np
+import pytest
+
+from dcgan_core import verdicts as V
+
+EPS = 1e-6
+BAR = 10.0  # an FD bar for the quality rule
+OK_GAP, BAD_GAP = V.RATE_TOLERANCE - EPS, V.RATE_TOLERANCE + EPS
+
+
+@pytest.mark.parametrize("per_seed, mean_ok, expect", [
+    ([True, True, True], True, "reproduced"),
+    ([True, True], True, "single run"),  # fewer than MIN_SEEDS
+    ([True], True, "single run"),
+    ([True, True, False], True, "partly"),
+    ([True, False, False], False, "not reproduced"),
+    ([False], False, "not reproduced"),
+])
+def test_over_seeds(per_seed, mean_ok, expect):
+    assert V.over_seeds(per_seed, mean_ok)[0] == expect
+
+
+@pytest.mark.parametrize("fd, gap, expect", [
+    ([BAR - EPS] * 3, [OK_GAP] * 3, "reproduced"),
+    ([BAR + EPS] * 3, [OK_GAP] * 3, "not reproduced"),  # FD just above the bar
+    ([BAR - EPS] * 3, [BAD_GAP] * 3, "not reproduced"),  # content rates just outside the tolerance
+    ([BAR - 1, BAR - 1, BAR + 0.5], [0.0] * 3, "partly"),  # mean below the bar, one seed above
+    ([BAR - EPS], [0.0], "single run"),
+])
+def test_quality_rule(fd, gap, expect):
+    assert V.quality(fd, BAR, gap).verdict == expect
+
+
+def test_quality_needs_a_valid_judge():
+    assert V.quality([1.0] * 3, BAR, [0.0] * 3, judge_ok=False).verdict == "inconclusive"
+    assert V.quality([BAR * 2] * 3, BAR, [0.0] * 3, judge_ok=False).verdict == "inconclusive"
+
+
+def test_quality_controls_fail():
+    untrained = V.quality([20 * BAR] * 3, BAR, [0.9] * 3)  # far from the data, no content
+    heavy_blur = V.quality([1.5 * BAR], BAR, [0.6])
+    assert not untrained.passed and not heavy_blur.passed
+
+
+def _mem(near, ratio, n=3):
+    return {"pixel": [near] * n, "feature": [near] * n}, {"pixel": [ratio] * n, "feature": [ratio] * n}
+
+
+@pytest.mark.parametrize("near, ratio, quality, expect", [
+    (V.NEAR_COPY_MAX - EPS, V.DISTANCE_RATIO_MIN + EPS, "reproduced", "reproduced"),
+    (V.NEAR_COPY_MAX + EPS, V.DISTANCE_RATIO_MIN + EPS, "reproduced", "not reproduced"),
+    (V.NEAR_COPY_MAX - EPS, V.DISTANCE_RATIO_MIN - EPS, "reproduced", "not reproduced"),
+    (0.0, 1.5, "not reproduced", "inconclusive"),  # noise has no near copies: not evidence
+    (0.0, 1.5, "inconclusive", "inconclusive"),
+    (0.0, 1.0, "partly", "reproduced"),
+])
+def test_memorisation_rule(near, ratio, quality, expect):
+    assert V.memorisation(*_mem(near, ratio), quality).verdict == expect
+
+
+def test_memoriser_control_fails_memorisation():
+    assert V.memorisation(*_mem(0.98, 0.05), "reproduced").verdict == "not reproduced"
+
+
+@pytest.mark.parametrize("jumps, semantic, expect", [
+    (V.JUMP_SHARE_MAX, V.SEMANTIC_SHARE_MIN, "reproduced"),
+    (V.JUMP_SHARE_MAX + EPS, V.SEMANTIC_SHARE_MIN, "partly"),  # semantic but jumpy
+    (V.JUMP_SHARE_MAX, V.SEMANTIC_SHARE_MIN - EPS, "partly"),  # smooth but no content change
+    (V.JUMP_SHARE_MAX + EPS, V.SEMANTIC_SHARE_MIN - EPS, "not reproduced"),
+])
+def test_walk_rule(jumps, semantic, expect):
+    assert V.smooth_semantic_walk([jumps] * 3, [semantic] * 3).verdict == expect
+
+
+def test_walk_controls_fail():
+    untrained = V.smooth_semantic_walk([0.0] * 3, [0.0] * 3)  # smooth, no recognisable content
+    memoriser = V.smooth_semantic_walk([0.52, 0.45, 0.6], [0.7] * 3)  # content, but it stands still and jumps
+    assert not untrained.passed and not memoriser.passed
+
+
+@pytest.mark.parametrize("bed_on_failures, expect", [
+    (V.JUDGE_FAILURE_RATE_MAX * 0.9 - EPS, "reproduced"),
+    (V.JUDGE_FAILURE_RATE_MAX * 0.9 + EPS, "not reproduced"),
+])
+def test_judge_rule_checks_every_reading(bed_on_failures, expect):
+    real = {"real": 1.0, "bed": 0.9, "mirror": V.JUDGE_MIN_REAL_RATE - EPS}
+    out = V.judge_valid(real, {"untrained G": {"real": 0.1, "bed": bed_on_failures, "mirror": 0.09},
+                               "blur": {"real": 0.0, "bed": 0.0, "mirror": 0.0}})
+    assert out.verdict == expect  # mirror is too rare on real images to compare
+    if expect == "not reproduced":
+        assert "untrained G: bed" in out.why
+
+
+def test_judge_rule_catches_a_judge_that_sees_a_bed_in_a_blob():
+    """The failure this rule exists for: 'real' and 'bed' on for every untrained-G sample, other objects off.
+    An average over readings would pass it; the per-reading rule does not."""
+    real = {"real": 1.0, "window": 0.65, "bed": 1.0, "lamp": 0.64}
+    out = V.judge_valid(real, {"untrained G": {"real": 1.0, "window": 0.0, "bed": 1.0, "lamp": 0.0}})
+    assert out.verdict == "not reproduced" and "bed 100% vs real 100%" in out.why
+
+
+def test_mean_ci_matches_the_t_interval():
+    m, lo, hi = V.mean_ci([1.0, 2.0, 3.0])
+    half = 4.302652729911275 * 1.0 / np.sqrt(3)  # t(0.975, 2) x sd / sqrt(n)
+    assert m == 2.0 and lo == pytest.approx(2 - half) and hi == pytest.approx(2 + half)
+    assert V.mean_ci([5.0]) == (5.0, 5.0, 5.0)
+
+
+def test_mcnemar_counts_only_discordant_pairs():
+    a = np.array([True] * 20 + [False] * 80)
+    assert V.mcnemar(a, a) == 1.0
+    b = np.zeros(100, bool)  # b is right wherever a is wrong: 20 discordant pairs, all one way
+    assert V.mcnemar(a, b) == pytest.approx(2 * 0.5 ** 20)
+
+
+@pytest.mark.parametrize("diffs, p, expect", [
+    ([[-0.02, -0.03, -0.025, -0.02]] * 3, None, "reproduced"),  # paired draws, interval below 0
+    ([[-0.05, 0.04, -0.03, 0.03]] * 3, None, "partly"),  # mean below 0, interval crosses it
+    ([[0.01, 0.02, 0.015, 0.01]] * 3, None, "not reproduced"),
+    ([[-0.01]] * 3, [0.01] * 3, "reproduced"),  # one fit on all labels: McNemar
+    ([[-0.01]] * 3, [0.2] * 3, "partly"),
+    ([[-0.02, -0.03, -0.025]], None, "single run"),
+])
+def test_beats_rule(diffs, p, expect):
+    assert V.beats(diffs, p).verdict == expect
+
+
+def test_a_passing_control_makes_a_claim_inconclusive():
+    claim = V.quality([1.0] * 3, BAR, [0.0] * 3)
+    assert V.with_controls(claim, {"untrained G": V.quality([2.0] * 3, BAR, [0.0] * 3)}).verdict == "inconclusive"
+    assert V.with_controls(claim, {"untrained G": V.quality([50.0] * 3, BAR, [0.5] * 3)}).verdict == "reproduced"
+    failed = V.quality([50.0] * 3, BAR, [0.5] * 3)
+    assert V.with_controls(failed, {"x": claim}).verdict == "not reproduced"  # a failed claim stays failed
+
+
+def test_absolute_and_not_testable():
+    assert V.absolute([0.225, 0.22, 0.23], 0.2248, 0.015).verdict == "reproduced"
+    assert V.absolute([0.30, 0.31, 0.29], 0.2248, 0.015).verdict == "not reproduced"
+    out = V.not_testable("measured on MNIST, a stand-in for SVHN")
+    assert out.verdict == "not testable at this scale" and "stand-in" in out.why
+
+
+def test_outcomes_name_their_rule_and_code():
+    out = V.quality([1.0] * 3, BAR, [0.0] * 3)
+    assert out.code == "dcgan_core.verdicts.quality" and f"sigma {V.QUALITY_BLUR_SIGMA:g}" in out.rule
+    with pytest.raises(ValueError, match="verdict must be one of"):
+        V.Outcome("sort of", "", "", "")
