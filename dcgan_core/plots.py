@@ -9,6 +9,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+SAMPLE_DPI = 120  # sample figures: 1 inch per image is 120 px, so a 32-px sample shows at >= 3x in the book
+
 
 def glue_figure(name: str, fig) -> None:
     """Hand a figure to the book (myst-nb glue, numbered by a {glue:figure} directive) and close it, so the
@@ -90,12 +92,12 @@ def distance_histograms(mem: dict, title: str, ax=None):
 
 def snapshot_grids(runs: dict[str, Path], n: int = 6):
     """For each run, the same fixed z decoded by each snapshot (after epoch 1, 5, ..., final): Fig. 2/3.
-    n images per row at ~1 inch each: 6 fill the book's ~620-px text column at ~100 px, 3x a 32-px sample."""
+    n images per row at 1 inch (SAMPLE_DPI px) each: 6 fit the book's text column at 3.5x a 32-px sample."""
     from .checkpoint import load_run, snapshot_epoch, snapshot_names
     from .torch_utils import eval_mode
 
     rows = [(name, ck) for name, run in runs.items() for ck in snapshot_names(run)]
-    fig, axes = plt.subplots(len(rows), 1, figsize=(n, 1.25 * len(rows)), squeeze=False, dpi=100)
+    fig, axes = plt.subplots(len(rows), 1, figsize=(n, 1.25 * len(rows)), squeeze=False, dpi=SAMPLE_DPI)
     for ax, (name, ck) in zip(axes[:, 0], rows):
         G, _, state = load_run(runs[name], "cpu", ck)
         z = torch.load(Path(runs[name]) / "fixed_z.pt", weights_only=True)[:n]
@@ -109,14 +111,15 @@ def snapshot_grids(runs: dict[str, Path], n: int = 6):
 
 
 def final_samples(run: str | Path, title: str, n: int = 24, ncol: int = 6, seed: int = 0):
-    """n samples of a run's final generator, ncol per row at ~1 inch each: 6 fill the book's ~620-px text column
-    at ~100 px, 3x a 32-px image."""
+    """n samples of a run's final generator, ncol per row at 1 inch (SAMPLE_DPI px) each: 6 fit the book's text
+    column at 3.5x a 32-px image."""
     from .checkpoint import load_run
     from .evaluate import generate_uint8
 
     G, _, state = load_run(run, "cpu")
-    fig, ax = plt.subplots(figsize=(ncol, n / ncol + 0.3), dpi=100)
+    fig, ax = plt.subplots(figsize=(ncol, n / ncol + 0.3), dpi=SAMPLE_DPI)
     show_grid(generate_uint8(G, n, seed), ncol, ax=ax, title=f"{title}: step {state['step']}")
+    fig.subplots_adjust(left=0.005, right=0.995, bottom=0.005, top=1 - 0.3 / (n / ncol + 0.3))
     return fig
 
 
