@@ -23,7 +23,7 @@ from .judges import Judge, degraded_uint8, rate_gap, validity
 from .metrics import frechet_distance, kid, memorisation, precision_recall
 from .models import Generator
 from .results import Claim
-from .torch_utils import eval_mode
+from .torch_utils import eval_mode, to_uint8
 
 LADDER = (("blur", 0.5), ("blur", 1.0), ("blur", 2.0), ("pixelate", 4))
 MEMORISER_NOISE = 3.0  # grey levels of Gaussian noise on the memoriser's copies of training images
@@ -38,7 +38,7 @@ def generate_uint8(G: Generator, n: int, seed: int = 0, batch_size: int = 500) -
     with eval_mode(G):
         for i in range(0, n, batch_size):
             x = G(G.sample_z(min(batch_size, n - i), generator=gen)).float()
-            out.append(((x + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu())
+            out.append(to_uint8(x).cpu())
     return torch.cat(out).numpy()
 
 

@@ -26,7 +26,7 @@ from torchvision.transforms.functional import gaussian_blur
 from tqdm import tqdm
 
 from .data.packed import Pack
-from .torch_utils import eval_mode, to_float
+from .torch_utils import eval_mode, to_float, to_uint8
 
 # Sec. 6.3.2 needs these face factors; they are what the face judge predicts
 FACE_TARGETS = {"male": "binary", "smile": "regression", "glasses": "binary", "yaw": "regression",
@@ -186,6 +186,8 @@ def blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
 def shuffle_patches(x: torch.Tensor, patch: int, g: torch.Generator) -> torch.Tensor:
     """Cut each image into patch x patch tiles and put them back in a random order (local texture kept)."""
     n, c, h, w = x.shape
+    if patch < 1 or h % patch or w % patch:
+        raise ValueError(f"patch must divide the image size {h}x{w}, got {patch}")
     tiles = x.unfold(2, patch, patch).unfold(3, patch, patch)  # (N, C, h/p, w/p, p, p)
     gh, gw = tiles.shape[2], tiles.shape[3]
     flat = tiles.reshape(n, c, gh * gw, patch, patch)
@@ -312,7 +314,7 @@ def degraded_uint8(images: np.ndarray, kind: str, amount: float, seed: int = 0) 
         x = shuffle_patches(x, int(amount), torch.Generator().manual_seed(seed))
     else:
         raise ValueError(f"kind must be 'blur', 'pixelate' or 'shuffle', got {kind!r}")
-    return ((x + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
+    return to_uint8(x).numpy()
 
 
 def validity(judge: Judge, real: np.ndarray, failures: dict[str, np.ndarray]) -> dict:

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from .metrics import pairwise_nn
-from .torch_utils import eval_mode
+from .torch_utils import eval_mode, to_uint8
 
 METHODS = ("linear", "slerp")
 
@@ -83,7 +83,7 @@ def semantic_changes(frames: torch.Tensor, judge) -> np.ndarray:
     """Per segment: 1 if the judge calls both end frames real and reads different content at the two ends
     (an object appears or goes, a factor or digit flips), else 0. frames: (segments, steps, C, H, W)."""
     ends = torch.as_tensor(frames)[:, [0, -1]].flatten(0, 1)
-    u8 = ((ends.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
+    u8 = to_uint8(ends).numpy()
     read = judge.readings(judge.predict(u8))
     real = read.pop("real").reshape(-1, 2).all(1)
     if not read:  # a judge without content readings (rotation task) cannot see semantic change

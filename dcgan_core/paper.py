@@ -13,6 +13,13 @@ TABLE1 = {
     "Exemplar CNN": ("84.3%", "77.4% +- 0.2%"),
 }
 CIFAR_DCGAN_ACCURACY = 0.828  # Sec. 5.1
+
+
+def table1_pair(column: int) -> str:
+    """'DCGAN vs 1-layer K-means' in a Table 1 column (0: all labels, 1: 400 per class)."""
+    dcgan, kmeans = (TABLE1[k][column].split(" ")[0] for k in list(TABLE1)[:2])
+    return f"{dcgan} vs {kmeans} ({'4800 features' if column == 0 else '400 per class'})"
+
 CIFAR_KMEANS_ACCURACY = 0.806  # Table 1, 4800 features
 
 # Sec. 5.2, Table 2: SVHN test error with 1000 labels

@@ -100,4 +100,5 @@ def supervised_baseline(config: ModelConfig, images: np.ndarray, labels: np.ndar
         net = fit_supervised(config, images[d], labels[d], best, n_classes, seed=seed + 1000 + j, device=device)
         errors.append(1 - _accuracy(net, *test, device))
     return {"val_error": 1 - best_acc, "test_errors": errors, "trial": best.__dict__, "n_trials": n_trials,
+            "n_classes": n_classes,
             "val_errors": [1 - a for a, _ in val_acc]}

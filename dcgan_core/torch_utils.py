@@ -31,3 +31,8 @@ def to_float(images: torch.Tensor | np.ndarray, device: torch.device | str) -> t
     if x.dtype == torch.uint8:
         return x.float().div_(127.5).sub_(1.0)
     return x.float()
+
+
+def to_uint8(x: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] floats -> uint8 (the packed format): the inverse of `to_float`."""
+    return ((x.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)

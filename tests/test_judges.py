@@ -97,6 +97,8 @@ def test_degradations_keep_shape_and_range():
         assert y.shape == x.shape and y.min() >= -1 and y.max() <= 1
     with pytest.raises(ValueError, match="kind must be one of"):
         degrade(x, "jpeg", g)
+    with pytest.raises(ValueError, match="patch must divide the image size 16x16, got 5"):
+        shuffle_patches(x, 5, g)
     u8 = np.random.default_rng(0).integers(0, 256, (3, 1, 8, 8), dtype=np.uint8)
     assert degraded_uint8(u8, "pixelate", 4).reshape(3, 2, 4, 2, 4).std((2, 4)).max() == 0  # 4x4 blocks
     assert degraded_uint8(u8, "blur", 1.0).std() < u8.std()

@@ -152,7 +152,7 @@ def test_supervised_cnn_has_the_discriminator_architecture_and_search_reports_bo
     assert len(res["test_errors"]) == 2 and max(res["test_errors"]) < 0.2
     # the class count comes from the labelled pool: an unseen test label cannot widen the head
     y_test[0] = 7
-    supervised_baseline(cfg, x, y, splits, 10, (x[90:], y_test), n_trials=1, n_draws=1)
+    assert supervised_baseline(cfg, x, y, splits, 10, (x[90:], y_test), n_trials=1, n_draws=1)["n_classes"] == 2
 
 
 def test_all_labels_reports_the_binomial_spread_of_the_test_error():
