@@ -86,6 +86,8 @@ bench: $(SETUP)
 	$(BENCH) --preset cpu32-rgb --batch-size 128 --steps 20 --channels-last
 	$(BENCH) --preset cpu32-rgb --batch-size 128 --steps 20 --channels-last --precision bf16
 	$(BENCH) --preset cpu32 --batch-size 128 --steps 20 --channels-last --precision bf16
+	$(PY) -m dcgan_core bench-dedup --images 500000 --append-to book/generated/bench.jsonl
+	$(PY) -m dcgan_core bench-dedup --images 500000 --resolution 64 --append-to book/generated/bench.jsonl
 	@echo "written to book/generated/bench.jsonl; the next 'make reproduce' puts it in the book"
 
 clean:

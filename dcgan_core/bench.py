@@ -1,7 +1,9 @@
-"""Training throughput of a preset on synthetic input (warm-up excluded), for `make bench`."""
+"""Throughput for `make bench`: training steps of a preset on synthetic input (warm-up excluded), and the
+de-duplication hasher on a memory-mapped pack."""
 
 from __future__ import annotations
 
+import tempfile
 import time
 
 import torch
@@ -42,3 +44,27 @@ def bench(preset: str, batch_size: int = 128, steps: int = 10, warmup: int = 3, 
             "precision": precision, "channels_last": channels_last, "overrides": overrides,
             "images_per_s": round(steps * batch_size / dt, 1), "seconds_per_step": round(dt / steps, 4),
             "hardware": hardware(device)}
+
+
+def bench_dedup(n: int = 500_000, resolution: int = 32, seed: int = 0) -> dict:
+    """Images/s of `SemanticHasher.transform` streaming a memory-mapped pack of n random images (fit excluded)."""
+    import numpy as np
+
+    from .data.packed import PackWriter, load_pack
+    from .dedup import MIN_FIT, HasherConfig, SemanticHasher
+
+    if n < MIN_FIT:
+        raise ValueError(f"--images must be >= {MIN_FIT} (the hasher's minimum fit set), got {n}")
+    with tempfile.TemporaryDirectory() as tmp:
+        rng = np.random.default_rng(seed)
+        with PackWriter(f"{tmp}/pack", n, 3, resolution, resolution) as w:
+            for i in range(0, n, 65536):
+                w.images[i:i + 65536] = rng.integers(0, 256, w.images[i:i + 65536].shape, dtype=np.uint8)
+            w.commit({"source": "random"})
+        pack = load_pack(f"{tmp}/pack")
+        hasher = SemanticHasher(HasherConfig(epochs=1, fit_on=MIN_FIT, seed=seed)).fit(pack.images, progress=False)
+        t0 = time.perf_counter()
+        hasher.transform(pack.images)
+        dt = time.perf_counter() - t0
+    return {"kind": "dedup-hash", "images": n, "resolution": resolution, "images_per_s": round(n / dt, 1),
+            "seconds": round(dt, 2), "lsun_3m_seconds": round(3_000_000 * dt / n, 1), "hardware": hardware("cpu")}

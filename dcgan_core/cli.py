@@ -1,4 +1,4 @@
-"""`python -m dcgan_core pack|show|fetch|train|sample|bench ...`: thin wrappers over the library."""
+"""`python -m dcgan_core pack|show|fetch|dedup|train|sample|bench|bench-dedup ...`: thin wrappers over the library."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def _kv(items: list[str]) -> dict:
 
 def _parser() -> argparse.ArgumentParser:
     from .data.sources import FETCHABLE, SOURCES
+    from .dedup import THRESHOLDS, HasherConfig
     from .train import PRECISIONS, UPDATE_SCHEMES
 
     p = argparse.ArgumentParser(prog="python -m dcgan_core", description=__doc__)
@@ -59,6 +60,22 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("fetch", help="download a real dataset with torchvision's checksum-checked downloaders")
     s.add_argument("source", choices=FETCHABLE)
     s.add_argument("--root", required=True)
+
+    s = sub.add_parser("dedup", help="Sec. 4.1.1: write a copy of a pack without its near duplicates "
+                       "(semantic-hashing autoencoder) and a dedup.json report")
+    s.add_argument("pack", help="packed dataset directory (never modified)")
+    s.add_argument("--out", required=True, help="new pack directory (refused if it exists, unless --overwrite)")
+    s.add_argument("--radius", type=int, default=0,
+                   help="Hamming radius in bits: 0 = codes collide exactly (the paper); r > 0 links codes within r")
+    s.add_argument("--fit-on", type=int, default=HasherConfig.fit_on, help="images to fit the autoencoder on")
+    s.add_argument("--seed", type=int, default=0, help="autoencoder init, sampling and noise")
+    s.add_argument("--epochs", type=int, default=HasherConfig.epochs)
+    s.add_argument("--noise", type=float, default=HasherConfig.noise, help="de-noising input noise sd, on [0, 1]")
+    s.add_argument("--dropout", type=float, default=HasherConfig.dropout, help="dropout on the code units")
+    s.add_argument("--threshold", choices=THRESHOLDS, default=HasherConfig.threshold,
+                   help="binarise the ReLU code at zero (unit active) or at each unit's median")
+    s.add_argument("--overwrite", action="store_true", help="replace an existing --out atomically")
+    s.add_argument("--no-progress", action="store_true")
 
     s = sub.add_parser("train", help="train a DCGAN on a packed dataset into a run directory")
     s.add_argument("--data", required=True, help="packed dataset directory (see `pack`)")
@@ -100,7 +117,19 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--channels-last", action="store_true")
     s.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="ModelConfig overrides")
     s.add_argument("--append-to", default=None, metavar="FILE", help="also append the JSON line to FILE")
+
+    s = sub.add_parser("bench-dedup", help="hashing images/s of the dedup autoencoder on a memory-mapped pack")
+    s.add_argument("--images", type=int, default=500_000, help="random images in the temporary pack")
+    s.add_argument("--resolution", type=int, default=32)
+    s.add_argument("--append-to", default=None, metavar="FILE", help="also append the JSON line to FILE")
     return p
+
+
+def _append(line: str, path: str | None) -> None:
+    print(line)
+    if path:
+        with open(path, "a") as f:
+            f.write(line + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,6 +153,14 @@ def _run(args: argparse.Namespace) -> int:
     elif args.cmd == "fetch":
         from .data.sources import fetch
         fetch(args.source, args.root)
+    elif args.cmd == "dedup":
+        from .dedup import HasherConfig, check_radius, dedup_pack
+        check_radius(args.radius)  # bad input fails before the pack is read
+        cfg = HasherConfig(fit_on=args.fit_on, seed=args.seed, epochs=args.epochs, noise=args.noise,
+                           dropout=args.dropout, threshold=args.threshold)
+        r = dedup_pack(args.pack, args.out, args.radius, cfg, args.overwrite, not args.no_progress)
+        print(f"kept {r['kept']:,} of {r['input_count']:,} images ({r['removed']:,} in {r['groups']:,} duplicate "
+              f"groups removed) -> {args.out} (report: {args.out}/dedup.json)")
     elif args.cmd == "train":
         from .train import TrainConfig, train
         lr = args.lr
@@ -142,10 +179,9 @@ def _run(args: argparse.Namespace) -> int:
         print(f"wrote {args.n} samples from step {state['step']} of {args.run} -> {args.out}")
     elif args.cmd == "bench":
         from .bench import bench
-        line = json.dumps(bench(args.preset, args.batch_size, args.steps, args.warmup, args.device,
-                                args.precision, args.channels_last, **_kv(args.set)))
-        print(line)
-        if args.append_to:
-            with open(args.append_to, "a") as f:
-                f.write(line + "\n")
+        _append(json.dumps(bench(args.preset, args.batch_size, args.steps, args.warmup, args.device,
+                                 args.precision, args.channels_last, **_kv(args.set))), args.append_to)
+    elif args.cmd == "bench-dedup":
+        from .bench import bench_dedup
+        _append(json.dumps(bench_dedup(args.images, args.resolution)), args.append_to)
     return 0

@@ -170,9 +170,39 @@ class ProbeParams(Chapter):
             raise ParameterError("the supervised baseline needs a labelled subset size: per_class[0] is None")
 
 
+@dataclass(frozen=True)
+class DedupParams(Chapter):
+    model: str  # whose training pack is de-duplicated and whose judge gives the feature-space baseline
+    clean_pack: str  # held-out images the near duplicates are planted into
+    seeds: list  # hasher seeds, and training seeds of the memorisation experiment
+    per_transform: int  # planted copies per transformation
+    radii: list  # Hamming radii measured beside exact collisions
+    inspect_pairs: int  # collision pairs shown for the visual inspection
+    dup_unique: int  # memorisation experiment: distinct training images ...
+    dup_sources: int  # ... of which this many are duplicated ...
+    dup_copies: int  # ... this many times each (transformed copies)
+    dup_steps: int  # training steps of each model in the experiment
+    n_samples: int
+    minimums = {"per_transform": (10, ""), "inspect_pairs": (1, " (paper's protocol: >= 200)"),
+                "dup_unique": (100, ""), "dup_sources": (1, ""), "dup_copies": (1, ""), "dup_steps": (1, ""),
+                "n_samples": (10, "")}
+
+    def check(self) -> None:
+        from .dedup import MAX_RADIUS
+        self._model(self.model, "model")
+        self._pack(self.clean_pack, "clean_pack")
+        self._seeds(self.seeds)
+        if not self.radii or not all(isinstance(r, int) and 0 <= r <= MAX_RADIUS for r in self.radii) \
+                or self.radii[0] != 0:
+            raise ParameterError(f"parameter radii={self.radii!r} must list Hamming radii in 0..{MAX_RADIUS}, "
+                                 "starting with 0 (the paper's exact collision)")
+        if self.dup_sources > self.dup_unique:
+            raise ParameterError(f"parameter dup_sources={self.dup_sources} must be <= dup_unique={self.dup_unique}")
+
+
 CHAPTERS: dict[str, type[Chapter]] = {
-    "01_training": TrainingParams, "03_cifar_probe": ProbeParams, "04_svhn_probe": ProbeParams,
-    "05_latent_walks": WalkParams,
+    "01_training": TrainingParams, "02_dedup": DedupParams, "03_cifar_probe": ProbeParams,
+    "04_svhn_probe": ProbeParams, "05_latent_walks": WalkParams,
 }
 
 

@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PROFILES_DIR = ROOT / "profiles"
 CHAPTERS_DIR = ROOT / "book" / "chapters"
 GENERATED_DIR = ROOT / "book" / "generated"
-PACK_KEYS = {"source", "root", "resolution", "channels", "split", "limit", "seed", "category", "crop"}
+PACK_KEYS = {"source", "root", "resolution", "channels", "split", "limit", "seed", "category", "crop",
+             "of", "radius"}  # source "dedup": `of` another pack of the profile, at Hamming `radius` (Sec. 4.1.1)
 MODEL_KEYS = {"data", "heldout", "preset", "steps", "epochs", "batch_size", "lr", "seed", "overrides",
               "update_scheme", "weight_decay", "precision", "channels_last", "snapshot_epochs"}
 
@@ -49,6 +50,9 @@ def load_profile(name: str) -> dict:
         if bad or "source" not in spec:
             raise ParameterError(f"{path}: pack {pname!r} needs 'source' and only keys from {sorted(PACK_KEYS)}; "
                                  f"got {sorted(spec)}")
+        if spec["source"] == "dedup" and spec.get("of") not in list(prof["packs"])[:list(prof["packs"]).index(pname)]:
+            raise ParameterError(f"{path}: pack {pname!r} (source dedup) needs of: <a pack listed before it>; "
+                                 f"got {spec.get('of')!r}")
     for mname, spec in prof["models"].items():
         bad = set(spec) - MODEL_KEYS
         if bad:
@@ -80,18 +84,26 @@ def relative(path: str | Path) -> str:
 
 def ensure_packs(profile: str, progress: bool = True) -> list[Path]:
     """Pack every dataset the profile names; a pack made with the same arguments is kept."""
+    from .data.packed import load_pack
     from .data.sources import pack_source
+    from .dedup import HasherConfig, dedup_pack
 
     out = []
     for name, spec in load_profile(profile)["packs"].items():
         path = pack_dir(profile, name)
         stamp = path / "pack-args.json"
+        if spec["source"] == "dedup":  # remade whenever the pack it de-duplicates changed
+            spec = {**spec, "input_sha256": load_pack(pack_dir(profile, spec["of"])).meta["sha256"]}
         if stamp.is_file() and json.loads(stamp.read_text()).get("args") == spec:
             out.append(path)
             continue
         t0 = time.perf_counter()
         args = {k: v for k, v in spec.items() if k != "source"}
-        pack_source(spec["source"], path, overwrite=True, progress=progress, **args)
+        if spec["source"] == "dedup":  # Sec. 4.1.1: the paper de-duplicated LSUN before training
+            dedup_pack(pack_dir(profile, spec["of"]), path, spec.get("radius", 0),
+                       HasherConfig(seed=spec.get("seed", 0)), overwrite=True, progress=progress)
+        else:
+            pack_source(spec["source"], path, overwrite=True, progress=progress, **args)
         stamp.write_text(json.dumps({"args": spec, "seconds": round(time.perf_counter() - t0, 1)}))
         out.append(path)
     return out

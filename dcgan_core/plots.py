@@ -180,3 +180,38 @@ def quality_curve(evals: dict, ladders: dict):
         ax.legend(fontsize=6)
     fig.tight_layout()
     return fig
+
+
+def pair_grid(images, pairs, flagged, ncol: int = 8, inch: float = 0.5):
+    """Image pairs (joined by a 1-px seam), ncol pairs per row with a gap between pairs, `inch` (x SAMPLE_DPI px)
+    per image; flagged pairs framed in red (the chapter flags collisions that are not planted copies)."""
+    from matplotlib.patches import Rectangle
+
+    pairs = np.asarray(pairs).reshape(-1, 2)
+    imgs = np.asarray(images)
+    seam = np.full((len(pairs), imgs.shape[1], imgs.shape[2], 1), 255, np.uint8)
+    joined = np.concatenate([imgs[pairs[:, 0]], seam, imgs[pairs[:, 1]]], axis=3)
+    pad = 6
+    g = grid(joined, ncol, pad=pad)
+    h, w = joined.shape[2:]
+    fig, ax = plt.subplots(figsize=(2 * ncol * inch, 2 * ncol * inch * g.shape[0] / g.shape[1]), dpi=SAMPLE_DPI)
+    ax.imshow(g, interpolation="nearest")
+    for k in np.flatnonzero(flagged):
+        r, c = divmod(int(k), ncol)
+        ax.add_patch(Rectangle((pad + c * (w + pad) - 2.5, pad + r * (h + pad) - 2.5), w + 4, h + 4, fill=False,
+                               edgecolor="red", linewidth=2))
+    ax.set_axis_off()
+    fig.subplots_adjust(0, 0, 1, 1)
+    return fig
+
+
+def planted_examples(images, pairs, kinds, names: list[str], per_kind: int = 4):
+    """Per transformation (rows), `per_kind` planted pairs: each clean image beside its transformed copy."""
+    pairs, kinds = np.asarray(pairs), np.asarray(kinds)
+    rows = [pairs[kinds == k][:per_kind] for k in range(len(names))]
+    fig, axes = plt.subplots(len(names), 1, figsize=(2 * per_kind * 0.8, len(names) * 1.05), dpi=SAMPLE_DPI)
+    for ax, name, row in zip(np.atleast_1d(axes), names, rows):
+        show_grid(np.asarray(images)[row.ravel()], 2 * per_kind, title=name, ax=ax)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.96, hspace=0.35)
+    return fig
+

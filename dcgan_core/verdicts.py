@@ -46,6 +46,10 @@ SEMANTIC_SHARE_MIN = 0.5
 # it is on for real images. Readings on for fewer than 10% of real images are too rare to compare.
 JUDGE_FAILURE_RATE_MAX = 0.5
 JUDGE_MIN_REAL_RATE = 0.10
+# Sec. 4.1.1 de-duplication: the paper's "false positive rate below 1/100" is the share of collision pairs that are
+# not duplicates; near duplicates are "found" when the majority of planted ones are, at that false-positive share.
+FALSE_POSITIVE_MAX = 0.01
+RECALL_MIN = 0.5
 # Sec. 5 probes: a paired test of two feature sets on the same label draws and test set, at 5%.
 ALPHA = 0.05
 
@@ -219,3 +223,57 @@ def absolute(errors_per_seed: Sequence[float], paper_error: float, tolerance: fl
     verdict, why = over_seeds([bool(abs(x - paper_error) <= tolerance) for x in e],
                               bool(abs(e.mean() - paper_error) <= tolerance))
     return _outcome(absolute, verdict, rule, f"{why} (mean {e.mean():.2%})")
+
+
+def clopper_pearson(k: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Exact binomial interval of k successes in n trials (n = 0: the whole [0, 1])."""
+    if n == 0:
+        return 0.0, 1.0
+    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence, method="exact")
+    return float(ci.low), float(ci.high)
+
+
+def false_positive_share(false_pos: Sequence[int], pairs: Sequence[int]) -> Outcome:
+    """Sec. 4.1.1 "false positive rate < 1%": per hasher seed the share of collision pairs that are not planted
+    copies is below FALSE_POSITIVE_MAX; 'reproduced' also needs the pooled 95% upper bound below it."""
+    rule = (f"per seed: false collision pairs / collision pairs < {FALSE_POSITIVE_MAX:.0%} (no collisions fails); "
+            f"'reproduced' also needs the exact {CONFIDENCE:.0%} upper bound of the pooled share < "
+            f"{FALSE_POSITIVE_MAX:.0%}, else 'partly'")
+    fp, n = np.asarray(false_pos, int), np.asarray(pairs, int)
+    per_seed = [bool(p > 0 and f / p < FALSE_POSITIVE_MAX) for f, p in zip(fp, n)]
+    pooled = fp.sum() / n.sum() if n.sum() else 1.0
+    upper = clopper_pearson(fp.sum(), n.sum())[1]
+    verdict, why = over_seeds(per_seed, bool(n.sum() and pooled < FALSE_POSITIVE_MAX))
+    if verdict == "reproduced" and upper >= FALSE_POSITIVE_MAX:
+        verdict, why = "partly", f"{why}, but too few pairs to bound the share below {FALSE_POSITIVE_MAX:.0%}"
+    return _outcome(false_positive_share, verdict, rule,
+                    f"{why} ({fp.sum()} of {n.sum()} pairs false: {pooled:.2%}, upper bound {upper:.2%})")
+
+
+def duplicates_found(recall_near: Sequence[float], false_share: Sequence[float]) -> Outcome:
+    """Sec. 4.1.1 "near duplicates are removed": per seed, recall of planted near-duplicate pairs >= RECALL_MIN
+    at a false-positive share <= FALSE_POSITIVE_MAX."""
+    rule = (f"per seed: recall of planted near-duplicate (not byte-identical) pairs >= {RECALL_MIN:.0%}, with a "
+            f"false-positive share of collision pairs <= {FALSE_POSITIVE_MAX:.0%}")
+    rec, fp = np.asarray(recall_near, float), np.asarray(false_share, float)
+    per_seed = [bool(r >= RECALL_MIN and f <= FALSE_POSITIVE_MAX) for r, f in zip(rec, fp)]
+    verdict, why = over_seeds(per_seed, bool(rec.mean() >= RECALL_MIN and fp.mean() <= FALSE_POSITIVE_MAX))
+    return _outcome(duplicates_found, verdict, rule,
+                    f"{why} (recall {rec.mean():.0%}, false-positive share {fp.mean():.1%})")
+
+
+def dedup_reduces_memorisation(before: Sequence[float], after: Sequence[float]) -> Outcome:
+    """Sec. 4.1.1 dedup against memorisation: per seed, a model trained with duplicates makes near copies of them
+    (rate > NEAR_COPY_MAX) and the same model trained after dedup does not (<= NEAR_COPY_MAX)."""
+    rule = (f"per seed: share of samples that are near copies of a duplicated image > {NEAR_COPY_MAX:.0%} when "
+            f"trained with the duplicates and <= {NEAR_COPY_MAX:.0%} after removal; 'inconclusive' when no seed "
+            "copies even with the duplicates (nothing to reduce)")
+    b, a = np.asarray(before, float), np.asarray(after, float)
+    why_rates = f"near copies {b.mean():.1%} with duplicates, {a.mean():.1%} after"
+    if not (b > NEAR_COPY_MAX).any():
+        return _outcome(dedup_reduces_memorisation, "inconclusive", rule,
+                        f"the model does not copy the duplicated images even with them in the set ({why_rates})")
+    per_seed = [bool(x > NEAR_COPY_MAX and y <= NEAR_COPY_MAX) for x, y in zip(b, a)]
+    verdict, why = over_seeds(per_seed, bool(b.mean() > NEAR_COPY_MAX and a.mean() <= NEAR_COPY_MAX))
+    return _outcome(dedup_reduces_memorisation, verdict, rule, f"{why} ({why_rates})")
+

@@ -9,7 +9,7 @@ from dcgan_core.cli import main
 from .conftest import two_mode_images, write_pack
 
 
-@pytest.mark.parametrize("cmd", ["pack", "show", "fetch", "train", "sample", "bench"])
+@pytest.mark.parametrize("cmd", ["pack", "show", "fetch", "dedup", "train", "sample", "bench", "bench-dedup"])
 def test_help_of_every_command(cmd):
     out = subprocess.run([sys.executable, "-m", "dcgan_core", cmd, "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "usage:" in out.stdout

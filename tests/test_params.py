@@ -37,6 +37,17 @@ def test_probe_parameters_are_checked():
         params.load("04_svhn_probe", "smoke", {"labelled_pack": "svhn"})
 
 
+def test_dedup_parameters_are_checked():
+    with pytest.raises(ParameterError, match="radii=.* starting with 0"):
+        params.load("02_dedup", "smoke", {"radii": [2, 4]})
+    with pytest.raises(ParameterError, match="radii=.* in 0..16"):
+        params.load("02_dedup", "smoke", {"radii": [0, 40]})
+    with pytest.raises(ParameterError, match="dup_sources=901 must be <= dup_unique=900"):
+        params.load("02_dedup", "smoke", {"dup_sources": 901})
+    with pytest.raises(ParameterError, match="clean_pack='lsun' is not a pack"):
+        params.load("02_dedup", "smoke", {"clean_pack": "lsun"})
+
+
 def test_summary_names_settings_without_paths():
     text = params.load("05_latent_walks", "smoke").summary()
     assert text.startswith("profile smoke on cpu: model=rooms") and "/" not in text

@@ -64,6 +64,20 @@ def test_unknown_preset_or_profile_key_is_named(tmp_path, monkeypatch):
         params.load("05_latent_walks", "typo")
 
 
+def test_dedup_packs_follow_the_pack_they_deduplicate(tmp_path, monkeypatch):
+    import yaml
+    prof = yaml.safe_load((ROOT / "profiles" / "smoke.yaml").read_text())
+    prof["packs"] = {"rooms-dedup": {"source": "dedup", "of": "rooms"}, **prof["packs"]}
+    (tmp_path / "early.yaml").write_text(yaml.safe_dump(prof, sort_keys=False))
+    monkeypatch.setattr(pipeline, "PROFILES_DIR", tmp_path)
+    with pytest.raises(ParameterError, match="pack 'rooms-dedup' .source dedup. needs of: <a pack listed before it>"):
+        pipeline.load_profile("early")
+    monkeypatch.setattr(pipeline, "PROFILES_DIR", ROOT / "profiles")
+    paper = pipeline.load_profile("paper")
+    assert paper["packs"]["lsun-bedroom-dedup"]["of"] == "lsun-bedroom"
+    assert paper["models"]["lsun"]["data"] == "lsun-bedroom-dedup"  # Sec. 4.1.1: de-duplicated before training
+
+
 def test_ensure_trained_reuses_matching_runs(tmp_path):
     packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(128)))}
     spec = {"data": "two", "heldout": "two", "preset": "tiny16", "steps": 6, "batch_size": 32}

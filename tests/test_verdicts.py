@@ -147,3 +147,42 @@ def test_outcomes_name_their_rule_and_code():
     assert out.code == "dcgan_core.verdicts.quality" and f"sigma {V.QUALITY_BLUR_SIGMA:g}" in out.rule
     with pytest.raises(ValueError, match="verdict must be one of"):
         V.Outcome("sort of", "", "", "")
+
+
+@pytest.mark.parametrize("fp, pairs, expect", [
+    ([0, 0, 0], [400, 400, 400], "reproduced"),  # 0 of 1,200: upper bound 0.3%
+    ([1, 0, 1], [400, 400, 400], "reproduced"),  # 2 of 1,200: upper bound 0.6%
+    ([3, 3, 3], [400, 400, 400], "partly"),  # 0.75% on every seed, but the pooled upper bound is 1.4%
+    ([3, 4, 3], [400, 400, 400], "partly"),  # 0.83% mean, 1.0% on one seed
+    ([5, 5, 5], [400, 400, 400], "not reproduced"),  # 1.25%
+    ([0, 0, 0], [0, 0, 0], "not reproduced"),  # nothing collided: no rate to speak of
+    ([0, 0, 0], [30, 30, 30], "partly"),  # no false pair, but 90 pairs cannot bound the share below 1%
+])
+def test_false_positive_rule(fp, pairs, expect):
+    assert V.false_positive_share(fp, pairs).verdict == expect
+
+
+def test_false_positive_bound_is_clopper_pearson():
+    lo, hi = V.clopper_pearson(0, 300)
+    assert lo == 0.0 and hi == pytest.approx(1 - 0.025 ** (1 / 300), rel=1e-6)
+    assert V.clopper_pearson(0, 0) == (0.0, 1.0)
+
+
+@pytest.mark.parametrize("recall, fp, expect", [
+    ([0.6, 0.55, 0.7], [0.0, 0.005, 0.0], "reproduced"),
+    ([0.6, 0.45, 0.7], [0.0, 0.0, 0.0], "partly"),
+    ([0.2, 0.1, 0.3], [0.0, 0.0, 0.0], "not reproduced"),  # the exact-bytes control: precise, finds no near copy
+    ([0.9, 0.9, 0.9], [0.02, 0.02, 0.02], "not reproduced"),  # finds them at too many false pairs
+])
+def test_duplicates_found_rule(recall, fp, expect):
+    assert V.duplicates_found(recall, fp).verdict == expect
+
+
+@pytest.mark.parametrize("before, after, expect", [
+    ([0.08, 0.10, 0.06], [0.0, 0.01, 0.02], "reproduced"),
+    ([0.08, 0.10, 0.06], [0.0, 0.04, 0.02], "partly"),
+    ([0.08, 0.10, 0.06], [0.07, 0.09, 0.06], "not reproduced"),  # the random-removal control
+    ([0.01, 0.0, 0.02], [0.0, 0.0, 0.0], "inconclusive"),  # no copying to reduce
+])
+def test_dedup_memorisation_rule(before, after, expect):
+    assert V.dedup_reduces_memorisation(before, after).verdict == expect
