@@ -200,9 +200,25 @@ class DedupParams(Chapter):
             raise ParameterError(f"parameter dup_sources={self.dup_sources} must be <= dup_unique={self.dup_unique}")
 
 
+@dataclass(frozen=True)
+class GuidedParams(Chapter):
+    model: str  # the rooms model: its D, and held-out images with object boxes
+    seeds: list
+    n_images: int  # held-out images each feature's most responsive ones are drawn from
+    top: int  # most responsive images per feature that its saliency is measured on
+    n_check: int  # images of the randomisation check
+    minimums = {"n_images": (10, ""), "top": (5, " (the per-class test needs >= 5 images)"), "n_check": (1, "")}
+
+    def check(self) -> None:
+        self._model(self.model, "model")
+        self._seeds(self.seeds)
+        if self.top > self.n_images:
+            raise ParameterError(f"parameter top={self.top} must be <= n_images={self.n_images}")
+
+
 CHAPTERS: dict[str, type[Chapter]] = {
     "01_training": TrainingParams, "02_dedup": DedupParams, "03_cifar_probe": ProbeParams,
-    "04_svhn_probe": ProbeParams, "05_latent_walks": WalkParams,
+    "04_svhn_probe": ProbeParams, "05_latent_walks": WalkParams, "06_guided_backprop": GuidedParams,
 }
 
 

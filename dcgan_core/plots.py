@@ -215,3 +215,26 @@ def planted_examples(images, pairs, kinds, names: list[str], per_kind: int = 4):
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.96, hspace=0.35)
     return fig
 
+
+def saliency_panel(columns: dict[str, list[tuple[str, np.ndarray, np.ndarray]]], inch: float = 1.0):
+    """Fig. 5 layout, one panel under the other (e.g. trained D, random D), one row per feature: each of its most
+    responsive images followed by its saliency energy (absolute attribution summed over colours, white = the map's
+    largest value)."""
+    panels = list(columns.items())
+    n_rows, n_img = len(panels[0][1]), len(panels[0][1][0][1])
+    fig, axes = plt.subplots(len(panels), 1, figsize=(2 * n_img * inch + 1.2, len(panels) * (n_rows * inch + 0.4)),
+                             dpi=SAMPLE_DPI, squeeze=False)
+    for ax, (title, rows) in zip(axes[:, 0], panels):
+        tiles = []
+        for _, imgs, maps in rows:
+            e = torch.as_tensor(maps).abs().sum(1, keepdim=True)
+            e = (e / e.amax((2, 3), keepdim=True).clamp_min(1e-12)).expand(-1, 3, -1, -1) * 2 - 1
+            x = torch.as_tensor(np.asarray(imgs)).float() / 127.5 - 1
+            tiles += [t for pair in zip(x, e) for t in pair]
+        show_grid(torch.stack(tiles), 2 * n_img, title=title, ax=ax)
+        h = ax.get_ylim()[0] / n_rows
+        for r, (label, _, _) in enumerate(rows):
+            ax.text(-2, (r + 0.5) * h, label, ha="right", va="center", fontsize=8)
+    fig.subplots_adjust(left=1.2 / (2 * n_img * inch + 1.2), right=0.99, bottom=0.01, top=0.97, hspace=0.12)
+    return fig
+

@@ -264,11 +264,15 @@ def _check_pack(cfg: TrainConfig, pack, model_cfg) -> None:
         raise ValueError(f"{cfg.data} has {len(pack)} images, fewer than batch_size={cfg.batch_size}")
 
 
+def initial_models(model_cfg, seed: int) -> tuple[Generator, Discriminator]:
+    """The untrained G and D a run of this seed starts from (Sec. 4 init): the baselines 'at random weights'."""
+    torch.manual_seed(seed)
+    return Generator(model_cfg), Discriminator(model_cfg)
+
+
 def _new_state(cfg: TrainConfig, model_cfg, device: torch.device, fmt: torch.memory_format) -> TrainState:
     """Seeded nets (Sec. 4 init), Adam, the z stream and the fixed grid z of a fresh run."""
-    torch.manual_seed(cfg.seed)
-    G = Generator(model_cfg).to(device, memory_format=fmt)
-    D = Discriminator(model_cfg).to(device, memory_format=fmt)
+    G, D = (m.to(device, memory_format=fmt) for m in initial_models(model_cfg, cfg.seed))
     opt_g, opt_d = make_optimizers(G, D, cfg)
     fixed_z = G.sample_z(cfg.n_fixed, generator=torch.Generator(device).manual_seed(cfg.seed + 2))
     return TrainState(G, D, opt_g, opt_d, torch.Generator(device).manual_seed(cfg.seed + 1), fixed_z)

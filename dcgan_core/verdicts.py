@@ -50,6 +50,11 @@ JUDGE_MIN_REAL_RATE = 0.10
 # not duplicates; near duplicates are "found" when the majority of planted ones are, at that false-positive share.
 FALSE_POSITIVE_MAX = 0.01
 RECALL_MIN = 0.5
+# Sec. 6.2 guided backprop. A feature "fires on objects" when the saliency of its maximal response on its most
+# responsive images falls inside one object class's boxes more than that class's share of the image area
+# (one-sided t-test, Bonferroni over classes, at ALPHA). "Little to no discrimination" allows at most 10% such
+# features: twice the share a net without any selectivity reaches by chance at ALPHA.
+LITTLE_SELECTIVE_MAX = 0.10
 # Sec. 5 probes: a paired test of two feature sets on the same label draws and test set, at 5%.
 ALPHA = 0.05
 
@@ -276,4 +281,28 @@ def dedup_reduces_memorisation(before: Sequence[float], after: Sequence[float]) 
     per_seed = [bool(x > NEAR_COPY_MAX and y <= NEAR_COPY_MAX) for x, y in zip(b, a)]
     verdict, why = over_seeds(per_seed, bool(b.mean() > NEAR_COPY_MAX and a.mean() <= NEAR_COPY_MAX))
     return _outcome(dedup_reduces_memorisation, verdict, rule, f"{why} ({why_rates})")
+
+
+def fires_on_objects(selective: Sequence[int], baseline: Sequence[int], n_features: Sequence[int]) -> Outcome:
+    """Sec. 6.2 "trained D's features fire on objects": per seed, more of its features are object-selective than of
+    the same D at random weights (one-sided Fisher exact test at ALPHA)."""
+    rule = (f"per seed: object-selective features of the trained D outnumber those of the same D at random weights, "
+            f"one-sided Fisher exact test p < {ALPHA}")
+    ps = [float(stats.fisher_exact([[a, n - a], [b, n - b]], alternative="greater").pvalue)
+          for a, b, n in zip(selective, baseline, n_features)]
+    share = np.asarray(selective) / np.asarray(n_features)
+    base = np.asarray(baseline) / np.asarray(n_features)
+    verdict, why = over_seeds([p < ALPHA for p in ps], bool(share.mean() > base.mean() and np.median(ps) < ALPHA))
+    return _outcome(fires_on_objects, verdict, rule, f"{why} (selective {share.mean():.0%} vs {base.mean():.0%} at "
+                    f"random weights; p {', '.join(f'{p:.2g}' for p in ps)})")
+
+
+def little_discrimination(selective: Sequence[int], n_features: Sequence[int]) -> Outcome:
+    """Sec. 6.2 "random filters show little to no discrimination": per seed, at most LITTLE_SELECTIVE_MAX of the
+    features are object-selective."""
+    rule = f"per seed: <= {LITTLE_SELECTIVE_MAX:.0%} of the features are object-selective"
+    share = np.asarray(selective) / np.asarray(n_features)
+    verdict, why = over_seeds([bool(s <= LITTLE_SELECTIVE_MAX) for s in share],
+                              bool(share.mean() <= LITTLE_SELECTIVE_MAX))
+    return _outcome(little_discrimination, verdict, rule, f"{why} (object-selective {share.mean():.0%})")
 
