@@ -278,33 +278,46 @@ def generate(G: Generator, z: torch.Tensor, layer: int | None = None, maps=(), b
 
 
 def cells_in_boxes(boxes: list, image_size: int, cells: int) -> np.ndarray:
-    """(cells, cells) bool: feature-map cells whose centre, in image pixels, lies inside any box [x0, y0, x1, y1]
-    (cell i spans pixels [i * stride, (i + 1) * stride), stride = image_size / cells)."""
+    """(cells, cells) bool: feature-map cells whose centre, in image pixels, lies inside a box [x0, y0, x1, y1],
+    and the cell holding each box's centre (so a box smaller than a cell still marks one); cell i spans pixels
+    [i * stride, (i + 1) * stride), stride = image_size / cells."""
     stride = image_size / cells
     c = (np.arange(cells) + 0.5) * stride
     inside = np.zeros((cells, cells), bool)
     for x0, y0, x1, y1 in boxes:
         inside |= ((c[:, None] >= y0) & (c[:, None] <= y1)) & ((c[None, :] >= x0) & (c[None, :] <= x1))
+        row, col = (min(int((y0 + y1) / 2 // stride), cells - 1), min(int((x0 + x1) / 2 // stride), cells - 1))
+        inside[row, col] = True
     return inside
 
 
-def window_regression(maps: np.ndarray, boxes: list[list], image_size: int, seed: int = 0):
-    """Sec. 6.3.1: logistic regression on a layer's activations telling locations inside object boxes (positive)
-    from random locations of the same image outside them (negative, as many). Returns the fitted model."""
-    from sklearn.linear_model import LogisticRegression
-
-    if not any(len(b) for b in boxes):
-        raise ValueError("no boxes on any image: the regression needs positive locations (detect more objects, "
-                         "or use more samples)")
+def regression_data(maps: np.ndarray, boxes: list[list], image_size: int, seed: int = 0
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Sec. 6.3.1's training set: activation vectors at locations inside object boxes (1) and at as many random
+    locations of the same image outside them (0). Images with no box contribute nothing."""
     rng = np.random.default_rng(seed)
     cells = maps.shape[-1]
-    X, y = [], []
+    X, y = [np.zeros((0, maps.shape[1]))], [np.zeros(0, int)]
     for m, b in zip(maps, boxes):
+        if not len(b):
+            continue
         inside = cells_in_boxes(b, image_size, cells)
         pos, neg = np.argwhere(inside), np.argwhere(~inside)
-        if not len(pos) or not len(neg):
-            continue
         neg = neg[rng.choice(len(neg), min(len(pos), len(neg)), replace=False)]
-        X += [m[:, i, j] for i, j in pos] + [m[:, i, j] for i, j in neg]
-        y += [1] * len(pos) + [0] * len(neg)
-    return LogisticRegression(max_iter=2000).fit(np.asarray(X), np.asarray(y))
+        X += [m[:, pos[:, 0], pos[:, 1]].T, m[:, neg[:, 0], neg[:, 1]].T]
+        y += [np.ones(len(pos), int), np.zeros(len(neg), int)]
+    return np.concatenate(X), np.concatenate(y)
+
+
+def window_regression(maps: np.ndarray, boxes: list[list], image_size: int, seed: int = 0):
+    """Sec. 6.3.1: logistic regression telling a layer's activations inside object boxes from random locations of
+    the same image outside them (`regression_data`). Returns the fitted scikit-learn model."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = regression_data(maps, boxes, image_size, seed)
+    if not y.any():
+        raise ValueError("no boxes on any image: the regression needs positive locations (detect more objects, "
+                         "or use more samples)")
+    if y.all():
+        raise ValueError("the boxes cover every location of this layer: no negative locations to fit against")
+    return LogisticRegression(max_iter=2000).fit(X, y)

@@ -216,9 +216,29 @@ class GuidedParams(Chapter):
             raise ParameterError(f"parameter top={self.top} must be <= n_images={self.n_images}")
 
 
+@dataclass(frozen=True)
+class WindowParams(Chapter):
+    model: str  # the rooms model: its G, its training pack's boxes for the detector, its judge for FD
+    seeds: list
+    layer: int  # G's hidden layer whose maps are fit and dropped (-2: the paper's "second-highest")
+    n_fit: int  # samples the logistic regression is fit on (paper: 150)
+    n_eval: int  # paired z the intervention is counted on
+    n_random: int  # random draws of as many maps (the control)
+    detector_epochs: int
+    minimums = {"n_fit": (10, " (paper: 150)"), "n_eval": (10, ""), "n_random": (2, " (the rank test needs draws)"),
+                "detector_epochs": (1, "")}
+
+    def check(self) -> None:
+        self._model(self.model, "model")
+        self._seeds(self.seeds)
+        if not isinstance(self.layer, int) or isinstance(self.layer, bool):
+            raise ParameterError(f"parameter layer={self.layer!r} must be an integer index of G's hidden layers")
+
+
 CHAPTERS: dict[str, type[Chapter]] = {
     "01_training": TrainingParams, "02_dedup": DedupParams, "03_cifar_probe": ProbeParams,
     "04_svhn_probe": ProbeParams, "05_latent_walks": WalkParams, "06_guided_backprop": GuidedParams,
+    "07_window_removal": WindowParams,
 }
 
 

@@ -142,15 +142,20 @@ def nearest_neighbour_panels(items: dict[str, tuple], k: int = 3, n: int = 8, sp
     return fig
 
 
-def walk_figure(frames, title: str = ""):
-    """Rows = walks between consecutive anchors, columns = interpolation steps (Fig. 4 layout)."""
+def walk_figure(frames, title: str = "", inch: float = 0.8):
+    """Rows = walks between consecutive anchors, columns = interpolation steps (Fig. 4 layout), `inch` x SAMPLE_DPI
+    px per frame: meant for the page's full width (the chapter wraps it in a full-width container)."""
     f = torch.as_tensor(frames)
-    return show_grid(f.flatten(0, 1), f.shape[1], title=title, scale=0.55)
+    rows, cols = f.shape[:2]
+    fig, ax = plt.subplots(figsize=(cols * inch, rows * inch + (0.3 if title else 0.05)), dpi=SAMPLE_DPI)
+    show_grid(f.flatten(0, 1), cols, title=title, ax=ax)
+    fig.subplots_adjust(0.005, 0.005, 0.995, 1 - (0.3 if title else 0.05) / (rows * inch + 0.3))
+    return fig
 
 
 def step_profiles(study: dict, keys: list[str]):
     """Mean image change per step along the walks, per walk kind."""
-    fig, ax = plt.subplots(figsize=(5, 3))
+    fig, ax = plt.subplots(figsize=(7, 3.5))
     for key in keys:
         prof = np.concatenate(study["profiles"][key])
         ax.plot(np.arange(1, prof.shape[1] + 1), (prof / prof.mean(1, keepdims=True)).mean(0), marker="o", label=key)
@@ -238,3 +243,53 @@ def saliency_panel(columns: dict[str, list[tuple[str, np.ndarray, np.ndarray]]],
     fig.subplots_adjust(left=1.2 / (2 * n_img * inch + 1.2), right=0.99, bottom=0.01, top=0.97, hspace=0.12)
     return fig
 
+
+def intervention_rows(rows: dict[str, np.ndarray], inch: float = 1.0):
+    """One row of images per condition (same z per column), titled, at `inch` x SAMPLE_DPI px per image."""
+    n = len(next(iter(rows.values())))
+    fig, axes = plt.subplots(len(rows), 1, figsize=(n * inch, len(rows) * (inch + 0.3)), dpi=SAMPLE_DPI, squeeze=False)
+    for ax, (title, imgs) in zip(axes[:, 0], rows.items()):
+        show_grid(imgs, n, title=title, ax=ax)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.95, hspace=0.3)
+    return fig
+
+
+VERDICT_COLOURS = {"reproduced": "#1a7f37", "partly": "#bf8700", "not reproduced": "#cf222e",
+                   "inconclusive": "#6e7781", "single run": "#8250df", "not testable at this scale": "#57606a"}
+
+
+def forest(claims: list[dict]):
+    """The results page's overview: per claim with an effect, its value per seed (small dots), their mean with a
+    95% t interval (bar, coloured by verdict), the rule's threshold (dashed) with its passing side shaded, and each
+    negative control's mean (open diamond). Each row has its own scale: the units differ between claims."""
+    from .verdicts import mean_ci
+
+    rows = [c for c in claims if c.get("effect")]
+    fig, axes = plt.subplots(len(rows), 1, figsize=(9, 0.62 * len(rows) + 0.6), squeeze=False, dpi=100)
+    for ax, c in zip(axes[:, 0], rows):
+        e = c["effect"]
+        v = np.asarray(e["per_seed"], float)
+        m, lo, hi = mean_ci(v)
+        ctl = [np.mean(x["effect"]["per_seed"]) for x in c.get("controls", []) if x.get("effect")]
+        pts = np.concatenate([v, [lo, hi, e["threshold"]], ctl])
+        span = max(pts.max() - pts.min(), 1e-9)
+        left, right = pts.min() - 0.15 * span, pts.max() + 0.15 * span
+        t = e["threshold"]
+        ax.axvspan(left if e["better"] == "lower" else t, t if e["better"] == "lower" else right,
+                   color="#dafbe1", zorder=0)
+        ax.axvline(t, color="k", ls="--", lw=0.8)
+        colour = VERDICT_COLOURS[c["verdict"]]
+        ax.plot(v, np.zeros_like(v), "o", ms=3, color=colour, alpha=0.5)
+        ax.errorbar([m], [0], xerr=[[m - lo], [hi - m]], fmt="o", ms=6, color=colour, capsize=3)
+        if ctl:
+            ax.plot(ctl, np.zeros(len(ctl)), "D", ms=6, mfc="none", mec="k")
+        ax.set_xlim(left, right)
+        ax.set_yticks([])
+        ax.tick_params(axis="x", labelsize=7, pad=1)
+        ax.set_title(f"{c['section']} {c['claim'][:70]}: {c['verdict']} ({e['name']})", fontsize=8, loc="left",
+                     color=colour, pad=2)
+        for side in ("left", "right", "top"):
+            ax.spines[side].set_visible(False)
+    fig.subplots_adjust(left=0.02, right=0.98, top=1 - 0.3 / fig.get_figheight(), bottom=0.3 / fig.get_figheight(),
+                        hspace=1.6)
+    return fig

@@ -61,12 +61,14 @@ ALPHA = 0.05
 
 @dataclass(frozen=True)
 class Outcome:
-    """A rule's decision: the verdict, the rule as text, why it came out so, and the function that decided."""
+    """A rule's decision: the verdict, the rule as text, why it came out so, the function that decided, and the
+    effect: the number the rule compares with its threshold, per seed (for the results page's forest plot)."""
 
     verdict: str
     rule: str
     why: str
     code: str
+    effect: dict | None = None  # {"name", "per_seed": [...], "threshold", "better": "lower" | "higher"}
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -80,8 +82,14 @@ class Outcome:
         return asdict(self)
 
 
-def _outcome(fn: Callable, verdict: str, rule: str, why: str) -> Outcome:
-    return Outcome(verdict, rule, why, f"{fn.__module__}.{fn.__qualname__}")
+def _outcome(fn: Callable, verdict: str, rule: str, why: str, effect: tuple | None = None) -> Outcome:
+    """effect: (name, per-seed values, threshold, "lower" or "higher" passes)."""
+    eff = None
+    if effect is not None:
+        name, per_seed, threshold, better = effect
+        eff = {"name": name, "per_seed": [float(v) for v in np.atleast_1d(per_seed)], "threshold": float(threshold),
+               "better": better}
+    return Outcome(verdict, rule, why, f"{fn.__module__}.{fn.__qualname__}", eff)
 
 
 def mean_ci(values: Sequence[float], confidence: float = CONFIDENCE) -> tuple[float, float, float]:
@@ -112,7 +120,7 @@ def with_controls(claim: Outcome, controls: dict[str, Outcome]) -> Outcome:
     if not passed or claim.verdict in ("not reproduced", "not testable at this scale"):
         return claim
     return Outcome("inconclusive", claim.rule, f"{claim.why}; but the negative control(s) {', '.join(passed)} "
-                   "pass the same rule", claim.code)
+                   "pass the same rule", claim.code, claim.effect)
 
 
 def quality(fd: Sequence[float], fd_bar: float, rate_gap: Sequence[float], judge_ok: bool = True) -> Outcome:
@@ -128,7 +136,7 @@ def quality(fd: Sequence[float], fd_bar: float, rate_gap: Sequence[float], judge
     why = f"{why} (FD {fd.mean():.2f} vs bar {fd_bar:.2f}, largest rate gap {gap.mean():.0%})"
     if not judge_ok:  # both halves are read in the judge's space: neither a pass nor a fail is evidence
         verdict, why = "inconclusive", f"{why}; but the judge failed its failure-image check"
-    return _outcome(quality, verdict, rule, why)
+    return _outcome(quality, verdict, rule, why, ("judge FD (bar: real images blurred sigma 1)", fd, fd_bar, "lower"))
 
 
 def memorisation(near_copy: dict[str, Sequence[float]], ratio: dict[str, Sequence[float]],
@@ -141,14 +149,16 @@ def memorisation(near_copy: dict[str, Sequence[float]], ratio: dict[str, Sequenc
             f"NN distance of samples / of held-out images >= {DISTANCE_RATIO_MIN}")
     if quality_verdict not in ("reproduced", "partly", "single run"):
         return _outcome(memorisation, "inconclusive", rule, f"the quality claim is {quality_verdict!r}: samples "
-                        "far from the data have no near copies whether or not the model copies")
+                        "far from the data have no near copies whether or not the model copies",
+                        ("near-copy rate, pixel space", near_copy["pixel"], NEAR_COPY_MAX, "lower"))
     n = len(near_copy[spaces[0]])
     ok = [all(near_copy[s][i] <= NEAR_COPY_MAX and ratio[s][i] >= DISTANCE_RATIO_MIN for s in spaces)
           for i in range(n)]
     mean_ok = all(np.mean(near_copy[s]) <= NEAR_COPY_MAX and np.mean(ratio[s]) >= DISTANCE_RATIO_MIN for s in spaces)
     verdict, why = over_seeds(ok, mean_ok)
     rates = ", ".join(f"{s} {np.mean(near_copy[s]):.1%} / {np.mean(ratio[s]):.2f}" for s in spaces)
-    return _outcome(memorisation, verdict, rule, f"{why} (near-copy rate / ratio: {rates})")
+    return _outcome(memorisation, verdict, rule, f"{why} (near-copy rate / ratio: {rates})",
+                    ("near-copy rate, pixel space", near_copy["pixel"], NEAR_COPY_MAX, "lower"))
 
 
 def smooth_semantic_walk(jump_share: Sequence[float], semantic_share: Sequence[float]) -> Outcome:
@@ -165,7 +175,8 @@ def smooth_semantic_walk(jump_share: Sequence[float], semantic_share: Sequence[f
     if verdict == "not reproduced" and (smooth or semantic):
         verdict, why = "partly", f"only {'smooth' if smooth else 'semantic'} on the mean over seeds"
     return _outcome(smooth_semantic_walk, verdict, rule,
-                    f"{why} (segments with a jump {jumps.mean():.0%}, with a semantic change {sem.mean():.0%})")
+                    f"{why} (segments with a jump {jumps.mean():.0%}, with a semantic change {sem.mean():.0%})",
+                    ("segments with a semantic change", sem, SEMANTIC_SHARE_MIN, "higher"))
 
 
 def judge_valid(real: dict[str, float], failures: dict[str, dict[str, float]]) -> Outcome:
@@ -176,12 +187,13 @@ def judge_valid(real: dict[str, float], failures: dict[str, dict[str, float]]) -
             "rate on real images")
     bad = [f"{name}: {k} {rates[k]:.0%} vs real {real[k]:.0%}" for name, rates in failures.items()
            for k in real if real[k] >= JUDGE_MIN_REAL_RATE and rates[k] > JUDGE_FAILURE_RATE_MAX * real[k]]
-    if bad:
-        return _outcome(judge_valid, "not reproduced", rule, "fails on " + "; ".join(bad))
     worst = max(((rates[k] / real[k], f"{name}: {k} {rates[k]:.0%} vs real {real[k]:.0%}")
                  for name, rates in failures.items() for k in real if real[k] >= JUDGE_MIN_REAL_RATE),
                 default=(0.0, "no readings"))
-    return _outcome(judge_valid, "reproduced", rule, f"closest to the limit: {worst[1]}")
+    effect = ("worst failure-image rate / real-image rate", [worst[0]], JUDGE_FAILURE_RATE_MAX, "lower")
+    if bad:
+        return _outcome(judge_valid, "not reproduced", rule, "fails on " + "; ".join(bad), effect)
+    return _outcome(judge_valid, "reproduced", rule, f"closest to the limit: {worst[1]}", effect)
 
 
 def paired_difference(diffs: Sequence[float], confidence: float = CONFIDENCE) -> dict:
@@ -212,13 +224,14 @@ def beats(diffs_per_seed: Sequence[Sequence[float]], p_values: Sequence[float] |
             per_seed.append(bool(np.mean(d) < 0 and p_values is not None and p_values[i] < ALPHA))
     mean = float(np.mean([np.mean(d) for d in diffs_per_seed]))
     verdict, why = over_seeds(per_seed, mean < 0)
-    return _outcome(beats, verdict, rule, f"{why} (mean difference {mean:+.2%})")
+    return _outcome(beats, verdict, rule, f"{why} (mean difference {mean:+.2%})",
+                    ("test error of A - error of B", [np.mean(d) for d in diffs_per_seed], 0.0, "lower"))
 
 
 def not_testable(reason: str) -> Outcome:
-    """An absolute number of the paper on data or at a scale that cannot show it."""
-    return _outcome(not_testable, "not testable at this scale", "an absolute number of the paper is only compared "
-                    "on the paper's data and protocol", reason)
+    """A claim (often an absolute number of the paper) on data or at a scale that cannot show it."""
+    return _outcome(not_testable, "not testable at this scale", "a claim is decided only on data and at a scale "
+                    "that can show it (an absolute number of the paper: on the paper's data and protocol)", reason)
 
 
 def absolute(errors_per_seed: Sequence[float], paper_error: float, tolerance: float) -> Outcome:
@@ -227,7 +240,8 @@ def absolute(errors_per_seed: Sequence[float], paper_error: float, tolerance: fl
     e = np.asarray(errors_per_seed, float)
     verdict, why = over_seeds([bool(abs(x - paper_error) <= tolerance) for x in e],
                               bool(abs(e.mean() - paper_error) <= tolerance))
-    return _outcome(absolute, verdict, rule, f"{why} (mean {e.mean():.2%})")
+    return _outcome(absolute, verdict, rule, f"{why} (mean {e.mean():.2%})",
+                    ("|test error - paper's|", np.abs(e - paper_error), tolerance, "lower"))
 
 
 def clopper_pearson(k: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
@@ -252,7 +266,9 @@ def false_positive_share(false_pos: Sequence[int], pairs: Sequence[int]) -> Outc
     if verdict == "reproduced" and upper >= FALSE_POSITIVE_MAX:
         verdict, why = "partly", f"{why}, but too few pairs to bound the share below {FALSE_POSITIVE_MAX:.0%}"
     return _outcome(false_positive_share, verdict, rule,
-                    f"{why} ({fp.sum()} of {n.sum()} pairs false: {pooled:.2%}, upper bound {upper:.2%})")
+                    f"{why} ({fp.sum()} of {n.sum()} pairs false: {pooled:.2%}, upper bound {upper:.2%})",
+                    ("false share of collision pairs", [f / p if p else 1.0 for f, p in zip(fp, n)],
+                     FALSE_POSITIVE_MAX, "lower"))
 
 
 def duplicates_found(recall_near: Sequence[float], false_share: Sequence[float]) -> Outcome:
@@ -264,7 +280,8 @@ def duplicates_found(recall_near: Sequence[float], false_share: Sequence[float])
     per_seed = [bool(r >= RECALL_MIN and f <= FALSE_POSITIVE_MAX) for r, f in zip(rec, fp)]
     verdict, why = over_seeds(per_seed, bool(rec.mean() >= RECALL_MIN and fp.mean() <= FALSE_POSITIVE_MAX))
     return _outcome(duplicates_found, verdict, rule,
-                    f"{why} (recall {rec.mean():.0%}, false-positive share {fp.mean():.1%})")
+                    f"{why} (recall {rec.mean():.0%}, false-positive share {fp.mean():.1%})",
+                    ("recall of planted near duplicates", rec, RECALL_MIN, "higher"))
 
 
 def dedup_reduces_memorisation(before: Sequence[float], after: Sequence[float]) -> Outcome:
@@ -275,12 +292,14 @@ def dedup_reduces_memorisation(before: Sequence[float], after: Sequence[float]) 
             "copies even with the duplicates (nothing to reduce)")
     b, a = np.asarray(before, float), np.asarray(after, float)
     why_rates = f"near copies {b.mean():.1%} with duplicates, {a.mean():.1%} after"
+    effect = ("near copies of duplicated images, after removal", a, NEAR_COPY_MAX, "lower")
     if not (b > NEAR_COPY_MAX).any():
         return _outcome(dedup_reduces_memorisation, "inconclusive", rule,
-                        f"the model does not copy the duplicated images even with them in the set ({why_rates})")
+                        f"the model does not copy the duplicated images even with them in the set ({why_rates})",
+                        effect)
     per_seed = [bool(x > NEAR_COPY_MAX and y <= NEAR_COPY_MAX) for x, y in zip(b, a)]
     verdict, why = over_seeds(per_seed, bool(b.mean() > NEAR_COPY_MAX and a.mean() <= NEAR_COPY_MAX))
-    return _outcome(dedup_reduces_memorisation, verdict, rule, f"{why} ({why_rates})")
+    return _outcome(dedup_reduces_memorisation, verdict, rule, f"{why} ({why_rates})", effect)
 
 
 def fires_on_objects(selective: Sequence[int], baseline: Sequence[int], n_features: Sequence[int]) -> Outcome:
@@ -294,7 +313,8 @@ def fires_on_objects(selective: Sequence[int], baseline: Sequence[int], n_featur
     base = np.asarray(baseline) / np.asarray(n_features)
     verdict, why = over_seeds([p < ALPHA for p in ps], bool(share.mean() > base.mean() and np.median(ps) < ALPHA))
     return _outcome(fires_on_objects, verdict, rule, f"{why} (selective {share.mean():.0%} vs {base.mean():.0%} at "
-                    f"random weights; p {', '.join(f'{p:.2g}' for p in ps)})")
+                    f"random weights; p {', '.join(f'{p:.2g}' for p in ps)})",
+                    ("object-selective share - random D's", share - base, 0.0, "higher"))
 
 
 def little_discrimination(selective: Sequence[int], n_features: Sequence[int]) -> Outcome:
@@ -304,5 +324,37 @@ def little_discrimination(selective: Sequence[int], n_features: Sequence[int]) -
     share = np.asarray(selective) / np.asarray(n_features)
     verdict, why = over_seeds([bool(s <= LITTLE_SELECTIVE_MAX) for s in share],
                               bool(share.mean() <= LITTLE_SELECTIVE_MAX))
-    return _outcome(little_discrimination, verdict, rule, f"{why} (object-selective {share.mean():.0%})")
+    return _outcome(little_discrimination, verdict, rule, f"{why} (object-selective {share.mean():.0%})",
+                    ("object-selective share", share, LITTLE_SELECTIVE_MAX, "lower"))
 
+
+def removes_windows(drop: Sequence[float], random_drops: Sequence[Sequence[float]]) -> Outcome:
+    """Sec. 6.3.1 "G forgets to draw windows": per seed, dropping the window maps lowers the detected window rate
+    more than every one of the random drops of as many maps (a rank test, p <= 1/(draws + 1))."""
+    rule = ("per seed: the drop in the detected window rate (paired on the same z) is larger than under every "
+            "random drop of as many maps of the same layer (rank test, p <= 1/(draws + 1))")
+    per_seed = [bool(d > max(r)) for d, r in zip(drop, random_drops)]
+    mean_ok = bool(np.mean(drop) > np.mean([max(r) for r in random_drops]))
+    verdict, why = over_seeds(per_seed, mean_ok)
+    return _outcome(removes_windows, verdict, rule, f"{why} (drop {np.mean(drop):+.1%}; largest random drop "
+                    f"{np.mean([max(r) for r in random_drops]):+.1%})",
+                    ("window-rate drop - largest random drop", [d - max(r) for d, r in zip(drop, random_drops)],
+                     0.0, "higher"))
+
+
+def scene_kept(other_change: Sequence[float], fd_change: Sequence[float], random_other: Sequence[Sequence[float]],
+               random_fd: Sequence[Sequence[float]]) -> Outcome:
+    """Sec. 6.3.1 "the rest of the room stays": per seed, the other objects' rates and the FD change no more than
+    under the median random drop of as many maps."""
+    rule = ("per seed: mean absolute change of the other object classes' detected rates <= the median over random "
+            "drops of as many maps, and the FD increase <= theirs")
+    per_seed = [bool(o <= np.median(ro) and f <= np.median(rf))
+                for o, f, ro, rf in zip(other_change, fd_change, random_other, random_fd)]
+    mean_ok = bool(np.mean(other_change) <= np.mean([np.median(r) for r in random_other])
+                   and np.mean(fd_change) <= np.mean([np.median(r) for r in random_fd]))
+    verdict, why = over_seeds(per_seed, mean_ok)
+    return _outcome(scene_kept, verdict, rule, f"{why} (other objects {np.mean(other_change):.1%} vs random "
+                    f"{np.mean([np.median(r) for r in random_other]):.1%}; FD {np.mean(fd_change):+.2f} vs "
+                    f"{np.mean([np.median(r) for r in random_fd]):+.2f})",
+                    ("FD change - random drops' median", [f - np.median(r) for f, r in zip(fd_change, random_fd)],
+                     0.0, "lower"))
