@@ -57,6 +57,7 @@ $(PACKED): $(PROFILE_FILE) $(LIB) $(SETUP)
 $(CHAPTERS)/%.ipynb: notebooks/%.ipynb $(PROFILE_FILE) $(LIB) $(CHAPTERS)/.profile $(PACKED)
 	$(VENV)/bin/papermill notebooks/$*.ipynb $(CHAPTERS)/$*.failed.ipynb -p profile $(PROFILE) \
 		--cwd notebooks --no-progress-bar --log-output $(ARGS)
+	$(PY) -m dcgan_core.pipeline tidy $(CHAPTERS)/$*.failed.ipynb
 	mv $(CHAPTERS)/$*.failed.ipynb $@
 
 # later chapters analyse the models the training chapter trained (and reuse its runs and judges)
@@ -65,6 +66,7 @@ $(filter-out $(CHAPTERS)/01_training.ipynb,$(NOTEBOOKS:%=$(CHAPTERS)/%.ipynb)): 
 book: $(NOTEBOOKS:%=$(CHAPTERS)/%.ipynb)
 	$(PY) -m dcgan_core.pipeline summary $(PROFILE)
 	$(VENV)/bin/jupyter-book build . --builder html -W --quiet
+	$(PY) -m dcgan_core.pipeline check-book
 	@echo "book: _build/html/index.html"
 
 notebook: $(SETUP)

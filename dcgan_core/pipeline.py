@@ -3,7 +3,7 @@
 One module owns the paths, all anchored at the project root (the directory holding dcgan_core/, whatever
 the working directory): packs in data/packed/<profile>/<name>, runs in runs/<profile>/<model>-s<seed>-<hash>,
 executed chapters in book/chapters/<notebook>.ipynb with their results in book/chapters/<notebook>/.
-`python -m dcgan_core.pipeline packs|summary ...` is what the Makefile calls.
+`python -m dcgan_core.pipeline packs|summary|tidy|check-book ...` is what the Makefile calls.
 """
 
 from __future__ import annotations
@@ -163,10 +163,31 @@ def write_summary(profile: str) -> list[Path]:
     bench_file = GENERATED_DIR / "bench.jsonl"
     bench = [json.loads(ln) for ln in bench_file.read_text().splitlines() if ln] if bench_file.is_file() else []
     pages = [GENERATED_DIR / "results.md", GENERATED_DIR / "walltimes.md", GENERATED_DIR / "bench.md"]
-    pages[0].write_text(results_page(results, profile))
+    forest = None
+    if any(c.get("effect") for r in results for c in r["claims"]):
+        import matplotlib
+        matplotlib.use("Agg")
+        from .plots import forest as forest_plot
+        fig = forest_plot([c for r in results for c in r["claims"]])
+        fig.savefig(GENERATED_DIR / "forest.png", dpi=100)
+        forest = "forest.png"
+    pages[0].write_text(results_page(results, profile, forest))
     pages[1].write_text(walltime_page(results, pack_times(profile)))
     pages[2].write_text(bench_page(bench))
     return pages
+
+
+def tidy_notebook(path: str | Path) -> None:
+    """Fold papermill's injected-parameters cell out of the book (jupyter-book's remove-cell tag): the chapter's
+    one-line parameter summary says what ran."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(nb, path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,11 +197,25 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("profile")
     s = sub.add_parser("summary", help="generate the book's results and wall-time pages")
     s.add_argument("profile")
+    s = sub.add_parser("tidy", help="fold an executed notebook's injected parameters out of the book")
+    s.add_argument("notebook")
+    s = sub.add_parser("check-book", help="check the built book: absolute paths, parameter dumps, images")
+    s.add_argument("html_dir", nargs="?", default=str(ROOT / "_build" / "html"))
     args = p.parse_args(argv)
     try:
         if args.cmd == "packs":
             for path in ensure_packs(args.profile):
                 print(f"pack ready: {path}")
+        elif args.cmd == "tidy":
+            tidy_notebook(args.notebook)
+        elif args.cmd == "check-book":
+            from .bookcheck import check_book
+            problems = check_book(args.html_dir)
+            for line in problems:
+                print(f"book check: {line}")
+            if problems:
+                return 1
+            print("book check: no absolute paths, parameter dumps, missing images or narrow figures")
         else:
             for page in write_summary(args.profile):
                 print(f"wrote {page}")

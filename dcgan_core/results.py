@@ -29,6 +29,7 @@ class Claim:
     seeds: list = field(default_factory=list)  # training seeds the verdict rests on
     controls: list = field(default_factory=list)  # [{name, verdict, why, ours}] of the negative controls
     values: dict = field(default_factory=dict)  # the raw numbers behind `ours` and `baseline`
+    effect: dict | None = None  # the rule's number per seed against its threshold (verdicts.Outcome.effect)
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -39,9 +40,10 @@ class Claim:
         """A claim from its rule's outcome; a negative control that passes the rule makes it inconclusive."""
         controls = controls or {}
         final = with_controls(outcome, {name: o for name, (o, _) in controls.items()})
-        rows = [{"name": name, "verdict": o.verdict, "why": o.why, "ours": text}
+        rows = [{"name": name, "verdict": o.verdict, "why": o.why, "ours": text, "effect": o.effect}
                 for name, (o, text) in controls.items()]
-        return cls(verdict=final.verdict, rule=final.rule, why=final.why, code=final.code, controls=rows, **fields)
+        return cls(verdict=final.verdict, rule=final.rule, why=final.why, code=final.code, controls=rows,
+                   effect=final.effect, **fields)
 
 
 class Recorder:
@@ -98,15 +100,44 @@ def _detail(c: dict, r: dict) -> list[str]:
     return out
 
 
-def results_page(results: list[dict], profile: str) -> str:
-    """The book's results page: a one-line-per-claim summary, then each claim's data, rule and controls."""
-    rows = ["| Section | Claim | Verdict | Negative controls |", "|---|---|---|---|"]
+def _badge(verdict: str) -> str:
+    """The verdict in its colour (inline HTML: the summary is read at a glance)."""
+    from .plots import VERDICT_COLOURS
+    return (f'<span style="color:white;background:{VERDICT_COLOURS[verdict]};padding:0 5px;border-radius:4px;'
+            f'white-space:nowrap">{verdict}</span>')
+
+
+def _key_number(e: dict | None) -> str:
+    """The rule's number: mean over seeds against its threshold."""
+    if not e:
+        return "-"
+    op = "<" if e["better"] == "lower" else ">"
+    return f"{e['name']}: {sum(e['per_seed']) / len(e['per_seed']):.3g} (passes {op} {e['threshold']:.3g})"
+
+
+def _control_number(x: dict) -> str:
+    e = x.get("effect")
+    value = f" {sum(e['per_seed']) / len(e['per_seed']):.3g}" if e else ""
+    return f"{x['name']}{value}: {x['verdict']}"
+
+
+def results_page(results: list[dict], profile: str, forest_figure: str | None = None) -> str:
+    """The book's results page: a one-line-per-claim summary (verdict in colour, the rule's number beside its
+    negative control's), the forest plot, then each claim's data, rule and controls."""
+    rows = ["| Section | Claim | Verdict | Key number | Negative controls |", "|---|---|---|---|---|"]
     details: list[str] = []
     for r in results:
         for c in r["claims"]:
-            ctl = "; ".join(f"{x['name']}: {x['verdict']}" for x in c.get("controls", [])) or "-"
-            rows.append(f"| {_cell(c['section'])} | {_cell(c['claim'])} | **{c['verdict']}** | {_cell(ctl)} |")
+            ctl = "; ".join(_control_number(x) for x in c.get("controls", [])) or "-"
+            rows.append(f"| {_cell(c['section'])} | {_cell(c['claim'])} | {_badge(c['verdict'])} | "
+                        f"{_cell(_key_number(c.get('effect')))} | {_cell(ctl)} |")
             details += _detail(c, r)
+    forest = [] if forest_figure is None else [
+        f"```{{figure}} {forest_figure}", ":name: fig-forest", "",
+        "Each claim's decisive number per training seed (small dots), their mean with a 95% interval (coloured by "
+        "verdict), the rule's threshold (dashed line; the passing side shaded green) and the negative controls' "
+        "means (open diamonds), on each claim's own scale. A claim held where the interval sits in the green and "
+        "its controls do not.", "```", ""]
     counts = {v: sum(c["verdict"] == v for r in results for c in r["claims"]) for v in VERDICTS}
     tally = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
     return "\n".join([
@@ -116,7 +147,7 @@ def results_page(results: list[dict], profile: str) -> str:
         "constants there; a rule is also applied to negative controls (an untrained generator, a memoriser, "
         "random filters), and a claim whose control passes is *inconclusive*. A verdict rests on at least "
         f"{MIN_SEEDS} training seeds; with fewer it reads *single run*. Tally: {tally or 'no claims'}.", "",
-        *rows, "", "## The claims in detail", "", *details])
+        *rows, "", *forest, "## The claims in detail", "", *details])
 
 
 def _hardware(p: dict) -> str:

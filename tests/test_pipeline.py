@@ -117,8 +117,11 @@ def test_smoke_profile_end_to_end_builds_the_book(tmp_path):
     body = re.search(r"<tbody>(.*?)</tbody>", page, re.S).group(1)
     rows = re.findall(r"<tr", body)
     assert n_claims >= len(chapters) and len(rows) == n_claims
-    for verdict in re.findall(r"<strong>([^<]+)</strong>", body):
-        assert verdict in VERDICTS
+    badges = re.findall(r'white-space:nowrap">([^<]+)</span>', body)
+    assert len(badges) == n_claims and set(badges) <= set(VERDICTS)
+    from dcgan_core.bookcheck import check_book
+    assert check_book(html) == []  # no absolute path, parameter dump, missing image or narrow chapter figure
+    assert "fig-forest" in page
     for claim in (c for ch in chapters for c in json.loads((work / "book" / "chapters" / ch / "results.json")
                                                           .read_text())["claims"]):
         assert claim["rule"] and claim["code"].startswith("dcgan_core.verdicts."), claim["claim"]
