@@ -1,5 +1,6 @@
 """Checks of the built book (_build/html) that a reader would otherwise find: a path of the machine that built it,
-a raw parameter dump, an image that does not resolve, a chapter figure narrower than the text column."""
+a raw parameter dump, an image that does not resolve, a chapter figure narrower than the text column, a script or
+stylesheet fetched from the network (the book renders offline; it has no math, so no MathJax is loaded)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,22 @@ ABSOLUTE_PATH = re.compile(r"(?<![\w:/.-])/(?:home|root|tmp|Users|work|mnt|var/f
 PARAMETER_DUMP = re.compile(r"# Parameters\b|\{'profile':|\"profile\": \"")
 
 
-class _Images(HTMLParser):
+class _Resources(HTMLParser):
+    """Images a page shows, and scripts or stylesheets it would fetch from the network."""
+
     def __init__(self) -> None:
         super().__init__()
         self.srcs: list[str] = []
+        self.remote: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag == "img":
-            self.srcs += [v for k, v in attrs if k == "src" and v]
+        a = dict(attrs)
+        if tag == "img" and a.get("src"):
+            self.srcs.append(a["src"])
+        url = a.get("src") if tag == "script" else a.get("href") if tag == "link" and a.get("rel") == "stylesheet" \
+            else None
+        if url and url.startswith(("http://", "https://", "//")):
+            self.remote.append(url)
 
 
 def _text(html: str) -> str:
@@ -36,8 +45,9 @@ def check_page(page: Path, root: Path) -> list[str]:
     name = page.relative_to(root)
     problems = [f"{name}: absolute path {m.group(0)!r}" for m in ABSOLUTE_PATH.finditer(_text(html))]
     problems += [f"{name}: raw parameter dump ({m.group(0)!r})" for m in PARAMETER_DUMP.finditer(_text(html))]
-    parser = _Images()
+    parser = _Resources()
     parser.feed(html)
+    problems += [f"{name}: loads {url} from the network (the book must render offline)" for url in parser.remote]
     for src in parser.srcs:
         if src.startswith(("data:", "http://", "https://")):
             continue

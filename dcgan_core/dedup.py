@@ -55,9 +55,12 @@ class HasherConfig:
             raise ValueError(f"need 0 <= dropout < 1 and noise >= 0, got dropout={self.dropout}, noise={self.noise}")
         if self.bits % 8 or self.bits < 8:
             raise ValueError(f"bits must be a positive multiple of 8, got {self.bits}")
-        for name in ("epochs", "batch_size", "fit_on"):
+        for name in ("epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.fit_on < MIN_FIT:
+            raise ValueError(f"fit_on must be >= {MIN_FIT} (an autoencoder fit on fewer images learns them, not a "
+                             f"hash), got {self.fit_on}")
 
 
 def to_input(images: np.ndarray) -> torch.Tensor:
@@ -203,8 +206,10 @@ def dedup_pack(pack: str | Path, out: str | Path, radius: int = 0, config: Hashe
     out/dedup.json (groups, sizes, settings, timings). The input is never modified; `out` appears whole or not."""
     check_radius(radius)
     src = load_pack(pack)
-    if Path(out).resolve() == Path(pack).resolve():
-        raise PackError(f"--out {out} is the input pack; write the de-duplicated pack to a new folder")
+    src_dir, out_dir = Path(pack).resolve(), Path(out).resolve()
+    if out_dir == src_dir or out_dir in src_dir.parents or src_dir in out_dir.parents:
+        raise PackError(f"--out {out} is, holds or lies inside the input pack {pack}; write the de-duplicated pack "
+                        "to a folder of its own")
     if Path(out).exists() and not overwrite:
         raise PackError(f"{out} already exists; pass --overwrite to replace it")
     if len(src) < MIN_FIT:

@@ -144,10 +144,17 @@ def byte_codes(images: np.ndarray) -> np.ndarray:
 def feature_pairs(feats: np.ndarray, clean_feats: np.ndarray) -> np.ndarray:
     """Each image paired with its nearest neighbour when closer than the 1st percentile of the clean set's
     nearest-neighbour distances: the training chapter's "near copy" threshold, in the judge's feature space."""
-    d, i = pairwise_nn(feats, feats, k=2)
-    d_clean = pairwise_nn(clean_feats, clean_feats, k=2)[0][:, 1]
-    close = d[:, 1] < np.percentile(d_clean, 1)
-    return np.stack([np.flatnonzero(close), i[close, 1]], 1)
+    d, nb = _nearest_other(feats)
+    close = d < np.percentile(_nearest_other(clean_feats)[0], 1)
+    return np.stack([np.flatnonzero(close), nb[close]], 1)
+
+
+def _nearest_other(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance to and index of each row's nearest other row (with exact copies the twin may come before the
+    row itself, so the row is skipped by index, not by rank)."""
+    d, i = pairwise_nn(x, x, k=2)
+    first_is_self = i[:, 0] == np.arange(len(x))
+    return np.where(first_is_self, d[:, 1], d[:, 0]), np.where(first_is_self, i[:, 1], i[:, 0])
 
 
 def compare_methods(images: np.ndarray, truth: np.ndarray, kinds: np.ndarray, n_clean: int, hasher_seed: int,

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from .data.packed import Pack
 from .interpret import box_masks
+from .runinfo import atomic_write
 from .torch_utils import eval_mode, to_float
 
 MIN_PIXELS = 4  # an object is detected when at least 4 pixels (a 2x2 patch at 32x32) are marked as it
@@ -94,9 +95,8 @@ def fit_detector(pack: Pack, cfg: DetectorConfig = DetectorConfig(), cache_dir: 
         model.load_state_dict(torch.load(path, map_location="cpu"))
     else:
         _train(model, pack, cfg, progress)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            torch.save(model.state_dict(), path)
+        if path is not None:  # atomic: an interrupted save never leaves a cache file that loads broken
+            atomic_write(path, lambda f: torch.save(model.state_dict(), f), binary=True)
     model.to(cfg.device).eval()
     model.frozen = True
     return model

@@ -9,6 +9,7 @@ control that must fail); and the cascading randomisation check (`interpret.rando
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from . import verdicts
 from .interpret import feature_study, randomisation_check, saliency
@@ -24,9 +25,10 @@ CONTROL_SEED_OFFSET = 1000  # the second random D: the init of seed + 1000
 def seed_study(D: Discriminator, seed: int, images: np.ndarray, boxes: list | None, classes: list[str] | None, top: int,
                n_check: int, check_features: list[int]) -> dict:
     """Every net of NETS through `feature_study`, and the randomisation check of the trained D."""
-    nets = {"trained D": D, "random D": initial_models(D.config, seed)[1],
-            "trained D, plain gradient": D,
-            "second random D (control)": initial_models(D.config, seed + CONTROL_SEED_OFFSET)[1]}
+    with torch.random.fork_rng():  # initial_models seeds the global generator; leave the caller's stream alone
+        random_d = initial_models(D.config, seed)[1]
+        second = initial_models(D.config, seed + CONTROL_SEED_OFFSET)[1]
+    nets = {"trained D": D, "random D": random_d, "trained D, plain gradient": D, "second random D (control)": second}
     features = {name: feature_study(net.eval(), images, boxes, len(classes or []), top=top, method=NETS[name])
                 for name, net in nets.items()}
     check = randomisation_check(D, images[:n_check], check_features, seed=seed)

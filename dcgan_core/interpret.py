@@ -164,9 +164,8 @@ def randomised_cascade(D: Discriminator, seed: int = 0) -> list[tuple[str, Discr
     last one down: [("conv 3", D with block 3 random), ("conv 3-2", ...), ...]. D itself is untouched."""
     out, current = [], copy.deepcopy(D)
     n = len(D.convs)
-    gen_state = torch.random.get_rng_state()
-    torch.manual_seed(seed)
-    try:
+    with torch.random.fork_rng():  # the caller's random streams (CPU and CUDA) are left as they were
+        torch.manual_seed(seed)
         for k in range(n - 1, -1, -1):
             current = copy.deepcopy(current)
             init_weights(current.convs[k], D.config.init_std)
@@ -174,8 +173,6 @@ def randomised_cascade(D: Discriminator, seed: int = 0) -> list[tuple[str, Discr
                 if isinstance(m, nn.modules.batchnorm._BatchNorm):
                     m.reset_running_stats()
             out.append((f"conv {n - 1}" + (f"-{k}" if k < n - 1 else ""), current))
-    finally:
-        torch.random.set_rng_state(gen_state)
     return out
 
 

@@ -97,6 +97,12 @@ class Chapter:
             raise ParameterError(f"parameter {what}={name!r} is not a pack of profile {self.profile!r}; "
                                  f"valid: {', '.join(self.packs)}")
 
+    def _pack_size(self, name: str) -> int | None:
+        """Images in a pack of the profile, or None when it is not packed yet (checked again when it is)."""
+        import json
+        meta = Path(self.packs[name]) / "meta.json"
+        return json.loads(meta.read_text())["count"] if meta.is_file() else None
+
     def _seeds(self, seeds) -> None:
         if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
             raise ParameterError(f"parameter seeds={seeds!r} must be a non-empty list of integer seeds")
@@ -198,6 +204,22 @@ class DedupParams(Chapter):
                                  "starting with 0 (the paper's exact collision)")
         if self.dup_sources > self.dup_unique:
             raise ParameterError(f"parameter dup_sources={self.dup_sources} must be <= dup_unique={self.dup_unique}")
+        from .dedup import MIN_FIT
+        from .dedup_study import TRANSFORMS
+        if self.dup_unique + self.dup_sources * self.dup_copies < MIN_FIT:
+            raise ParameterError(f"parameters dup_unique + dup_sources x dup_copies = "
+                                 f"{self.dup_unique + self.dup_sources * self.dup_copies} must be >= {MIN_FIT} (the "
+                                 "set is de-duplicated by the autoencoder, which needs that many images to fit)")
+        n_clean = self._pack_size(self.clean_pack)
+        planted = len(TRANSFORMS) * self.per_transform
+        if n_clean is not None and (planted > n_clean or n_clean + planted < MIN_FIT):
+            raise ParameterError(f"parameter per_transform={self.per_transform}: {planted} planted copies need as many "
+                                 f"distinct images of clean_pack={self.clean_pack!r} ({n_clean}), and the planted set "
+                                 f"at least {MIN_FIT} images to fit the autoencoder on")
+        n_train = self._pack_size(self.models[self.model]["data"])
+        if n_train is not None and self.dup_unique > n_train:
+            raise ParameterError(f"parameter dup_unique={self.dup_unique} must be <= the {n_train} images of "
+                                 f"{self.models[self.model]['data']!r}")
 
 
 @dataclass(frozen=True)
@@ -231,8 +253,11 @@ class WindowParams(Chapter):
     def check(self) -> None:
         self._model(self.model, "model")
         self._seeds(self.seeds)
-        if not isinstance(self.layer, int) or isinstance(self.layer, bool):
-            raise ParameterError(f"parameter layer={self.layer!r} must be an integer index of G's hidden layers")
+        from .models import resolve
+        n = len(resolve(self.models[self.model]["preset"], **self.models[self.model].get("overrides", {})).g_widths())
+        if not isinstance(self.layer, int) or isinstance(self.layer, bool) or not -n <= self.layer < n:
+            raise ParameterError(f"parameter layer={self.layer!r} must index G's {n} hidden layers: 0..{n - 1} or "
+                                 f"-{n}..-1 (-2: the paper's second-highest)")
 
 
 CHAPTERS: dict[str, type[Chapter]] = {

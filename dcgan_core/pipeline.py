@@ -12,6 +12,7 @@ import argparse
 import hashlib
 import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import yaml
@@ -92,8 +93,9 @@ def ensure_packs(profile: str, progress: bool = True) -> list[Path]:
     for name, spec in load_profile(profile)["packs"].items():
         path = pack_dir(profile, name)
         stamp = path / "pack-args.json"
-        if spec["source"] == "dedup":  # remade whenever the pack it de-duplicates changed
-            spec = {**spec, "input_sha256": load_pack(pack_dir(profile, spec["of"])).meta["sha256"]}
+        if spec["source"] == "dedup":  # remade whenever the pack it de-duplicates or the hasher changed
+            spec = {**spec, "input_sha256": load_pack(pack_dir(profile, spec["of"])).meta["sha256"],
+                    "hasher": asdict(HasherConfig(seed=spec.get("seed", 0)))}
         if stamp.is_file() and json.loads(stamp.read_text()).get("args") == spec:
             out.append(path)
             continue
@@ -182,12 +184,14 @@ def tidy_notebook(path: str | Path) -> None:
     one-line parameter summary says what ran."""
     import nbformat
 
+    from .runinfo import atomic_write
+
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         tags = cell.metadata.setdefault("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
             tags.append("remove-cell")
-    nbformat.write(nb, path)
+    atomic_write(path, lambda f: nbformat.write(nb, f))
 
 
 def main(argv: list[str] | None = None) -> int:

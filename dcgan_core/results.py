@@ -111,8 +111,9 @@ def _key_number(e: dict | None) -> str:
     """The rule's number: mean over seeds against its threshold."""
     if not e:
         return "-"
-    op = "<" if e["better"] == "lower" else ">"
-    return f"{e['name']}: {sum(e['per_seed']) / len(e['per_seed']):.3g} (passes {op} {e['threshold']:.3g})"
+    side = "below" if e["better"] == "lower" else "above"
+    return (f"{e['name']}: {sum(e['per_seed']) / len(e['per_seed']):.3g} (threshold {e['threshold']:.3g}, "
+            f"{side} passes; the rule has the rest)")
 
 
 def _control_number(x: dict) -> str:
@@ -122,8 +123,9 @@ def _control_number(x: dict) -> str:
 
 
 def results_page(results: list[dict], profile: str, forest_figure: str | None = None) -> str:
-    """The book's results page: a one-line-per-claim summary (verdict in colour, the rule's number beside its
-    negative control's), the forest plot, then each claim's data, rule and controls."""
+    """The book's results page: the forest plot (which claims held, at a glance), a one-line-per-claim summary
+    (verdict in colour, the rule's number beside its negative controls'), then each claim's data, rule and
+    controls."""
     rows = ["| Section | Claim | Verdict | Key number | Negative controls |", "|---|---|---|---|---|"]
     details: list[str] = []
     for r in results:
@@ -147,7 +149,7 @@ def results_page(results: list[dict], profile: str, forest_figure: str | None = 
         "constants there; a rule is also applied to negative controls (an untrained generator, a memoriser, "
         "random filters), and a claim whose control passes is *inconclusive*. A verdict rests on at least "
         f"{MIN_SEEDS} training seeds; with fewer it reads *single run*. Tally: {tally or 'no claims'}.", "",
-        *rows, "", *forest, "## The claims in detail", "", *details])
+        *forest, *rows, "", "## The claims in detail", "", *details])
 
 
 def _hardware(p: dict) -> str:

@@ -273,33 +273,37 @@ def false_positive_share(false_pos: Sequence[int], pairs: Sequence[int]) -> Outc
 
 def duplicates_found(recall_near: Sequence[float], false_share: Sequence[float]) -> Outcome:
     """Sec. 4.1.1 "near duplicates are removed": per seed, recall of planted near-duplicate pairs >= RECALL_MIN
-    at a false-positive share <= FALSE_POSITIVE_MAX."""
+    at a false-positive share < FALSE_POSITIVE_MAX (the paper's "below 1%")."""
     rule = (f"per seed: recall of planted near-duplicate (not byte-identical) pairs >= {RECALL_MIN:.0%}, with a "
-            f"false-positive share of collision pairs <= {FALSE_POSITIVE_MAX:.0%}")
+            f"false-positive share of collision pairs < {FALSE_POSITIVE_MAX:.0%}")
     rec, fp = np.asarray(recall_near, float), np.asarray(false_share, float)
-    per_seed = [bool(r >= RECALL_MIN and f <= FALSE_POSITIVE_MAX) for r, f in zip(rec, fp)]
-    verdict, why = over_seeds(per_seed, bool(rec.mean() >= RECALL_MIN and fp.mean() <= FALSE_POSITIVE_MAX))
+    per_seed = [bool(r >= RECALL_MIN and f < FALSE_POSITIVE_MAX) for r, f in zip(rec, fp)]
+    verdict, why = over_seeds(per_seed, bool(rec.mean() >= RECALL_MIN and fp.mean() < FALSE_POSITIVE_MAX))
     return _outcome(duplicates_found, verdict, rule,
                     f"{why} (recall {rec.mean():.0%}, false-positive share {fp.mean():.1%})",
                     ("recall of planted near duplicates", rec, RECALL_MIN, "higher"))
 
 
 def dedup_reduces_memorisation(before: Sequence[float], after: Sequence[float]) -> Outcome:
-    """Sec. 4.1.1 dedup against memorisation: per seed, a model trained with duplicates makes near copies of them
-    (rate > NEAR_COPY_MAX) and the same model trained after dedup does not (<= NEAR_COPY_MAX)."""
-    rule = (f"per seed: share of samples that are near copies of a duplicated image > {NEAR_COPY_MAX:.0%} when "
-            f"trained with the duplicates and <= {NEAR_COPY_MAX:.0%} after removal; 'inconclusive' when no seed "
-            "copies even with the duplicates (nothing to reduce)")
+    """Sec. 4.1.1 dedup against memorisation: on the seeds whose model copies the duplicated images when they are in
+    the set (rate > NEAR_COPY_MAX), the same model trained after removal copies them at most NEAR_COPY_MAX and at
+    most half as often. Seeds that do not copy even with the duplicates say nothing either way."""
+    rule = (f"on each seed whose model makes near copies of the duplicated images when trained with them (> "
+            f"{NEAR_COPY_MAX:.0%} of samples): after removal <= {NEAR_COPY_MAX:.0%} and <= half the rate with them; "
+            "'inconclusive' when no seed copies with the duplicates (nothing to reduce)")
     b, a = np.asarray(before, float), np.asarray(after, float)
     why_rates = f"near copies {b.mean():.1%} with duplicates, {a.mean():.1%} after"
     effect = ("near copies of duplicated images, after removal", a, NEAR_COPY_MAX, "lower")
-    if not (b > NEAR_COPY_MAX).any():
+    informative = b > NEAR_COPY_MAX
+    if not informative.any():
         return _outcome(dedup_reduces_memorisation, "inconclusive", rule,
                         f"the model does not copy the duplicated images even with them in the set ({why_rates})",
                         effect)
-    per_seed = [bool(x > NEAR_COPY_MAX and y <= NEAR_COPY_MAX) for x, y in zip(b, a)]
-    verdict, why = over_seeds(per_seed, bool(b.mean() > NEAR_COPY_MAX and a.mean() <= NEAR_COPY_MAX))
-    return _outcome(dedup_reduces_memorisation, verdict, rule, f"{why} ({why_rates})", effect)
+    ok = (a <= NEAR_COPY_MAX) & (a <= b / 2)
+    a_in, b_in = a[informative].mean(), b[informative].mean()
+    verdict, why = over_seeds(list(ok[informative]), bool(a_in <= NEAR_COPY_MAX and a_in <= b_in / 2))
+    left_out = f"; {int((~informative).sum())} seed(s) without copying left out" if (~informative).any() else ""
+    return _outcome(dedup_reduces_memorisation, verdict, rule, f"{why} ({why_rates}{left_out})", effect)
 
 
 def fires_on_objects(selective: Sequence[int], baseline: Sequence[int], n_features: Sequence[int]) -> Outcome:

@@ -40,7 +40,8 @@ def fit_maps(G: Generator, detector: ObjectSegmenter, layer: int, n_fit: int, se
     model = window_regression(maps, boxes, masks.shape[-1], seed)
     w = model.coef_[0]
     positive = np.flatnonzero(w > 0)
-    return {"positive": positive, "negative": np.argsort(w)[:len(positive)], "weights": w,
+    negative = np.argsort(w)[:min(len(positive), int((w < 0).sum()))]  # only maps with negative weight
+    return {"positive": positive, "negative": negative, "weights": w,
             "n_boxes": sum(len(b) for b in boxes), "n_images_with_boxes": sum(bool(b) for b in boxes)}
 
 
@@ -114,7 +115,7 @@ def effects_table(studies: dict[int, dict]) -> str:
 
     rows = ["| intervention | maps dropped | window rate | window drop, 95% CI | window area (px) | other objects' "
             "rate change | FD change |", "|---|---|---|---|---|---|---|"]
-    labels = [n for n in first["measures"] if n not in rnd] + [rnd]
+    labels = [n for n in first["measures"] if n not in rnd and all(n in e for e in eff)] + [rnd]
     for name in labels:
         label = f"random maps ({len(rnd)} draws, mean)" if isinstance(name, list) else name
         rate, area, other, fd = (mean(name, k) for k in keys)
@@ -130,14 +131,15 @@ def effects_table(studies: dict[int, dict]) -> str:
 
 
 def _dropped(study: dict, name: str) -> str:
-    if name == "none":
-        return "0"
-    if name == "every map of the layer":
-        return str(study["width"])
-    if name.startswith("window maps, layer"):
-        k = int(name.rsplit(" ", 1)[1])
-        return f"{len(study['fits'][k]['positive'])} of {len(study['fits'][k]['weights'])}"
-    return f"{study['n_maps']} of {study['width']}"
+    """'k of n': maps dropped by a condition, of its layer's maps."""
+    if name == "random":
+        return f"{study['n_maps']} of {study['width']}"
+    layer, maps = study["conditions"][name]
+    return f"{len(maps)} of {_layer_width(study, layer)}"
+
+
+def _layer_width(study: dict, layer: int) -> int:
+    return len(study["fits"][layer]["weights"]) if layer in study["fits"] else study["width"]
 
 
 def turned_into(studies: dict[int, dict], classes: list[str]) -> str:

@@ -54,6 +54,34 @@ def test_exact_copies_always_collide_and_the_first_is_kept(images, hasher):
     assert keep[[3, 17]].all() and not keep[1000:].any() and keep.sum() == 1000
 
 
+def _brute_force_groups(codes: np.ndarray, radius: int) -> list[list[int]]:
+    """Connected components of 'within radius bits', by comparing every pair."""
+    bits = np.unpackbits(codes, axis=1).astype(int)
+    dist = (bits[:, None] != bits[None]).sum(2)
+    label = np.arange(len(codes))
+    for i, j in zip(*np.nonzero(dist <= radius)):  # union by relabelling (small n)
+        label[label == label[j]] = label[i]
+    return sorted((np.flatnonzero(label == g).tolist() for g in np.unique(label) if (label == g).sum() > 1),
+                  key=lambda g: g[0])
+
+
+@pytest.mark.parametrize("n_bytes, radius", [(16, 3), (16, 6), (8, 4)])  # 128-bit codes; 64-bit (pHash) codes
+def test_radius_groups_equal_brute_force_with_chains(n_bytes, radius):
+    rng = np.random.default_rng(n_bytes + radius)
+    bits = np.unpackbits(rng.integers(0, 256, (150, n_bytes), dtype=np.uint8), axis=1)
+    chain = [bits[0]]
+    for _ in range(3):  # a chain: each link within `radius` of the previous, the ends further apart
+        nxt = chain[-1].copy()
+        nxt[rng.choice(8 * n_bytes, radius, replace=False)] ^= 1
+        chain.append(nxt)
+    near = bits[7].copy()
+    near[rng.choice(8 * n_bytes, radius + 1, replace=False)] ^= 1  # just outside the radius
+    codes = np.packbits(np.vstack([bits, chain[1:], near]), axis=1)
+    got = [g.tolist() for g in duplicate_groups(codes, radius)]
+    assert got == _brute_force_groups(codes, radius)
+    assert [0, 150, 151, 152] in got and not any(7 in g for g in got)
+
+
 def test_radius_groups_match_brute_force_hamming():
     rng = np.random.default_rng(0)
     codes = rng.integers(0, 256, (300, 16), dtype=np.uint8)
@@ -137,6 +165,23 @@ def test_cli_dedup_and_its_refusals(tmp_path, capsys, images):
     assert not any((tmp_path / f"o{i}").exists() for i in range(2, 6))
 
 
+def test_dedup_refuses_an_output_inside_or_around_the_input(tmp_path, images):
+    src = write_pack(tmp_path / "in", images)
+    for out in (src, src / "sub", tmp_path):
+        with pytest.raises(ValueError, match="is, holds or lies inside the input pack"):
+            dedup.dedup_pack(src, out, config=FAST, overwrite=True, progress=False)
+    assert load_pack(src).images.shape == images.shape
+
+
+def test_feature_neighbours_find_exact_copies_whatever_the_order():
+    rng = np.random.default_rng(0)
+    feats = rng.normal(0, 1, (50, 8)).astype(np.float32)
+    feats = np.concatenate([feats, feats[[4, 9, 9]]])  # 50 = copy of 4; 51, 52 = copies of 9
+    pairs = {tuple(sorted(p)) for p in dedup_study.feature_pairs(feats, feats[:50]).tolist()}
+    assert (4, 50) in pairs and {(9, 51), (9, 52), (51, 52)} & pairs
+    assert all(a != b for a, b in pairs)
+
+
 def test_an_interrupted_dedup_leaves_no_output(tmp_path, images, monkeypatch):
     src = write_pack(tmp_path / "in", images)
 
@@ -150,7 +195,7 @@ def test_an_interrupted_dedup_leaves_no_output(tmp_path, images, monkeypatch):
 
 
 def test_bad_hasher_settings_are_refused():
-    for bad in ({"threshold": "mean"}, {"dropout": 1.0}, {"bits": 100}, {"epochs": 0}):
+    for bad in ({"threshold": "mean"}, {"dropout": 1.0}, {"bits": 100}, {"epochs": 0}, {"fit_on": 10}):
         with pytest.raises(ValueError):
             HasherConfig(**bad)
     with pytest.raises(ValueError, match="at least 1000"):

@@ -46,6 +46,10 @@ def test_dedup_parameters_are_checked():
         params.load("02_dedup", "smoke", {"dup_sources": 901})
     with pytest.raises(ParameterError, match="clean_pack='lsun' is not a pack"):
         params.load("02_dedup", "smoke", {"clean_pack": "lsun"})
+    with pytest.raises(ParameterError, match=r"dup_unique \+ dup_sources x dup_copies = 110 must be >= 1000"):
+        params.load("02_dedup", "smoke", {"dup_unique": 100, "dup_sources": 1, "dup_copies": 10})
+    with pytest.raises(ParameterError, match=r"layer=5 must index G's 3 hidden layers: 0..2 or -3..-1"):
+        params.load("07_window_removal", "smoke", {"layer": 5})
 
 
 def test_summary_names_settings_without_paths():

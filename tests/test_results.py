@@ -1,4 +1,5 @@
 import json
+from dataclasses import asdict
 
 import pytest
 
@@ -21,7 +22,9 @@ def test_decided_claim_carries_rule_code_controls_and_turns_inconclusive():
     c = Claim.decided(passing, {"untrained G": (failing, "FD 50")}, section="4.1", claim="c", paper="p", ours="o",
                       baseline="b", data="synthetic rooms, a stand-in for LSUN bedrooms", seeds=[0, 1, 2])
     assert c.verdict == "reproduced" and c.code == "dcgan_core.verdicts.quality" and "sigma 1" in c.rule
-    assert c.controls == [{"name": "untrained G", "verdict": "not reproduced", "why": failing.why, "ours": "FD 50"}]
+    assert c.controls == [{"name": "untrained G", "verdict": "not reproduced", "why": failing.why, "ours": "FD 50",
+                           "effect": failing.effect}]
+    assert c.effect == passing.effect and c.effect["per_seed"] == [1.0, 1.0, 1.0]
     c = Claim.decided(passing, {"untrained G": (passing, "FD 1")}, section="4.1", claim="c", paper="p", ours="o",
                       baseline="b")
     assert c.verdict == "inconclusive" and "untrained G" in c.why
@@ -38,7 +41,8 @@ def test_recorder_and_results_page(tmp_path):
     results = load_results(tmp_path)
     page = results_page(results, "smoke")
     rows = [ln for ln in page.splitlines() if ln.startswith("| 4.1")]
-    assert len(rows) == 4 and "a \\| claim" in rows[0] and "**not reproduced**" in rows[-1]
+    assert len(rows) == 4 and "a \\| claim" in rows[0] and 'nowrap">not reproduced</span>' in rows[-1]
+    assert "fig-forest" not in page and "fig-forest" in results_page(results, "smoke", "forest.png")
     assert page.count("### 4.1: a | claim") == 4 and "../chapters/02_b" in page  # one detail block per claim
     assert "2 reproduced, 2 not reproduced" in page
     page = walltime_page(results, {"rooms": 2.0})
@@ -54,3 +58,21 @@ def test_bench_page():
             "channels_last": False, "images_per_s": 1234.5, "hardware": {"cpu_count": 2, "cpu_capability": "AVX512"}}
     page = bench_page([line, {**line, "precision": "bf16"}])
     assert page.count("| tiny16 |") == 2 and "1,234.5" in page
+    hashing = {"kind": "dedup-hash", "images": 1000, "resolution": 32, "images_per_s": 90000.0,
+               "lsun_3m_seconds": 33.3, "hardware": line["hardware"]}
+    page = bench_page([line, hashing])
+    assert page.count("| tiny16 |") == 1 and "| 1,000 | 32 | 90,000.0 | 33.3 s |" in page
+
+
+def test_key_numbers_and_forest_plot_come_from_the_rules_effects():
+    import matplotlib
+    matplotlib.use("Agg")
+    from dcgan_core.plots import forest
+    from dcgan_core.results import _key_number
+
+    good, bad = verdicts.quality([1.0, 2.0, 3.0], 10.0, [0.0] * 3), verdicts.quality([50.0] * 3, 10.0, [0.5] * 3)
+    c = Claim.decided(good, {"untrained G": (bad, "FD 50")}, section="4.1", claim="c", paper="p", ours="o",
+                      baseline="b", seeds=[0, 1, 2])
+    assert _key_number(c.effect).startswith("judge FD (bar: real images blurred sigma 1): 2 (threshold 10, below")
+    fig = forest([asdict(c), asdict(claim())])  # a claim without an effect gets no row
+    assert len(fig.axes) == 1 and fig.axes[0].get_title(loc="left").startswith("4.1 c: reproduced")

@@ -183,6 +183,8 @@ def test_duplicates_found_rule(recall, fp, expect):
     ([0.08, 0.10, 0.06], [0.0, 0.04, 0.02], "partly"),
     ([0.08, 0.10, 0.06], [0.07, 0.09, 0.06], "not reproduced"),  # the random-removal control
     ([0.01, 0.0, 0.02], [0.0, 0.0, 0.0], "inconclusive"),  # no copying to reduce
+    ([0.08, 0.01, 0.09], [0.0, 0.0, 0.0], "single run"),  # the seed that does not copy says nothing: 2 seeds left
+    ([0.05, 0.05, 0.05], [0.03, 0.03, 0.03], "not reproduced"),  # under 3% but not half: no real reduction
 ])
 def test_dedup_memorisation_rule(before, after, expect):
     assert V.dedup_reduces_memorisation(before, after).verdict == expect

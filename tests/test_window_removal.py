@@ -104,12 +104,14 @@ def pack_of_two_modes(tmp_path):
     return load_pack(write_pack(tmp_path / "two", two_mode_images(8)))
 
 
-def test_detector_trains_on_rooms_and_caches(tmp_path):
+def test_detector_trains_on_rooms_and_caches(tmp_path, monkeypatch):
     rooms = pack("synth-rooms", tmp_path / "rooms", resolution=32, limit=64, workers=1)
     cfg = detector.DetectorConfig(epochs=1, batch_size=32, width=8)
     det = detector.fit_detector(rooms, cfg, tmp_path / "cache", progress=False)
     masks = det.masks(np.asarray(rooms.images[:4]))
     assert masks.shape == (4, 7, 32, 32) and masks.dtype == bool
+    assert len(list((tmp_path / "cache").glob("detector-*.pt"))) == 1
+    monkeypatch.setattr(detector, "_train", lambda *a, **k: pytest.fail("trained again instead of loading"))
     again = detector.fit_detector(rooms, cfg, tmp_path / "cache", progress=False)
     np.testing.assert_array_equal(again.masks(np.asarray(rooms.images[:4])), masks)
     assert set(detector.scores(det, rooms)) == set(rooms.meta["box_classes"])
@@ -132,3 +134,50 @@ def test_removes_windows_rule(drop, random, expect):
 def test_scene_kept_rule(other, fd, expect):
     r_other, r_fd = [[0.02, 0.03, 0.05]] * 3, [[1.0, 2.0, 3.0]] * 3
     assert V.scene_kept(other, fd, r_other, r_fd).verdict == expect
+
+
+class BrightSpots:
+    """A stand-in detector: a 6x6 'window' (class 0) on the reddest 6x6 patch of an image whose reddest patch is
+    redder than its image mean by 2 grey levels; nothing else."""
+
+    def masks(self, images):
+        from scipy.ndimage import uniform_filter
+
+        red = np.asarray(images)[:, 0].astype(float)
+        out = np.zeros((len(red), 3) + red.shape[1:], bool)
+        for i, r in enumerate(red):
+            local = uniform_filter(r, 6, mode="nearest")
+            y, x = np.unravel_index(np.argmax(local), r.shape)
+            if local[y, x] > r.mean() + 2:
+                out[i, 0, max(y - 3, 0):y + 3, max(x - 3, 0):x + 3] = True
+        return out
+
+
+class PooledPixels:
+    """A stand-in judge: 4x4-pooled pixels as its feature space."""
+
+    def embed(self, images):
+        x = torch.as_tensor(np.asarray(images)).float()
+        return torch.nn.functional.avg_pool2d(x, 8).flatten(1).numpy()
+
+
+def test_seed_study_effects_and_claims_on_stand_ins():
+    from dcgan_core import window_removal as W
+
+    torch.manual_seed(0)
+    G = Generator(resolve("cpu32-rgb", init_std=0.2)).eval()  # a larger init: samples with contrast to detect
+
+    ref = PooledPixels().embed(np.random.default_rng(0).integers(0, 256, (200, 3, 32, 32), dtype=np.uint8))
+    st = W.seed_study(G, BrightSpots(), PooledPixels(), ref, ["window", "bed", "door"], -2, n_fit=20, n_eval=60,
+                      n_random=3, seed=0)
+    assert st["layer"] == 1 and set(st["fits"]) == {0, 1, 2}
+    w = st["fits"][1]["weights"]
+    assert (w[st["fits"][1]["negative"]] < 0).all() and (w[st["fits"][1]["positive"]] > 0).all()
+    eff = W.effects(st)
+    assert eff["none"]["window_drop"][0] == 0 and eff["none"]["fd_change"] == 0
+    assert eff["every map of the layer"]["window_rate"] != eff["none"]["window_rate"]
+    table = W.effects_table({0: st})
+    assert "random maps (3 draws, mean)" in table and "| window maps |" in table
+    claims = W.claims({0: st}, "stand-in data")
+    assert [c.verdict for c in claims][0] in V.VERDICTS and all(c.seeds == [0] for c in claims)
+    assert W.claims({}, "x")[0].verdict == "not testable at this scale"
