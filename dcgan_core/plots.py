@@ -123,13 +123,17 @@ def final_samples(run: str | Path, title: str, n: int = 24, ncol: int = 6, seed:
     return fig
 
 
-def nearest_neighbour_panels(items: dict[str, tuple], k: int = 3, n: int = 8, space: str = "pixel"):
-    """Per name, each sample (first column) beside its k nearest reference images. items: name ->
-    (samples, reference) for pixel space, or (samples, reference, sample_vectors, reference_vectors)."""
+def nearest_neighbour_panels(items: dict[str, tuple], k: int = 3, n: int = 6, space: str = "pixel",
+                             per_row: int = 2, inch: float = 0.8):
+    """Per name (one panel under the other), each of n samples followed by its k nearest reference images, per_row
+    such groups to a row at `inch` x SAMPLE_DPI px per image. items: name -> (samples, reference) for pixel space,
+    or (samples, reference, sample_vectors, reference_vectors)."""
     from .metrics import pairwise_nn
 
-    fig, axes = plt.subplots(1, len(items), figsize=(2.6 * len(items), 0.7 * n), squeeze=False)
-    for ax, (name, item) in zip(axes[0], items.items()):
+    rows = -(-n // per_row)
+    fig, axes = plt.subplots(len(items), 1, figsize=(per_row * (k + 1) * inch, len(items) * (rows * inch + 0.35)),
+                             dpi=SAMPLE_DPI, squeeze=False)
+    for ax, (name, item) in zip(axes[:, 0], items.items()):
         s, ref = np.asarray(item[0][:n]), np.asarray(item[1])
         if len(item) == 4:
             q, r = np.asarray(item[2][:n]), np.asarray(item[3])
@@ -137,8 +141,12 @@ def nearest_neighbour_panels(items: dict[str, tuple], k: int = 3, n: int = 8, sp
             q, r = s.reshape(len(s), -1) / 255.0, ref.reshape(len(ref), -1) / 255.0
         _, idx = pairwise_nn(q, r, k)
         tiles = np.concatenate([np.concatenate([s[i:i + 1], ref[idx[i]]]) for i in range(len(s))])
-        show_grid(tiles, k + 1, title=f"{name} ({space})", ax=ax)
-    fig.tight_layout()
+        show_grid(tiles, per_row * (k + 1), title=f"{name} ({space}): sample, then its {k} nearest training images",
+                  ax=ax)
+        side = s.shape[-1] + 1  # show_grid's 1-px padding
+        for g in range(1, per_row):  # a rule between the groups of a row
+            ax.axvline(g * (k + 1) * side + 0.5, color="k", lw=2)
+    fig.subplots_adjust(left=0.005, right=0.995, bottom=0.005, top=1 - 0.3 / fig.get_figheight(), hspace=0.25)
     return fig
 
 
