@@ -258,6 +258,12 @@ class WindowParams(Chapter):
         if not isinstance(self.layer, int) or isinstance(self.layer, bool) or not -n <= self.layer < n:
             raise ParameterError(f"parameter layer={self.layer!r} must index G's {n} hidden layers: 0..{n - 1} or "
                                  f"-{n}..-1 (-2: the paper's second-highest)")
+        import json
+        meta = Path(self.packs[self.models[self.model]["data"]]) / "meta.json"
+        classes = json.loads(meta.read_text()).get("box_classes") if meta.is_file() else None
+        if classes is not None and "window" not in classes:
+            raise ParameterError(f"model={self.model!r}: its training pack's boxes have no 'window' class "
+                                 f"({', '.join(classes)}); the chapter removes windows")
 
 
 CHAPTERS: dict[str, type[Chapter]] = {

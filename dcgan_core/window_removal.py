@@ -226,3 +226,21 @@ def untestable(data: str, seeds: list[int], why: str = "no object boxes on this 
                           baseline="-", data=data, seeds=seeds)
             for c in ("dropping the window maps makes G forget to draw windows",
                       "the rest of the scene is kept when the window maps are dropped")]
+
+
+def study_over_seeds(runs: dict[int, str], detector: ObjectSegmenter, judge, ref_feats: np.ndarray,
+                     classes: list[str], layer: int, n_fit: int, n_eval: int, n_random: int, device: str = "cpu"
+                     ) -> tuple[dict[int, dict], Generator | None, list[int]]:
+    """`seed_study` for each seed's run; returns the studies, the first studied seed's G (for the figure) and the
+    seeds left out because their samples give no window locations to fit."""
+    from .checkpoint import load_run
+
+    studies, first, left_out = {}, None, []
+    for seed, run in runs.items():
+        G = load_run(run, device)[0]
+        study = seed_study(G, detector, judge, ref_feats, classes, layer, n_fit, n_eval, n_random, seed)
+        if study is None:
+            left_out.append(seed)
+            continue
+        studies[seed], first = study, G if first is None else first
+    return studies, first, left_out
