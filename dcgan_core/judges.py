@@ -26,6 +26,7 @@ from torchvision.transforms.functional import gaussian_blur
 from tqdm import tqdm
 
 from .data.packed import Pack
+from .data.synth_faces import ON_THRESHOLDS
 from .torch_utils import eval_mode, to_float, to_uint8
 
 # Sec. 6.3.2 needs these face factors; they are what the face judge predicts
@@ -65,7 +66,7 @@ def targets_for(pack: Pack) -> tuple[Targets, np.ndarray]:
 
 
 class Judge(nn.Module):
-    """Small CNN: 4 conv blocks -> global average pool -> 128-d features -> task heads + a "real" head."""
+    """Small CNN: 4 conv blocks -> 4x4 average pool -> 128-d features -> task heads + a "real" head."""
 
     name = "judge-128"
 
@@ -78,10 +79,11 @@ class Judge(nn.Module):
             nn.Conv2d(w, 2 * w, 3, 2, 1), nn.BatchNorm2d(2 * w), nn.ReLU(True),
             nn.Conv2d(2 * w, 4 * w, 3, 2, 1), nn.BatchNorm2d(4 * w), nn.ReLU(True),
             nn.Conv2d(4 * w, 4 * w, 3, 2, 1), nn.BatchNorm2d(4 * w), nn.ReLU(True),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * w, 128), nn.ReLU(True))
+            # a 4x4 grid, not a global average: where things are is what tells a face from its shuffled patches
+            nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Linear(16 * 4 * w, 128), nn.ReLU(True))
         self.n_task = targets.n_classes if targets.kinds == ("class",) else len(targets.names)
         self.head = nn.Linear(128, self.n_task + 1)  # the last output is the "real" logit
-        # regression factors are reported as on/off at their training median (set by fit_judge)
+        # regression factors read on/off at a threshold: the data's own (synth-faces) or the training median
         self.register_buffer("thresholds", torch.zeros(len(targets.names)))
         self.frozen = False
 
@@ -230,7 +232,7 @@ def fit_judge(pack: Pack, cfg: JudgeConfig = JudgeConfig(), cache_dir: str | Pat
 
     The cache key covers the pack's checksum, the whole JudgeConfig and the judge's version."""
     targets, y = targets_for(pack)
-    key = hashlib.sha256(json.dumps([pack.meta["sha256"], asdict(cfg), asdict(targets), "real-head-v2"]).encode())
+    key = hashlib.sha256(json.dumps([pack.meta["sha256"], asdict(cfg), asdict(targets), "real-head-v3-grid"]).encode())
     path = Path(cache_dir) / f"judge-{key.hexdigest()[:12]}.pt" if cache_dir else None
     torch.manual_seed(cfg.seed)
     net = Judge(pack.images.shape[1], targets).to(cfg.device)
@@ -251,7 +253,7 @@ def fit_judge(pack: Pack, cfg: JudgeConfig = JudgeConfig(), cache_dir: str | Pat
 def _train(net: Judge, pack: Pack, targets: Targets, y: np.ndarray, cfg: JudgeConfig, progress: bool) -> None:
     regression = [j for j, k in enumerate(targets.kinds) if k == "regression"]
     for j in regression:
-        net.thresholds[j] = float(np.median(y[:, j]))
+        net.thresholds[j] = ON_THRESHOLDS.get(targets.names[j], float(np.median(y[:, j])))
     images, y_t = torch.from_numpy(np.array(pack.images)), torch.from_numpy(y)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     steps = cfg.epochs * -(-len(images) // cfg.batch_size)
@@ -298,6 +300,20 @@ def judge_accuracy(net: Judge, pack: Pack) -> dict[str, float]:
             out[f"{n}_accuracy"] = float(((pred[n] > 0.5) == (y[:, j] > 0.5)).mean())
         else:
             out[f"{n}_r2"] = float(1 - ((pred[n] - y[:, j]) ** 2).mean() / max(y[:, j].var(), 1e-12))
+    return out
+
+
+def reading_accuracy(net: Judge, pack: Pack) -> dict[str, float]:
+    """Held-out accuracy of each on/off reading (`Judge.readings`'s threshold, on the truth's same threshold) for
+    binary and regression targets: how well the judge tells a factor on from off, whatever its R^2."""
+    targets, y = targets_for(pack)
+    if targets.kinds == ("class",):
+        raise ValueError("reading_accuracy is for object / factor judges; a class judge has judge_accuracy")
+    pred = net.predict(pack.images)
+    out = {}
+    for j, (n, k) in enumerate(zip(targets.names, targets.kinds)):
+        thr = 0.5 if k == "binary" else float(net.thresholds[j])
+        out[n] = float(((pred[n] > thr) == (y[:, j] > thr)).mean())
     return out
 
 

@@ -85,6 +85,7 @@ def relative(path: str | Path) -> str:
 
 def ensure_packs(profile: str, progress: bool = True) -> list[Path]:
     """Pack every dataset the profile names; a pack made with the same arguments is kept."""
+    from .data.embedded import generator_version
     from .data.packed import load_pack
     from .data.sources import pack_source
     from .dedup import HasherConfig, dedup_pack
@@ -96,11 +97,13 @@ def ensure_packs(profile: str, progress: bool = True) -> list[Path]:
         if spec["source"] == "dedup":  # remade whenever the pack it de-duplicates or the hasher changed
             spec = {**spec, "input_sha256": load_pack(pack_dir(profile, spec["of"])).meta["sha256"],
                     "hasher": asdict(HasherConfig(seed=spec.get("seed", 0)))}
+        if generator_version(spec["source"]) is not None:  # a procedural set's renderer changed: remake
+            spec = {**spec, "generator_version": generator_version(spec["source"])}
         if stamp.is_file() and json.loads(stamp.read_text()).get("args") == spec:
             out.append(path)
             continue
         t0 = time.perf_counter()
-        args = {k: v for k, v in spec.items() if k != "source"}
+        args = {k: v for k, v in spec.items() if k not in ("source", "generator_version")}
         if spec["source"] == "dedup":  # Sec. 4.1.1: the paper de-duplicated LSUN before training
             dedup_pack(pack_dir(profile, spec["of"]), path, spec.get("radius", 0),
                        HasherConfig(seed=spec.get("seed", 0)), overwrite=True, progress=progress)

@@ -28,3 +28,12 @@ def test_synthetic_sets_are_deterministic_and_annotated(tmp_path, source):
         assert a.attributes.shape == (24, len(names))
         yaw = a.attributes[:, names.index("yaw")]
         assert yaw.min() >= -1 and yaw.max() <= 1 and yaw.std() > 0.3
+
+
+def test_smile_is_on_or_off_with_a_gap_at_its_threshold():
+    from dcgan_core.data.synth_faces import ATTRIBUTES, ON_THRESHOLDS, render_face
+    rng = np.random.default_rng(0)
+    smile = np.array([render_face(rng)[1]["attributes"][ATTRIBUTES.index("smile")] for _ in range(60)])
+    on = smile > ON_THRESHOLDS["smile"]
+    assert 0.3 < on.mean() < 0.7  # Fig. 7's concepts: smiling or neutral, about half each
+    assert smile[on].min() >= 0.55 and smile[~on].max() <= 0.15  # nothing near the threshold

@@ -106,3 +106,15 @@ def test_degradations_keep_shape_and_range():
 
 def test_rate_gap_finds_the_largest_difference():
     assert rate_gap({"real": 0.9, "bed": 0.5}, {"real": 1.0, "bed": 0.95}) == (pytest.approx(0.45), "bed")
+
+
+def test_face_factors_read_on_at_the_data_thresholds(tmp_path):
+    from dcgan_core.data import load_pack
+    from dcgan_core.data.sources import pack_source
+    from dcgan_core.data.synth_faces import ON_THRESHOLDS
+    pack = load_pack(pack_source("synth-faces", tmp_path / "p", limit=64, resolution=32, workers=1, progress=False))
+    net = fit_judge(pack, JudgeConfig(epochs=1, batch_size=32), progress=False)
+    for name, thr in ON_THRESHOLDS.items():  # not the training median (the beard's is 0: "on" for any stubble)
+        assert float(net.thresholds[net.targets.names.index(name)]) == pytest.approx(thr)
+    beard = pack.attributes[:, pack.attribute_names.index("beard")]
+    assert np.median(beard) == 0 and ON_THRESHOLDS["beard"] > 0

@@ -133,3 +133,23 @@ def test_smoke_profile_end_to_end_builds_the_book(tmp_path):
     assert "steps=1 must be an integer >= 3" in bad.stdout + bad.stderr
     assert not (work / "book" / "chapters" / "05_latent_walks.ipynb").exists()
     assert (work / "book" / "chapters" / "05_latent_walks.failed.ipynb").exists()
+
+
+def test_a_pack_from_an_older_renderer_is_remade(tmp_path, monkeypatch):
+    import yaml
+
+    from dcgan_core.data import synth_faces
+    prof = {"device": "cpu", "models": {}, "notebooks": {},
+            "packs": {"f": {"source": "synth-faces", "resolution": 32, "limit": 4, "seed": 0}}}
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(prof))
+    monkeypatch.setattr(pipeline, "PROFILES_DIR", tmp_path)
+    monkeypatch.setattr(pipeline, "pack_dir", lambda profile, name: tmp_path / "packed" / name)
+    path = pipeline.ensure_packs("tiny", progress=False)[0]
+    stamp = json.loads((path / "pack-args.json").read_text())
+    assert stamp["args"]["generator_version"] == synth_faces.VERSION
+    mtime = (path / "pack-args.json").stat().st_mtime_ns
+    pipeline.ensure_packs("tiny", progress=False)
+    assert (path / "pack-args.json").stat().st_mtime_ns == mtime  # same renderer: kept
+    monkeypatch.setattr(synth_faces, "VERSION", synth_faces.VERSION + 1)
+    pipeline.ensure_packs("tiny", progress=False)
+    assert json.loads((path / "pack-args.json").read_text())["args"]["generator_version"] == synth_faces.VERSION

@@ -102,18 +102,30 @@ def _synthetic(kind: str, n: int, seed: int, resolution: int, channels: int, wor
 def synth_rooms(resolution: int = 64, channels: int = 3, seed: int = 0, limit: int | None = None,
                 workers: int | None = None, **_):
     """Procedural bedrooms with object boxes (windows, bed, lamps, door, pictures, mirrors)."""
-    from .synth_rooms import CLASSES, DESCRIPTION
+    from .synth_rooms import CLASSES, DESCRIPTION, VERSION
     n = limit or SYNTH_COUNT
     return n, _synthetic("rooms", n, seed, resolution, channels, workers), {
-        "box_classes": list(CLASSES), "box_format": "[class, x0, y0, x1, y1] in pack pixels",
+        "generator_version": VERSION, "box_classes": list(CLASSES),
+        "box_format": "[class, x0, y0, x1, y1] in pack pixels",
         "description": DESCRIPTION, "split": "all", "resize": "rendered at 64px; area-averaged to smaller"}
 
 
 def synth_faces(resolution: int = 64, channels: int = 3, seed: int = 0, limit: int | None = None,
                 workers: int | None = None, **_):
     """Procedural faces with every generative factor stored per image."""
-    from .synth_faces import ATTRIBUTES, DESCRIPTION
+    from .synth_faces import ATTRIBUTES, DESCRIPTION, VERSION
     n = limit or SYNTH_COUNT
     return n, _synthetic("faces", n, seed, resolution, channels, workers), {
-        "attribute_names": list(ATTRIBUTES), "description": DESCRIPTION, "split": "all",
+        "generator_version": VERSION, "attribute_names": list(ATTRIBUTES), "description": DESCRIPTION, "split": "all",
         "resize": "rendered at 64px; area-averaged to smaller"}
+
+
+def generator_version(source: str) -> int | None:
+    """The version of a procedural set's renderer (a pack made by an older one is remade), else None."""
+    if source == "synth-rooms":
+        from .synth_rooms import VERSION
+        return VERSION
+    if source == "synth-faces":
+        from .synth_faces import VERSION
+        return VERSION
+    return None

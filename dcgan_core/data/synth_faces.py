@@ -3,8 +3,9 @@
 Each face is drawn at 128px and area-averaged to 64px. Its factors are sampled independently and
 stored per image: a male/female proxy (male: short hair more often, a wider jaw, thicker brows, a
 beard with probability 0.45; female: longer hair, lip colour), skin tone, hair length, darkness and
-style (straight, parted, curly, bun), eye size and iris colour, a continuous smile (the mouth curves,
-widens and opens, the cheeks lift), glasses on/off, head yaw in [-1, 1] (features slide and
+style (straight, parted, curly, bun), eye size and iris colour, a smile that is off (neutral, -0.3..0.15) or on
+(0.55..1: the mouth widens, curves up and opens on white teeth, the eyes narrow), drawn large enough to read at
+32x32, glasses on/off, head yaw in [-1, 1] (features slide and
 foreshorten on a sphere, the far side darkens, one ear shows), roll, the light direction and a
 two-colour background with soft blobs. Sec. 6.3.2 scores vector arithmetic with these factors.
 """
@@ -19,6 +20,10 @@ ATTRIBUTES = ("male", "smile", "glasses", "yaw", "hair_length", "hair_darkness",
               "eye_size", "roll", "light_dir", "bg_brightness", "face_size", "face_x")
 DESCRIPTION = __doc__.split("\n\n", 1)[1].strip()
 SIZE, FACTOR = 128, 2
+VERSION = 2  # 2: bimodal smile with a mouth that reads at 32x32; packs record it and are remade when it changes
+# where a continuous factor reads "on": the gap of the bimodal smile, the length past which hair falls to the
+# shoulders, any beard (its density starts at 0.3), facing right of the camera
+ON_THRESHOLDS = {"smile": 0.35, "hair_length": 0.35, "beard": 0.15, "yaw": 0.0}
 HAIR = np.array([(0.06, 0.05, 0.05), (0.25, 0.15, 0.08), (0.45, 0.3, 0.15), (0.85, 0.7, 0.4), (0.6, 0.25, 0.1),
                  (0.7, 0.7, 0.7)], np.float32)  # black, dark brown, brown, blonde, red, grey
 
@@ -58,7 +63,8 @@ def render_face(rng: np.random.Generator) -> tuple[np.ndarray, dict]:
     canvas = Canvas(SIZE)
     bg = _background(canvas, rng)
     male = float(rng.random() < 0.5)
-    smile = float(rng.uniform(-0.3, 1.0))
+    # bimodal, as a concept is on or off in Fig. 7; the gap around ON_THRESHOLDS['smile'] keeps the reading clear
+    smile = float(rng.uniform(0.55, 1.0) if rng.random() < 0.5 else rng.uniform(-0.3, 0.15))
     glasses = float(rng.random() < 0.3)
     yaw = float(rng.uniform(-1, 1))
     roll = float(rng.normal(0, 0.08))
@@ -129,19 +135,20 @@ def render_face(rng: np.random.Generator) -> tuple[np.ndarray, dict]:
     tx, ty = head.xy(0.0, -0.05, depth=0.1)
     canvas.line(tx, ty, nx, ny, 2.0, skin * 0.72)
     canvas.ellipse(nx, ny + 1, a * 0.12, b * 0.04, skin * 0.65)
-    # mouth: a curve whose ends lift with the smile; it opens (teeth) past 0.45
-    width = 0.34 + 0.12 * max(smile, 0)
+    # mouth: a curve whose ends lift with the smile; past 0.45 it opens on a band of teeth (visible at 32x32)
+    width = 0.36 + 0.16 * max(smile, 0)
     us = np.linspace(-width, width, 9)
-    vs = 0.55 - 0.12 * smile * (us / width) ** 2 + 0.04 * smile
+    vs = 0.55 - 0.2 * smile * (us / width) ** 2 + 0.06 * smile
     pts = np.array([head.xy(u, v) for u, v in zip(us, vs)])
-    lip = np.array([0.7, 0.3, 0.3]) if not male and rng.random() < 0.6 else skin * np.array([0.85, 0.6, 0.6])
+    lip = np.array([0.7, 0.3, 0.3]) if not male and rng.random() < 0.6 else skin * np.array([0.8, 0.55, 0.55])
     if smile > 0.45:
-        open_h = b * 0.1 * (smile - 0.45) / 0.55
+        open_h = b * (0.1 + 0.1 * (smile - 0.45) / 0.55)
         low = pts.copy()
         low[:, 1] += open_h * np.cos(np.linspace(-np.pi / 2, np.pi / 2, 9))
-        canvas.poly(np.r_[pts[:, 0], low[::-1, 0]], np.r_[pts[:, 1], low[::-1, 1]], (0.35, 0.08, 0.08))
-        canvas.poly(np.r_[pts[:, 0], pts[::-1, 0]], np.r_[pts[:, 1], pts[::-1, 1] + open_h * 0.45], (0.95, 0.94, 0.9))
-    canvas.polyline(pts[:, 0], pts[:, 1], 2.2, lip)
+        canvas.poly(np.r_[pts[:, 0], low[::-1, 0]], np.r_[pts[:, 1], low[::-1, 1]], (0.3, 0.05, 0.07))
+        canvas.poly(np.r_[pts[:, 0], pts[::-1, 0]], np.r_[pts[:, 1], pts[::-1, 1] + open_h * 0.5], (0.97, 0.96, 0.92))
+        canvas.polyline(low[:, 0], low[:, 1], 2.6, lip)
+    canvas.polyline(pts[:, 0], pts[:, 1], 3.2, lip)
     # hair on top: cap over the head, shaped by the style
     top_y = cy - b * 0.62
     fringe = 0.55 - 0.15 * rng.random()  # how far down the forehead the hairline sits

@@ -18,6 +18,7 @@ from .draw import Canvas, hsv, vertical_gradient
 CLASSES = ("window", "bed", "lamp", "door", "picture", "mirror", "nightstand")
 DESCRIPTION = __doc__.split("\n\n", 1)[1].strip()
 SIZE, FACTOR = 128, 2
+VERSION = 1  # packs record it and are remade when it changes
 
 
 class Camera:
