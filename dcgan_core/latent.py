@@ -1,4 +1,5 @@
-"""Walking the latent space (Sec. 6.1): interpolations and a measure of how smooth they are.
+"""Walking the latent space (Sec. 6.1): interpolations and a measure of how smooth they are; and the z-space
+primitives of vector arithmetic (Sec. 6.3.2): concept averages, the jitter, lines along a direction.
 
 The paper reads sharp transitions along a latent walk as a sign of memorisation and smooth semantic
 change as a sign of a learned representation, but judged it by eye. Here each walk segment gets an
@@ -18,6 +19,7 @@ from .metrics import pairwise_nn
 from .torch_utils import eval_mode, to_uint8
 
 METHODS = ("linear", "slerp")
+JITTER = 0.25  # Sec. 6.3.2 / Fig. 7: "uniform noise of scale +-0.25 was added to Y to produce the 8 other samples"
 
 
 def lerp(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:
@@ -68,6 +70,42 @@ def smoothness(profile: np.ndarray) -> np.ndarray:
     ratio[(med == 0) & (peak > 0)] = np.inf
     ratio[peak == 0] = np.nan
     return ratio
+
+
+def concept(z: torch.Tensor) -> torch.Tensor:
+    """A concept's vector: the mean z of its exemplars (Sec. 6.3.2: "averaging the Z vector for three exemplars")."""
+    if z.ndim != 2 or len(z) < 1:
+        raise ValueError(f"need a (k, nz) batch of at least one exemplar, got shape {tuple(z.shape)}")
+    return z.mean(0)
+
+
+def arithmetic(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """Y = A - B + C (smiling woman - neutral woman + neutral man)."""
+    return a - b + c
+
+
+def jittered(y: torch.Tensor, n: int = 8, scale: float = JITTER, generator: torch.Generator | None = None,
+             z_dist: str = "uniform") -> torch.Tensor:
+    """Y itself followed by n copies with uniform noise in [-scale, scale] added: the (n + 1, nz) batch of Fig. 7's
+    3x3 grid, kept inside the distribution's support (`to_support`)."""
+    if n < 0 or scale < 0:
+        raise ValueError(f"n and scale must be >= 0, got {n} and {scale}")
+    noise = (torch.rand(n, len(y), generator=generator, device=y.device) * 2 - 1) * scale
+    return to_support(torch.cat([y[None], y[None] + noise]), z_dist)
+
+
+def to_support(z: torch.Tensor, z_dist: str) -> torch.Tensor:
+    """Clamp z into U[-1, 1]^nz for a uniform prior: G never saw a coordinate outside the cube, and A - B + C can
+    leave it (up to +-3); a coordinate past the boundary is set to the boundary. A normal prior has no boundary."""
+    if z_dist not in ("uniform", "normal"):
+        raise ValueError(f"z_dist must be 'uniform' or 'normal', got {z_dist!r}")
+    return z.clamp(-1, 1) if z_dist == "uniform" else z
+
+
+def along(z0: torch.Tensor, direction: torch.Tensor, positions, z_dist: str = "uniform") -> torch.Tensor:
+    """z0 + t * direction for each t in positions (Fig. 8: a turn vector added along a line), inside the support."""
+    t = torch.as_tensor(positions, dtype=z0.dtype, device=z0.device)[:, None]
+    return to_support(z0[None] + t * direction[None], z_dist)
 
 
 def lookup_walk(frames: torch.Tensor, train_images) -> torch.Tensor:

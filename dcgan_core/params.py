@@ -266,10 +266,40 @@ class WindowParams(Chapter):
                                  f"({', '.join(classes)}); the chapter removes windows")
 
 
+@dataclass(frozen=True)
+class ArithmeticParams(Chapter):
+    model: str  # the faces model: its G, and its training pack's factors for the judge
+    seeds: list
+    n_pool: int  # generated samples the exemplars are picked from
+    draws: int  # random exemplar draws per equation (every method decodes the same draws)
+    k: int  # exemplars averaged per concept (Sec. 6.3.2: 3)
+    k_sweep: list  # the exemplar counts the effect of k is measured at
+    turn_k: int  # left- and right-looking samples averaged for the turn vector (Fig. 8: 4)
+    turn_lines: int  # random samples the turn vector is added to
+    turn_steps: int  # positions along each line, from -1 to 1 times the vector
+    minimums = {"n_pool": (100, ""), "draws": (2, " (the paired interval needs draws)"), "k": (1, " (paper: 3)"),
+                "turn_k": (1, " (paper: 4)"), "turn_lines": (1, ""), "turn_steps": (3, "")}
+
+    def check(self) -> None:
+        self._model(self.model, "model")
+        self._seeds(self.seeds)
+        ok = isinstance(self.k_sweep, list) and self.k_sweep and all(
+            isinstance(k, int) and not isinstance(k, bool) and k >= 1 for k in self.k_sweep)
+        if not ok or 1 not in self.k_sweep:
+            raise ParameterError(f"parameter k_sweep={self.k_sweep!r} must be a list of exemplar counts >= 1 that "
+                                 "includes 1 (the single-sample baseline)")
+        import json
+        meta = Path(self.packs[self.models[self.model]["data"]]) / "meta.json"
+        names = json.loads(meta.read_text()).get("attribute_names") if meta.is_file() else None
+        if meta.is_file() and not names:
+            raise ParameterError(f"model={self.model!r}: its training pack has no face attributes; the chapter "
+                                 "needs a faces set (synth-faces or CelebA)")
+
+
 CHAPTERS: dict[str, type[Chapter]] = {
     "01_training": TrainingParams, "02_dedup": DedupParams, "03_cifar_probe": ProbeParams,
     "04_svhn_probe": ProbeParams, "05_latent_walks": WalkParams, "06_guided_backprop": GuidedParams,
-    "07_window_removal": WindowParams,
+    "07_window_removal": WindowParams, "08_face_arithmetic": ArithmeticParams,
 }
 
 

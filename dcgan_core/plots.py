@@ -262,6 +262,69 @@ def intervention_rows(rows: dict[str, np.ndarray], inch: float = 1.0):
     return fig
 
 
+def arithmetic_figure(example: dict, text: str, inch: float = 0.8):
+    """Fig. 7 layout: the k exemplars of A, B and C in columns, the decoded A - B + C with its 8 jittered copies
+    (3x3, centre = Y), and the same arithmetic in pixel space. `text` is "a - b + c = target"."""
+    import re
+
+    names = re.split(r" - | \+ | = ", text)
+    k = len(example["a"])
+    fig = plt.figure(figsize=(7.6 * inch + 0.4, max(k, 3) * inch + 0.5), dpi=SAMPLE_DPI)
+    spec = fig.add_gridspec(1, 5, width_ratios=[1, 1, 1, 3, 1], wspace=0.15, left=0.01, right=0.99, bottom=0.02,
+                            top=1 - 0.45 / (max(k, 3) * inch + 0.5))
+    panels = [(example["a"], 1, names[0]), (example["b"], 1, f"- {names[1]}"), (example["c"], 1, f"+ {names[2]}"),
+              (example["result"], 3, f"= Y in z: {names[3]}"), (example["pixel"], 1, "pixel space")]
+    for i, (imgs, ncol, title) in enumerate(panels):
+        ax = fig.add_subplot(spec[0, i])
+        show_grid(imgs, ncol, ax=ax)
+        ax.set_title(title, fontsize=7)
+        ax.set_anchor("N")
+    return fig
+
+
+def yaw_sweep(turns: dict, positions):
+    """The judge's yaw along the turn vector's lines and along random directions of the same norm (Fig. 8 made
+    measurable): mean over lines, one line per seed."""
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    for name, colour in (("turn", "C0"), ("random direction", "C7")):
+        for i, st in enumerate(turns.values()):
+            y = st[name]["yaw"]
+            ax.plot(positions, y.mean(0), color=colour, alpha=0.8, label=name if i == 0 else None)
+            ax.fill_between(positions, y.mean(0) - y.std(0), y.mean(0) + y.std(0), color=colour, alpha=0.08)
+    ax.set_xlabel("position t along the line (z0 + t x vector)")
+    ax.set_ylabel("judge's yaw (< 0: looks left)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def k_effect(success: dict[str, dict[int, list[float]]]):
+    """Success share against exemplars per concept: {equation: {k: [per seed]}}, one panel per equation."""
+    fig, axes = plt.subplots(1, len(success), figsize=(3.4 * len(success), 3), squeeze=False)
+    for ax, (name, by_k) in zip(axes[0], success.items()):
+        ks = sorted(by_k)
+        vals = np.array([by_k[k] for k in ks])  # (k, seeds)
+        for j in range(vals.shape[1]):
+            ax.plot(ks, vals[:, j], marker="o", alpha=0.6, label=f"seed {j}")
+        ax.set_xscale("log")
+        ax.set_xticks(ks, [str(k) for k in ks])
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("exemplars per concept (k)")
+        ax.set_title(name, fontsize=9)
+    axes[0, 0].set_ylabel("share of outputs read as the target")
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def note_figure(text: str):
+    """A figure that says why there is nothing to show (a claim that was not testable on this profile)."""
+    fig, ax = plt.subplots(figsize=(6, 0.8))
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=9, wrap=True)
+    ax.set_axis_off()
+    return fig
+
+
 VERDICT_COLOURS = {"reproduced": "#1a7f37", "partly": "#bf8700", "not reproduced": "#cf222e",
                    "inconclusive": "#6e7781", "single run": "#8250df", "not testable at this scale": "#57606a"}
 

@@ -55,6 +55,18 @@ RECALL_MIN = 0.5
 # (one-sided t-test, Bonferroni over classes, at ALPHA). "Little to no discrimination" allows at most 10% such
 # features: twice the share a net without any selectivity reaches by chance at ALPHA.
 LITTLE_SELECTIVE_MAX = 0.10
+# Sec. 6.3.2 face arithmetic. An equation "transfers the attribute" when the majority of its outputs (centre + 8
+# jittered) show the target attributes with the others kept, and at least 25 points more than decoding C alone
+# (without the arithmetic), which shows how often C's own neighbourhood already has the target by chance.
+TRANSFER_MIN = 0.5
+TRANSFER_GAIN = 0.25
+# The turn vector "rotates the face" when the judge's yaw follows the position on the line: median Spearman
+# correlation over lines >= 0.8 (a random direction of the same norm is near 0).
+TURN_RHO_MIN = 0.8
+# A verdict uses a face factor only if the judge reads it on held-out real faces at least this well: the on/off
+# reading's accuracy (a factor used as a concept), R^2 of the value (yaw, used as a continuous reading).
+FACTOR_ACCURACY_MIN = 0.95
+FACTOR_R2_MIN = 0.9
 # Sec. 5 probes: a paired test of two feature sets on the same label draws and test set, at 5%.
 ALPHA = 0.05
 
@@ -362,3 +374,55 @@ def scene_kept(other_change: Sequence[float], fd_change: Sequence[float], random
                     f"{np.mean([np.median(r) for r in random_fd]):+.2f})",
                     ("FD change - random drops' median", [f - np.median(r) for f, r in zip(fd_change, random_fd)],
                      0.0, "lower"))
+
+
+def transfers(success: Sequence[float], reference: Sequence[float]) -> Outcome:
+    """Sec. 6.3.2 "arithmetic transfers the attribute": per seed, the share of outputs with the target attributes
+    >= TRANSFER_MIN and >= TRANSFER_GAIN above the reference (C decoded without the arithmetic)."""
+    rule = (f"per seed: share of outputs (centre + 8 jittered) the judge reads with the target attributes and the "
+            f"others kept >= {TRANSFER_MIN:.0%}, and >= {TRANSFER_GAIN:.0%} points above decoding C alone")
+    s, r = np.asarray(success, float), np.asarray(reference, float)
+    verdict, why = over_seeds([bool(a >= TRANSFER_MIN and a - b >= TRANSFER_GAIN) for a, b in zip(s, r)],
+                              bool(s.mean() >= TRANSFER_MIN and s.mean() - r.mean() >= TRANSFER_GAIN))
+    return _outcome(transfers, verdict, rule, f"{why} (success {s.mean():.0%} vs C alone {r.mean():.0%})",
+                    ("success - C alone", s - r, TRANSFER_GAIN, "higher"))
+
+
+def does_not_transfer(success: Sequence[float], reference: Sequence[float]) -> Outcome:
+    """Sec. 6.3.2 "pixel-space arithmetic does not work": per seed, the `transfers` rule fails."""
+    rule = (f"per seed: the transfer rule fails (success < {TRANSFER_MIN:.0%} or < {TRANSFER_GAIN:.0%} points above "
+            "decoding C alone)")
+    s, r = np.asarray(success, float), np.asarray(reference, float)
+    fails = [bool(a < TRANSFER_MIN or a - b < TRANSFER_GAIN) for a, b in zip(s, r)]
+    verdict, why = over_seeds(fails, bool(s.mean() < TRANSFER_MIN or s.mean() - r.mean() < TRANSFER_GAIN))
+    return _outcome(does_not_transfer, verdict, rule, f"{why} (success {s.mean():.0%} vs C alone {r.mean():.0%})",
+                    ("success - C alone", s - r, TRANSFER_GAIN, "lower"))
+
+
+def more_is_better(diffs_per_seed: Sequence[Sequence[float]]) -> Outcome:
+    """Sec. 6.3.2 "averaging exemplars is needed": per seed, success(k = 3) - success(k = 1) on the same exemplar
+    draws has a 95% interval above 0."""
+    rule = (f"per seed: success with k exemplars - success with 1 (paired on the same draws) has a {CONFIDENCE:.0%} "
+            "interval above 0")
+    per_seed = [bool(len(d) > 1 and paired_difference(d)["ci95"][0] > 0) for d in diffs_per_seed]
+    means = [float(np.mean(d)) for d in diffs_per_seed]
+    verdict, why = over_seeds(per_seed, float(np.mean(means)) > 0 and sum(per_seed) > len(per_seed) / 2)
+    return _outcome(more_is_better, verdict, rule, f"{why} (mean gain {np.mean(means):+.0%})",
+                    ("success(k) - success(1)", means, 0.0, "higher"))
+
+
+def turns(rho: Sequence[float]) -> Outcome:
+    """Sec. 6.3.2 / Fig. 8 "the turn vector rotates the face": per seed, the median Spearman correlation between the
+    position along the line and the judge's yaw (oriented left - right) >= TURN_RHO_MIN."""
+    rule = f"per seed: median over lines of the Spearman correlation of yaw with the position >= {TURN_RHO_MIN}"
+    r = np.asarray(rho, float)
+    verdict, why = over_seeds([bool(v >= TURN_RHO_MIN) for v in r], bool(r.mean() >= TURN_RHO_MIN))
+    return _outcome(turns, verdict, rule, f"{why} (median rho {r.mean():.2f})",
+                    ("median Spearman rho of yaw", r, TURN_RHO_MIN, "higher"))
+
+
+def factor_readable(accuracy: float | None = None, r2: float | None = None) -> bool:
+    """Whether the judge reads a face factor well enough for a verdict to use it (FACTOR_ACCURACY_MIN / _R2_MIN)."""
+    if accuracy is None and r2 is None:
+        raise ValueError("give the factor's on/off accuracy or its R^2")
+    return (accuracy is None or accuracy >= FACTOR_ACCURACY_MIN) and (r2 is None or r2 >= FACTOR_R2_MIN)

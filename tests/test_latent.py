@@ -94,3 +94,34 @@ def test_walk_study_and_claim_on_tiny_generators():
     assert {c["name"] for c in claim.controls} == {"untrained G", "memoriser"}
     memoriser = next(c for c in claim.controls if c["name"] == "memoriser")
     assert memoriser["verdict"] != "reproduced"  # it jumps (or stands still)
+
+
+def test_concept_arithmetic_on_known_vectors():
+    from dcgan_core.latent import arithmetic, concept
+    a = torch.tensor([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]])
+    assert torch.allclose(concept(a), torch.tensor([1.0, 1.0]))
+    y = arithmetic(torch.tensor([1.0, 2.0]), torch.tensor([0.5, 0.5]), torch.tensor([-1.0, 0.0]))
+    assert torch.allclose(y, torch.tensor([-0.5, 1.5]))
+    with pytest.raises(ValueError, match="at least one exemplar"):
+        concept(torch.zeros(0, 4))
+
+
+def test_jitter_count_range_and_support():
+    from dcgan_core.latent import JITTER, jittered
+    y = torch.zeros(100)
+    out = jittered(y, generator=torch.Generator().manual_seed(0))
+    assert out.shape == (9, 100) and torch.equal(out[0], y)  # Fig. 7: the centre and 8 jittered copies
+    noise = out[1:]
+    assert noise.abs().max() <= JITTER and noise.abs().max() > 0.9 * JITTER and noise.std() > 0.1
+    edge = jittered(torch.ones(100), generator=torch.Generator().manual_seed(0))
+    assert edge.max() == 1.0 and (edge[1:] < 1).any()  # clamped into the uniform cube, not wrapped
+    wide = jittered(torch.full((100,), 3.0), z_dist="normal", generator=torch.Generator().manual_seed(0))
+    assert wide.min() > 2.7  # a normal prior has no boundary
+    again = jittered(y, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(out, again)
+
+
+def test_along_a_direction():
+    from dcgan_core.latent import along
+    z = along(torch.zeros(3), torch.tensor([1.0, -2.0, 0.0]), [-1, 0, 0.25, 1])
+    assert torch.allclose(z, torch.tensor([[-1.0, 1.0, 0], [0, 0, 0], [0.25, -0.5, 0], [1.0, -1.0, 0]]))

@@ -204,3 +204,51 @@ def test_rules_report_their_deciding_number_for_the_forest_plot():
     assert V.not_testable("no boxes").effect is None
     failed = V.quality([60.0] * 3, BAR, [0.0] * 3)
     assert failed.verdict == "not reproduced" and min(failed.effect["per_seed"]) > failed.effect["threshold"]
+
+
+T_MIN, T_GAIN = V.TRANSFER_MIN, V.TRANSFER_GAIN
+
+
+@pytest.mark.parametrize("success, ref, expect", [
+    ([T_MIN + EPS] * 3, [0.0] * 3, "reproduced"),
+    ([T_MIN - EPS] * 3, [0.0] * 3, "not reproduced"),  # the majority of outputs must show the target
+    ([0.9] * 3, [0.9 - T_GAIN - EPS] * 3, "reproduced"),
+    ([0.9] * 3, [0.9 - T_GAIN + EPS] * 3, "not reproduced"),  # C alone already shows the target: no transfer
+    ([0.9, 0.9, 0.4], [0.0] * 3, "partly"),
+])
+def test_transfer_rule_and_its_negation(success, ref, expect):
+    assert V.transfers(success, ref).verdict == expect
+    flipped = {"reproduced": "not reproduced", "not reproduced": "reproduced", "partly": "partly"}[expect]
+    if expect != "partly":  # "does not transfer" is the same rule's negation, seed by seed
+        assert V.does_not_transfer(success, ref).verdict == flipped
+
+
+def test_transfer_control_fails_on_a_random_direction():
+    assert V.transfers([0.02, 0.0, 0.05], [0.0] * 3).verdict == "not reproduced"
+
+
+@pytest.mark.parametrize("diffs, expect", [
+    ([np.full(20, 0.2) + np.linspace(-0.05, 0.05, 20)] * 3, "reproduced"),
+    ([np.linspace(-0.5, 0.5, 21)] * 3, "not reproduced"),  # centred on 0: the interval straddles it
+    ([np.linspace(-0.3, -0.1, 20)] * 3, "not reproduced"),
+    ([np.full(20, 0.2) + np.linspace(-0.05, 0.05, 20)] * 2 + [np.linspace(-0.5, 0.5, 21)], "partly"),
+])
+def test_more_exemplars_rule(diffs, expect):
+    assert V.more_is_better(diffs).verdict == expect
+
+
+@pytest.mark.parametrize("rho, expect", [
+    ([V.TURN_RHO_MIN + EPS] * 3, "reproduced"),
+    ([V.TURN_RHO_MIN - EPS] * 3, "not reproduced"),
+    ([0.05, -0.1, 0.0], "not reproduced"),  # a random direction's lines
+])
+def test_turn_rule(rho, expect):
+    assert V.turns(rho).verdict == expect
+
+
+def test_factor_bar():
+    assert V.factor_readable(accuracy=V.FACTOR_ACCURACY_MIN) and not V.factor_readable(accuracy=V.FACTOR_ACCURACY_MIN
+                                                                                       - EPS)
+    assert V.factor_readable(r2=V.FACTOR_R2_MIN) and not V.factor_readable(r2=V.FACTOR_R2_MIN - EPS)
+    with pytest.raises(ValueError):
+        V.factor_readable()
