@@ -1,10 +1,12 @@
 # The only entry points a user needs. Each builds .venv from pyproject.toml first when it is missing or stale.
-#   make reproduce [PROFILE=cpu|smoke|paper]   pack data, run every notebook, build the book (_build/html)
+#   make reproduce [PROFILE=cpu|smoke|paper] [NPROC=N]   pack data, run every notebook, build the book (_build/html)
 #   make test                                  lint, unit tests, and the smoke pipeline with a check of the book
 #   make notebook NB=05_latent_walks [PROFILE=..] [ARGS="-p repeats 3"]   rerun one chapter
 #   make bench [DEVICE=cuda]                   training throughput of the presets
 PROFILE ?= cpu
 DEVICE ?= cpu
+NPROC ?= 1  # > 1: each model trains with torchrun and NPROC processes (DistributedDataParallel)
+export DCGAN_NPROC := $(NPROC)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python

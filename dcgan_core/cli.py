@@ -23,6 +23,40 @@ def _kv(items: list[str]) -> dict:
     return out
 
 
+def train_args(cfg, out: str, resume: bool = False) -> list[str]:
+    """The `train` command line that rebuilds `cfg` (a TrainConfig): what a torchrun launch of a profile's model
+    runs. Fields the command line cannot set must be at their preset's values."""
+    from dataclasses import asdict
+
+    if cfg.lr_g != cfg.lr_d:
+        raise ValueError(f"the train command sets one --lr for both nets; this config has lr_g={cfg.lr_g}, "
+                         f"lr_d={cfg.lr_d}")
+    args = ["--data", str(cfg.data), "--preset", cfg.preset, "--out", str(out),
+            *(["--steps", str(cfg.steps)] if cfg.steps is not None else ["--epochs", str(cfg.epochs)]),
+            "--batch-size", str(cfg.batch_size), "--lr", repr(cfg.lr_g), "--weight-decay", repr(cfg.weight_decay),
+            "--update-scheme", cfg.update_scheme, "--seed", str(cfg.seed), "--device", cfg.device,
+            "--precision", cfg.precision, "--log-every", str(cfg.log_every), "--ckpt-every", str(cfg.ckpt_every),
+            "--snapshot-epochs", *map(str, cfg.snapshot_epochs)]
+    args += ["--channels-last"] * cfg.channels_last + ["--resume"] * resume + ["--no-progress"] * (not cfg.progress)
+    if cfg.model_overrides:
+        args += ["--set", *(f"{k}={json.dumps(v)}" for k, v in cfg.model_overrides.items())]
+    rebuilt = _train_config(_parser().parse_args(["train", *args]))
+    if asdict(rebuilt) != asdict(cfg):
+        diff = sorted(k for k, v in asdict(cfg).items() if asdict(rebuilt)[k] != v)
+        raise ValueError(f"the train command cannot express this config's {diff}; launch it from Python")
+    return args
+
+
+def _train_config(args):
+    from .train import TrainConfig
+    return TrainConfig.for_preset(
+        args.data, args.preset, steps=args.steps, epochs=args.epochs, batch_size=args.batch_size,
+        lr_g=args.lr, lr_d=args.lr, weight_decay=args.weight_decay, update_scheme=args.update_scheme, seed=args.seed,
+        device=args.device, precision=args.precision, channels_last=args.channels_last,
+        log_every=args.log_every, ckpt_every=args.ckpt_every, model_overrides=_kv(args.set),
+        snapshot_epochs=args.snapshot_epochs, progress=not args.no_progress)
+
+
 def _parser() -> argparse.ArgumentParser:
     from .data.sources import FETCHABLE, SOURCES
     from .dedup import THRESHOLDS, HasherConfig
@@ -96,7 +130,13 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--ckpt-every", type=int, default=500)
     s.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="ModelConfig overrides, e.g. resolution=32 channels=1 z_dist=normal")
+    s.add_argument("--snapshot-epochs", type=int, nargs="*", default=None,
+                   help="epochs whose checkpoints are kept (Fig. 2/3: 1 5)")
     s.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    s.add_argument("--sync-bn", action="store_true",
+                   help="under torchrun on CUDA: batch-norm statistics over the global batch, not each rank's share")
+    s.add_argument("--dist-timeout", type=float, default=600.0,
+                   help="under torchrun: seconds a rank waits for the others before failing (default 600)")
     s.add_argument("--no-progress", action="store_true")
 
     s = sub.add_parser("sample", help="draw a grid of samples from a trained run")
@@ -162,15 +202,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"kept {r['kept']:,} of {r['input_count']:,} images ({r['removed']:,} in {r['groups']:,} duplicate "
               f"groups removed) -> {args.out} (report: {args.out}/dedup.json)")
     elif args.cmd == "train":
-        from .train import TrainConfig, train
-        lr = args.lr
-        cfg = TrainConfig.for_preset(
-            args.data, args.preset, steps=args.steps, epochs=args.epochs, batch_size=args.batch_size,
-            lr_g=lr, lr_d=lr, weight_decay=args.weight_decay, update_scheme=args.update_scheme, seed=args.seed,
-            device=args.device, precision=args.precision, channels_last=args.channels_last,
-            log_every=args.log_every, ckpt_every=args.ckpt_every, model_overrides=_kv(args.set),
-            progress=not args.no_progress)
-        print(json.dumps(train(cfg, args.out, resume=args.resume)))
+        from . import distributed
+        from .train import train
+        cfg = _train_config(args)
+        last = train(cfg, args.out, resume=args.resume, sync_bn=args.sync_bn, timeout_s=args.dist_timeout)
+        if distributed.from_env().main:
+            print(json.dumps(last))
     elif args.cmd == "sample":
         from .checkpoint import load_run
         from .train import sample_grid

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -148,14 +149,31 @@ def ensure_trained(name: str, spec: dict, packs: dict, device: str, runs_root: s
 
     spec = {**spec, "seed": spec.get("seed", 0) if seed is None else seed}
     cfg = train_config(spec, packs, device, progress)
+    nproc = int(os.environ.get("DCGAN_NPROC", "1"))  # make ... NPROC=8: torchrun with 8 processes
     data_sha = load_pack(cfg.data).meta["sha256"]
     key = hashlib.sha256(json.dumps([cfg.identity(), data_sha], sort_keys=True, default=str).encode()).hexdigest()[:8]
     run = Path(runs_root) / f"{name}-s{spec['seed']}-{key}"
     last = run / "checkpoints" / "last.pt"
     if last.is_file() and load_checkpoint(last)["step"] >= total_steps(cfg):
         return run
-    train(cfg, run, resume=(run / "config.json").is_file())
+    resume = (run / "config.json").is_file()
+    if nproc > 1:
+        launch(cfg, run, resume, nproc)
+    else:
+        train(cfg, run, resume=resume)
     return run
+
+
+def launch(cfg, run: str | Path, resume: bool, nproc: int) -> None:
+    """Train `cfg` into `run` with torchrun and nproc processes (DistributedDataParallel); stops on failure."""
+    import subprocess
+    import sys
+
+    from .cli import train_args
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", "-m",
+           "dcgan_core", "train", *train_args(cfg, str(run), resume)]
+    if subprocess.run(cmd, cwd=ROOT).returncode:
+        raise RuntimeError(f"torchrun training of {run} failed (command: {' '.join(cmd)}); rerun it to see the error")
 
 
 def write_summary(profile: str) -> list[Path]:

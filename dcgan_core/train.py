@@ -22,8 +22,10 @@ import torch.nn.functional as F
 from torchvision.utils import save_image
 from tqdm import tqdm
 
+from . import distributed
 from .checkpoint import CHECKPOINT_VERSION, load_checkpoint, save_checkpoint, snapshot_name
 from .data.packed import load_pack
+from .distributed import Dist, gather_objects, mean_over_ranks
 from .models import Discriminator, Generator, check_preset, resolve
 from .runinfo import provenance, write_json
 from .torch_utils import eval_mode
@@ -123,25 +125,31 @@ def make_optimizers(G: Generator, D: Discriminator, cfg: TrainConfig):
     return adam(G.parameters(), cfg.lr_g), adam(D.parameters(), cfg.lr_d)
 
 
-def train_step(G, D, opt_g, opt_d, x, z, cfg: TrainConfig, step: int) -> dict[str, torch.Tensor]:
+def train_step(G, D, opt_g, opt_d, x, z, cfg: TrainConfig, step: int, g_call=None, d_pair=None
+               ) -> dict[str, torch.Tensor]:
     """One update. Returns the statistics this step computed as device tensors (no host sync): loss_D and D(x)
     when D was updated, loss_G when G was, and D(G(z)) always.
 
     joint: a D step then a G step on the same batch and z (pytorch/examples, Goodfellow's k=1).
-    alternating: even steps update G only, odd steps update D only (authors' n_updates % 2)."""
+    alternating: even steps update G only, odd steps update D only (authors' n_updates % 2).
+    g_call / d_pair: G and D on (real, fake) as the update calls them (DDP-wrapped under torchrun, see
+    distributed.wrap); by default G itself and D on each batch in turn."""
     amp = torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
+    g_call = G if g_call is None else g_call
+    update_d = cfg.update_scheme == "joint" or step % 2 == 1
+    update_g = cfg.update_scheme == "joint" or step % 2 == 0
     stats = {}
-    with amp:
-        fake = G(z)
-    if cfg.update_scheme == "joint" or step % 2 == 1:  # (1) D: maximise log D(x) + log(1 - D(G(z)))
+    with amp, torch.set_grad_enabled(update_g):  # a D-only step needs no graph through G
+        fake = g_call(z)
+    if update_d:  # (1) D: maximise log D(x) + log(1 - D(G(z))), real and fake as separate batches
         with amp:
-            real_logits, fake_logits = D(x), D(fake.detach())
+            real_logits, fake_logits = d_pair(x, fake.detach()) if d_pair is not None else (D(x), D(fake.detach()))
             loss = d_loss(real_logits, fake_logits)
         opt_d.zero_grad(set_to_none=True)
         loss.backward()
         opt_d.step()
         stats["loss_D"], stats["D(x)"] = loss.detach().float(), torch.sigmoid(real_logits.detach().float()).mean()
-    if cfg.update_scheme == "joint" or step % 2 == 0:  # (2) G: maximise log D(G(z)) (non-saturating)
+    if update_g:  # (2) G: maximise log D(G(z)) (non-saturating)
         with amp:
             fake_logits = D(fake)
             loss = g_loss(fake_logits)
@@ -168,10 +176,12 @@ class MetricsWindow:
             self.sums[k] = self.sums[k] + v if k in self.sums else v
             self.counts[k] += 1
 
-    def row(self, step: int, steps_per_epoch: int, batch_size: int) -> dict:
-        """The metrics line for `step` (means over the window); raises TrainingDiverged on a NaN/inf."""
+    def row(self, step: int, steps_per_epoch: int, batch_size: int, d: Dist = Dist()) -> dict:
+        """The metrics line for `step` (means over the window and the ranks); raises TrainingDiverged on a NaN/inf.
+        Under torchrun every rank calls it (one collective); batch_size is the global batch."""
         now = time.perf_counter()
-        means = {k: self.sums[k].item() / self.counts[k] if self.counts[k] else None for k in self.NAMES}
+        sums = mean_over_ranks(self.sums, d)
+        means = {k: sums[k].item() / self.counts[k] if self.counts[k] else None for k in self.NAMES}
         if not all(math.isfinite(v) for v in means.values() if v is not None):
             raise TrainingDiverged(f"a loss became NaN/inf before step {step}")
         return {"step": step, "epoch": round(step / steps_per_epoch, 4), **means,
@@ -193,21 +203,27 @@ class TrainState:
     epoch: int = 0
     batch_in_epoch: int = 0
 
-    def save(self, path: Path, cfg: TrainConfig) -> None:
+    def save(self, path: Path, cfg: TrainConfig, d: Dist = Dist()) -> None:
+        """Rank 0 writes; every rank's torch RNG state goes in (each rank calls this: it is a collective)."""
+        ranks = gather_objects(torch.get_rng_state(), d)
+        if not d.main:
+            return
         save_checkpoint(path, {
             "version": CHECKPOINT_VERSION, "model_config": self.G.config.to_dict(), "train_config": asdict(cfg),
             "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
             "G": self.G.state_dict(), "D": self.D.state_dict(),
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-            "rng": {"torch": torch.get_rng_state(), "z": self.z_gen.get_state().cpu()}, "fixed_z": self.fixed_z.cpu()})
+            "rng": {"torch": ranks[0], "z": self.z_gen.get_state().cpu(),
+                    **({"torch_ranks": ranks} if d.enabled else {})},
+            "fixed_z": self.fixed_z.cpu()})
 
-    def load(self, path: Path) -> None:
+    def load(self, path: Path, d: Dist = Dist()) -> None:
         device = self.fixed_z.device
         state = load_checkpoint(path, map_location=device)
         for name in ("G", "D", "opt_g", "opt_d"):
             getattr(self, name).load_state_dict(state[name])
         self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
-        torch.set_rng_state(state["rng"]["torch"])
+        torch.set_rng_state(state["rng"]["torch_ranks"][d.rank] if d.enabled else state["rng"]["torch"])
         self.z_gen.set_state(state["rng"]["z"].to(self.z_gen.get_state().device))
         self.fixed_z = state["fixed_z"].to(device)
 
@@ -217,26 +233,31 @@ class TrainState:
             save_image(self.G(self.fixed_z).float() * 0.5 + 0.5, path, nrow=8)
 
 
-def _prepare_run_dir(out: Path, cfg: TrainConfig, model_cfg: dict, data_meta: dict, resume: bool) -> None:
-    """Write config.json for a new run, or check that a resumed run asks for the same config."""
+def _prepare_run_dir(out: Path, cfg: TrainConfig, model_cfg: dict, data_meta: dict, resume: bool,
+                     job: dict | None = None, write: bool = True) -> None:
+    """Write config.json for a new run, or check that a resumed run asks for the same config (and, for a
+    multi-process run, the same world size and batch-norm sync: both change the maths of a step)."""
     cfg_path = out / "config.json"
-    record = {"train": asdict(cfg), "model": model_cfg,
+    job = job or {"world_size": 1, "sync_bn": False}
+    record = {"train": asdict(cfg), "model": model_cfg, "distributed": job,
               "data": {k: data_meta.get(k) for k in ("source", "split", "count", "resolution", "sha256")}}
     if cfg_path.exists():
         if not resume:
             raise FileExistsError(f"{out} already holds a run; pass --resume to continue it, or choose another --out")
         old = json.loads(cfg_path.read_text())
-        new_id = {**cfg.identity(), "model": model_cfg, "data_sha256": data_meta.get("sha256")}
+        new_id = {**cfg.identity(), "model": model_cfg, "data_sha256": data_meta.get("sha256"), **job}
         old_train = {k: v for k, v in old["train"].items() if k not in RESUME_FREE}
-        old_id = {**old_train, "model": old["model"], "data_sha256": old["data"].get("sha256")}
+        old_id = {**old_train, "model": old["model"], "data_sha256": old["data"].get("sha256"),
+                  **old.get("distributed", {"world_size": 1, "sync_bn": False})}
         old_id["snapshot_epochs"] = tuple(old_id.get("snapshot_epochs", ()))
         diff = sorted(k for k in set(new_id) | set(old_id) if new_id.get(k) != old_id.get(k))
         if diff:
             lines = [f"  {k}: run has {old_id.get(k)!r}, requested {new_id.get(k)!r}" for k in diff]
             raise ValueError(f"refusing to resume {out} with a different config:\n" + "\n".join(lines)
                              + "\nUse the run's settings, or start a new run with another --out.")
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(cfg_path, {**record, "provenance": provenance(cfg.device)})
+    if write:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(cfg_path, {**record, "provenance": provenance(cfg.device)})
 
 
 def _truncate_metrics(path: Path, keep_upto: int) -> None:
@@ -278,67 +299,96 @@ def _new_state(cfg: TrainConfig, model_cfg, device: torch.device, fmt: torch.mem
     return TrainState(G, D, opt_g, opt_d, torch.Generator(device).manual_seed(cfg.seed + 1), fixed_z)
 
 
-def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> dict:
-    """Train a DCGAN into run directory `out`; returns the last logged metrics."""
-    out, device = Path(out), torch.device(cfg.device)
+def train(cfg: TrainConfig, out: str | Path, resume: bool = False, sync_bn: bool = False,
+          timeout_s: float = 600.0) -> dict:
+    """Train a DCGAN into run directory `out`; returns the last logged metrics.
+
+    Under torchrun (WORLD_SIZE > 1) this is one rank of a DistributedDataParallel job (see distributed.py):
+    cfg.batch_size is the global batch, sync_bn syncs batch-norm statistics over it (CUDA), and a collective that
+    waits longer than timeout_s fails."""
+    d = distributed.from_env()
+    out, device = Path(out), distributed.setup(d, cfg.device, timeout_s)
+    try:
+        return _train(cfg, out, resume, d, device, sync_bn)
+    finally:
+        distributed.teardown(d)
+
+
+def _train(cfg: TrainConfig, out: Path, resume: bool, d: Dist, device: torch.device, sync_bn: bool) -> dict:
     pack = load_pack(cfg.data)  # fails early with the pack command if missing
     model_cfg = resolve(cfg.preset, **cfg.model_overrides)
     _check_pack(cfg, pack, model_cfg)
     n, B = len(pack), cfg.batch_size
+    if B % d.world:
+        raise ValueError(f"batch_size={B} (the global batch) must be divisible by the {d.world} processes")
     steps_per_epoch, total = n // B, total_steps(cfg, n)  # the last partial batch of each epoch is dropped
-    _prepare_run_dir(out, cfg, model_cfg.to_dict(), pack.meta, resume)
+    job = {"world_size": d.world, "sync_bn": sync_bn}
+    _prepare_run_dir(out, cfg, model_cfg.to_dict(), pack.meta, resume, job, write=False)  # every rank checks
+    distributed.barrier(d)
+    if d.main:
+        _prepare_run_dir(out, cfg, model_cfg.to_dict(), pack.meta, resume, job)
     if device.type == "cuda" and cfg.deterministic:
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
     s = _new_state(cfg, model_cfg, device, fmt)
     G, D, ckpt_path = s.G, s.D, out / "checkpoints" / "last.pt"
     if resume and ckpt_path.exists():
-        s.load(ckpt_path)
-    _truncate_metrics(out / "metrics.jsonl", s.step)
-    if s.step == 0:
-        torch.save(s.fixed_z.cpu(), out / "fixed_z.pt")
+        s.load(ckpt_path, d)
+    g_call, d_pair = distributed.wrap(G, D, d, device, sync_bn)
+    if d.main:
+        _truncate_metrics(out / "metrics.jsonl", s.step)
+        if s.step == 0:
+            torch.save(s.fixed_z.cpu(), out / "fixed_z.pt")
+        (out / "samples").mkdir(parents=True, exist_ok=True)
     resident = pack.images.nbytes <= DEVICE_RESIDENT_BYTES
     images = torch.from_numpy(np.array(pack.images)).to(device) if resident else pack.images
-    (out / "samples").mkdir(parents=True, exist_ok=True)
     window, last = MetricsWindow(s.step), {}
-    bar = tqdm(total=total, initial=s.step, desc=f"train {out.name}", disable=not cfg.progress, unit="step")
+    bar = tqdm(total=total, initial=s.step, desc=f"train {out.name}", disable=not (cfg.progress and d.main),
+               unit="step")
     try:
         while s.step < total:
             order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed * 100_003 + s.epoch))
             while s.batch_in_epoch < steps_per_epoch and s.step < total:
-                idx = order[s.batch_in_epoch * B:(s.batch_in_epoch + 1) * B]
+                idx = d.shard(order[s.batch_in_epoch * B:(s.batch_in_epoch + 1) * B])  # this rank's share
                 if resident:
                     xb = images[idx.to(device)]
                 else:  # memory-mapped: read the batch's rows in file order
                     xb = torch.from_numpy(images[idx.sort().values.numpy()]).to(device)
                 x = (xb.float() / 127.5 - 1.0).contiguous(memory_format=fmt)  # Sec. 4: scale to [-1, 1]
-                window.add(train_step(G, D, s.opt_g, s.opt_d, x, G.sample_z(B, generator=s.z_gen), cfg, s.step))
+                z = d.shard(G.sample_z(B, generator=s.z_gen))  # every rank draws the global z, keeps its share
+                window.add(train_step(G, D, s.opt_g, s.opt_d, x, z, cfg, s.step, g_call, d_pair))
                 s.step, s.batch_in_epoch = s.step + 1, s.batch_in_epoch + 1
                 bar.update(1)
                 if s.step % cfg.log_every == 0 or s.step % cfg.ckpt_every == 0 or s.step == total:
-                    last, window = _log(window, s.step, steps_per_epoch, B, out, bar), MetricsWindow(s.step)
+                    last, window = _log(window, s.step, steps_per_epoch, B, out, bar, d), MetricsWindow(s.step)
                 if s.step % cfg.ckpt_every == 0:
-                    s.save(ckpt_path, cfg)
+                    s.save(ckpt_path, cfg, d)
             if s.batch_in_epoch == steps_per_epoch:  # epoch finished: grid, Fig. 2/3 snapshot, checkpoint
                 s.epoch, s.batch_in_epoch = s.epoch + 1, 0
-                s.save_grid(out / "samples" / snapshot_name(s.epoch).replace(".pt", ".png"))
+                if d.main:
+                    s.save_grid(out / "samples" / snapshot_name(s.epoch).replace(".pt", ".png"))
                 if s.epoch in cfg.snapshot_epochs:
-                    s.save(out / "checkpoints" / snapshot_name(s.epoch), cfg)
-                s.save(ckpt_path, cfg)
+                    s.save(out / "checkpoints" / snapshot_name(s.epoch), cfg, d)
+                s.save(ckpt_path, cfg, d)
     finally:
         bar.close()
-    s.save(ckpt_path, cfg)
-    s.save_grid(out / "samples" / "final.png")
+    s.save(ckpt_path, cfg, d)
+    if d.main:
+        s.save_grid(out / "samples" / "final.png")
     return last
 
 
-def _log(window: MetricsWindow, step: int, steps_per_epoch: int, batch_size: int, out: Path, bar) -> dict:
-    """Append the window's metrics line to metrics.jsonl; a NaN/inf stops the run, keeping the last checkpoint."""
+def _log(window: MetricsWindow, step: int, steps_per_epoch: int, batch_size: int, out: Path, bar,
+         d: Dist = Dist()) -> dict:
+    """Append the window's metrics line to metrics.jsonl (rank 0); a NaN/inf stops the run, keeping the last
+    checkpoint."""
     try:
-        row = window.row(step, steps_per_epoch, batch_size)
+        row = window.row(step, steps_per_epoch, batch_size, d)
     except TrainingDiverged as e:
         raise TrainingDiverged(f"{e} of {out}; the last good checkpoint {out / 'checkpoints' / 'last.pt'} is "
                                "kept (lower the learning rate or change the seed)") from None
+    if not d.main:
+        return row
     with open(out / "metrics.jsonl", "a") as f:
         f.write(json.dumps(row) + "\n")
     bar.set_postfix({k: f"{row[k]:.3f}" for k in ("loss_D", "loss_G") if row[k] is not None})

@@ -39,3 +39,21 @@ def test_bad_arguments_exit_2_with_a_message(tmp_path, capsys):
     assert "valid presets" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train", "--data", "x", "--preset", "tiny16", "--out", "y"])  # neither --steps nor --epochs
+
+
+def test_train_command_rebuilds_every_profile_model_config():
+    from dataclasses import asdict
+
+    from dcgan_core import pipeline
+    from dcgan_core.cli import _parser, _train_config, train_args
+    for profile in ("cpu", "smoke"):
+        prof = pipeline.load_profile(profile)
+        packs = {k: str(pipeline.pack_dir(profile, k)) for k in prof["packs"]}
+        for spec in prof["models"].values():
+            cfg = pipeline.train_config({**spec, "seed": 2}, packs, "cpu", progress=False)
+            args = train_args(cfg, "runs/x")
+            assert asdict(_train_config(_parser().parse_args(["train", *args]))) == asdict(cfg)
+    odd = pipeline.train_config({"data": "x", "preset": "tiny16", "steps": 3}, {"x": "p"}, "cpu")
+    odd.lr_d = 1e-3
+    with pytest.raises(ValueError, match="one --lr for both nets"):
+        train_args(odd, "runs/x")

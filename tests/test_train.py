@@ -94,8 +94,8 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(two_mode_pack, tmp_path, 
 
     real_step = T.train_step
 
-    def poisoned(G, D, opt_g, opt_d, x, z, cfg, step):
-        stats = real_step(G, D, opt_g, opt_d, x, z, cfg, step)
+    def poisoned(G, D, opt_g, opt_d, x, z, cfg, step, *nets):
+        stats = real_step(G, D, opt_g, opt_d, x, z, cfg, step, *nets)
         return {k: v * float("nan") for k, v in stats.items()} if step >= 6 else stats
 
     monkeypatch.setattr(T, "train_step", poisoned)
