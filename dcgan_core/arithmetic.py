@@ -82,9 +82,8 @@ def judge_name(judge, factor: str) -> str | None:
 class Pool:
     """Generated samples to pick exemplars from: their z, the judge's readings and its confident labels."""
 
-    z: torch.Tensor
+    z: torch.Tensor  # on the CPU: the arithmetic happens here, decoding on G's device (`decode`)
     real: np.ndarray  # the judge calls the sample real with P >= CONFIDENCE
-    readings: dict  # factor -> bool per sample (judge.readings: real and on)
     labels: dict  # factor -> 1 (confidently on), 0 (confidently off), -1 (unsure or not called real)
     values: dict  # factor -> the judge's raw output (probability or value)
 
@@ -111,11 +110,13 @@ def sample_pool(G, judge, n: int, seed: int, factors=("male", "smile", "glasses"
     device = next(G.parameters()).device
     z = G.sample_z(n, generator=torch.Generator(device).manual_seed(seed))
     pred = judge.predict(generate(G, z))
-    read = judge.readings(pred)
-    names = {f: judge_name(judge, f) for f in factors}
-    return Pool(z, pred["real"] >= CONFIDENCE, {f: read[names[f]] for f in factors},
-                confident_labels(judge, pred, factors),
-                {f: pred[names[f]] for f in factors})
+    return Pool(z.cpu(), pred["real"] >= CONFIDENCE, confident_labels(judge, pred, factors),
+                {f: pred[judge_name(judge, f)] for f in factors})
+
+
+def decode(G, z: torch.Tensor) -> np.ndarray:
+    """uint8 images of (CPU) z, decoded on G's device."""
+    return generate(G, z.to(next(G.parameters()).device))
 
 
 def candidates(pool: Pool, concept: dict) -> np.ndarray:
@@ -168,7 +169,7 @@ def equation_study(G, judge, pool: Pool, eq: Equation, draws: int, k: int, k_swe
     example = None
 
     def score(zs: torch.Tensor) -> float:
-        return float(success(judge, generate(G, zs), eq.target).mean())
+        return float(success(judge, decode(G, zs), eq.target).mean())
     for _ in range(draws):
         ex = {part: pool.z[exemplars(pool, getattr(eq, part), kmax, rng)] for part in "abc"}
         for kk in sorted({k, *k_sweep}):
@@ -187,11 +188,11 @@ def equation_study(G, judge, pool: Pool, eq: Equation, draws: int, k: int, k_swe
                 out["learned direction"].append(score(latent.jittered(
                     c + normal * diff.norm(), generator=gen, z_dist=z_dist)))
                 out["cosine"].append(float(torch.dot(diff / diff.norm(), normal)))
-                imgs = {p: generate(G, ex[p][:k]) for p in "abc"}
+                imgs = {p: decode(G, ex[p][:k]) for p in "abc"}
                 pixel = pixel_arithmetic(imgs["a"], imgs["b"], imgs["c"])
                 out["pixel space"].append(float(success(judge, pixel, eq.target).mean()))
                 if example is None:
-                    example = {**imgs, "result": generate(G, outputs), "pixel": pixel}
+                    example = {**imgs, "result": decode(G, outputs), "pixel": pixel}
         out["C alone, k=1"].append(score(latent.jittered(latent.concept(ex["c"][:1]), generator=gen, z_dist=z_dist)))
     return {"shares": {m: np.asarray(v) for m, v in out.items()}, "example": example}
 
@@ -220,7 +221,7 @@ def turn_study(G, judge, pool: Pool, k: int, lines: int, positions, seed: int) -
         z0 = pool.z[int(rng.choice(real))]
         rand = torch.randn(len(turn), generator=gen)
         for name, direction in (("turn", turn), ("random direction", rand / rand.norm() * turn.norm())):
-            imgs = generate(G, latent.along(z0, direction, positions, z_dist))
+            imgs = decode(G, latent.along(z0, direction, positions, z_dist))
             pred = judge.predict(imgs)
             out[name]["yaw"].append(pred[judge_name(judge, "yaw")])
             read = judge.readings(pred)

@@ -285,9 +285,9 @@ class ArithmeticParams(Chapter):
         self._seeds(self.seeds)
         ok = isinstance(self.k_sweep, list) and self.k_sweep and all(
             isinstance(k, int) and not isinstance(k, bool) and k >= 1 for k in self.k_sweep)
-        if not ok or 1 not in self.k_sweep:
+        if not ok or 1 not in self.k_sweep or self.k not in self.k_sweep:
             raise ParameterError(f"parameter k_sweep={self.k_sweep!r} must be a list of exemplar counts >= 1 that "
-                                 "includes 1 (the single-sample baseline)")
+                                 f"includes 1 (the single-sample baseline) and k={self.k}")
         import json
         meta = Path(self.packs[self.models[self.model]["data"]]) / "meta.json"
         names = json.loads(meta.read_text()).get("attribute_names") if meta.is_file() else None

@@ -55,3 +55,11 @@ def test_dedup_parameters_are_checked():
 def test_summary_names_settings_without_paths():
     text = params.load("05_latent_walks", "smoke").summary()
     assert text.startswith("profile smoke on cpu: model=rooms") and "/" not in text
+
+
+def test_arithmetic_parameters_are_checked():
+    assert params.load("08_face_arithmetic", "smoke").k == 3
+    with pytest.raises(ParameterError, match=r"k_sweep=\[3, 10\] must be .* includes 1"):
+        params.load("08_face_arithmetic", "smoke", {"k_sweep": [3, 10]})
+    with pytest.raises(ParameterError, match="and k=5"):
+        params.load("08_face_arithmetic", "smoke", {"k": 5})
