@@ -8,14 +8,17 @@ import time
 
 import torch
 
+from . import train
 from .models import Discriminator, Generator, resolve
 from .runinfo import hardware
-from .train import TrainConfig, make_optimizers, train_step
+from .train import PHASES, TrainConfig, make_optimizers, train_step
 
 
 def bench(preset: str, batch_size: int = 128, steps: int = 10, warmup: int = 3, device: str = "cpu",
-          precision: str = "fp32", channels_last: bool = False, seed: int = 0, **overrides) -> dict:
-    """Images per second of full training steps (one D and one G update each)."""
+          precision: str = "fp32", channels_last: bool = False, seed: int = 0, phases: bool = False,
+          **overrides) -> dict:
+    """Images per second of full training steps (one D and one G update each); with phases, where a step's time
+    goes (train.PHASES in ms per step, each timed with a device sync, which slows a CUDA step a little)."""
     if steps < 1 or warmup < 0:
         raise ValueError(f"steps must be >= 1 and warmup >= 0, got steps={steps}, warmup={warmup}")
     cfg = TrainConfig.for_preset("<synthetic>", preset, batch_size=batch_size, steps=steps, device=device,
@@ -37,10 +40,18 @@ def bench(preset: str, batch_size: int = 128, steps: int = 10, warmup: int = 3, 
             torch.cuda.synchronize()
 
     run(warmup)
-    t0 = time.perf_counter()
-    run(steps)
-    dt = time.perf_counter() - t0
-    return {"preset": preset, "device": device, "batch_size": batch_size, "steps": steps,
+    train.PHASE_TIMES = {} if phases else None
+    try:
+        t0 = time.perf_counter()
+        run(steps)
+        dt = time.perf_counter() - t0
+        split = {k: round(1000 * train.PHASE_TIMES.get(k, 0.0) / steps, 2) for k in PHASES} if phases else {}
+    finally:
+        train.PHASE_TIMES = None
+    if phases:  # input preparation, z and everything between the phases
+        split["other"] = round(1000 * dt / steps - sum(split.values()), 2)
+    return {**({"phases_ms_per_step": split} if phases else {}), "preset": preset, "device": device,
+            "batch_size": batch_size, "steps": steps,
             "precision": precision, "channels_last": channels_last, "overrides": overrides,
             "images_per_s": round(steps * batch_size / dt, 1), "seconds_per_step": round(dt / steps, 4),
             "hardware": hardware(device)}

@@ -156,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--precision", choices=PRECISIONS, default="fp32")
     s.add_argument("--channels-last", action="store_true")
     s.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="ModelConfig overrides")
+    s.add_argument("--phases", action="store_true", help="also profile where a step's time goes (torch.profiler)")
     s.add_argument("--append-to", default=None, metavar="FILE", help="also append the JSON line to FILE")
 
     s = sub.add_parser("bench-dedup", help="hashing images/s of the dedup autoencoder on a memory-mapped pack")
@@ -217,7 +218,8 @@ def _run(args: argparse.Namespace) -> int:
     elif args.cmd == "bench":
         from .bench import bench
         _append(json.dumps(bench(args.preset, args.batch_size, args.steps, args.warmup, args.device,
-                                 args.precision, args.channels_last, **_kv(args.set))), args.append_to)
+                                 args.precision, args.channels_last, phases=args.phases, **_kv(args.set))),
+                args.append_to)
     elif args.cmd == "bench-dedup":
         from .bench import bench_dedup
         _append(json.dumps(bench_dedup(args.images, args.resolution)), args.append_to)

@@ -10,6 +10,7 @@ A run directory holds config.json, metrics.jsonl, samples/ and checkpoints/ (see
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -139,26 +140,51 @@ def train_step(G, D, opt_g, opt_d, x, z, cfg: TrainConfig, step: int, g_call=Non
     update_d = cfg.update_scheme == "joint" or step % 2 == 1
     update_g = cfg.update_scheme == "joint" or step % 2 == 0
     stats = {}
-    with amp, torch.set_grad_enabled(update_g):  # a D-only step needs no graph through G
+    with phase("G forward"), amp, torch.set_grad_enabled(update_g):  # a D-only step needs no graph through G
         fake = g_call(z)
     if update_d:  # (1) D: maximise log D(x) + log(1 - D(G(z))), real and fake as separate batches
-        with amp:
+        with phase("D forward"), amp:
             real_logits, fake_logits = d_pair(x, fake.detach()) if d_pair is not None else (D(x), D(fake.detach()))
             loss = d_loss(real_logits, fake_logits)
-        opt_d.zero_grad(set_to_none=True)
-        loss.backward()
-        opt_d.step()
+        with phase("D backward"):
+            opt_d.zero_grad(set_to_none=True)
+            loss.backward()
+        with phase("D optimiser"):
+            opt_d.step()
         stats["loss_D"], stats["D(x)"] = loss.detach().float(), torch.sigmoid(real_logits.detach().float()).mean()
     if update_g:  # (2) G: maximise log D(G(z)) (non-saturating)
-        with amp:
+        with phase("G step: D forward"), amp:
             fake_logits = D(fake)
             loss = g_loss(fake_logits)
-        opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        opt_g.step()
+        with phase("G step: backward"):
+            opt_g.zero_grad(set_to_none=True)
+            loss.backward()
+        with phase("G optimiser"):
+            opt_g.step()
         stats["loss_G"] = loss.detach().float()
     stats["D(G(z))"] = torch.sigmoid(fake_logits.detach().float()).mean()
     return stats
+
+
+PHASES = ("G forward", "D forward", "D backward", "D optimiser", "G step: D forward", "G step: backward",
+          "G optimiser")
+
+
+PHASE_TIMES: dict[str, float] | None = None  # set by bench(phases=True): seconds spent in each phase
+
+
+@contextlib.contextmanager
+def phase(name: str):
+    """A named span of a training step: timed (with a device sync) only while `PHASE_TIMES` is a dict."""
+    if PHASE_TIMES is None:
+        yield
+        return
+    sync = torch.cuda.synchronize if torch.cuda.is_available() and torch.cuda.is_initialized() else (lambda: None)
+    sync()
+    t0 = time.perf_counter()
+    yield
+    sync()
+    PHASE_TIMES[name] = PHASE_TIMES.get(name, 0.0) + time.perf_counter() - t0
 
 
 class MetricsWindow:

@@ -154,3 +154,14 @@ def test_generator_moves_toward_the_data(tmp_path):
     ratios = [_mode_distance_ratio(tmp_path, seed) for seed in (0, 1, 2)]
     assert np.median(ratios) < 0.45, ratios
     assert _mode_distance_ratio(tmp_path, 0, lr=1e-9) > 0.9
+
+
+def test_bench_phases_account_for_the_step():
+    import dcgan_core.train as T
+    from dcgan_core.bench import bench
+    r = bench("tiny16", batch_size=16, steps=3, warmup=1, phases=True)
+    split = r["phases_ms_per_step"]
+    assert set(split) == {*T.PHASES, "other"} and all(split[k] > 0 for k in T.PHASES)
+    assert sum(split.values()) == pytest.approx(1000 * r["seconds_per_step"], abs=0.1)
+    assert split["other"] < 0.5 * 1000 * r["seconds_per_step"]  # the named phases are most of a step
+    assert T.PHASE_TIMES is None  # timing is off again: training is not slowed by syncs
