@@ -84,6 +84,8 @@ bench: $(SETUP)
 	$(BENCH) --preset paper-lsun64 --batch-size 64 --steps 5 --channels-last
 	$(BENCH) --preset paper-lsun64 --batch-size 64 --steps 5 --channels-last --precision bf16
 	$(BENCH) --preset pytorch-examples64 --batch-size 64 --steps 5
+	$(BENCH) --preset pytorch-examples64 --batch-size 128 --steps 5 --phases
+	$(BENCH) --preset pytorch-examples64 --batch-size 128 --steps 5 --channels-last --precision bf16 --phases
 	$(BENCH) --preset cpu32 --batch-size 128 --steps 20
 	$(BENCH) --preset cpu32 --batch-size 128 --steps 20 --channels-last
 	$(BENCH) --preset cpu32-rgb --batch-size 128 --steps 20

@@ -181,6 +181,13 @@ def bench_page(lines: list[dict]) -> str:
     for b in (b for b in lines if b.get("kind") != "dedup-hash"):
         rows.append(f"| {b['preset']} | {b['overrides'] or ''} | {b['device']} | {b['batch_size']} | "
                     f"{b['precision']} | {b['channels_last']} | {b['images_per_s']:,} | {_hardware(b)} |")
+    split = [b for b in lines if b.get("phases_ms_per_step")]
+    if split:
+        names = list(split[0]["phases_ms_per_step"])
+        rows += ["", "Where a step's time goes (`bench --phases`, ms per step, each phase timed after a sync):", "",
+                 f"| preset | precision | channels_last | {' | '.join(names)} |", "|---|---|---|" + "---|" * len(names)]
+        rows += [f"| {b['preset']} | {b['precision']} | {b['channels_last']} | "
+                 + " | ".join(f"{b['phases_ms_per_step'][k]:.1f}" for k in names) + " |" for b in split]
     hashing = [b for b in lines if b.get("kind") == "dedup-hash"]
     if hashing:
         rows += ["", "De-duplication hashing (Sec. 4.1.1), fitted autoencoder streaming a memory-mapped pack:", "",

@@ -62,6 +62,9 @@ def test_bench_page():
                "lsun_3m_seconds": 33.3, "hardware": line["hardware"]}
     page = bench_page([line, hashing])
     assert page.count("| tiny16 |") == 1 and "| 1,000 | 32 | 90,000.0 | 33.3 s |" in page
+    split = {**line, "phases_ms_per_step": {"G forward": 1.25, "other": 0.5}}
+    page = bench_page([line, split])
+    assert "| G forward | other |" in page and "| tiny16 | fp32 | False | 1.2 | 0.5 |" in page
 
 
 def test_key_numbers_and_forest_plot_come_from_the_rules_effects():
