@@ -285,7 +285,7 @@ def arithmetic_figure(example: dict, text: str, inch: float = 0.8):
 def yaw_sweep(turns: dict, positions):
     """The judge's yaw along the turn vector's lines and along random directions of the same norm (Fig. 8 made
     measurable): mean over lines, one line per seed."""
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
     for name, colour in (("turn", "C0"), ("random direction", "C7")):
         for i, st in enumerate(turns.values()):
             y = st[name]["yaw"]
@@ -319,7 +319,7 @@ def k_effect(success: dict[str, dict[int, list[float]]]):
 
 def note_figure(text: str):
     """A figure that says why there is nothing to show (a claim that was not testable on this profile)."""
-    fig, ax = plt.subplots(figsize=(6, 0.8))
+    fig, ax = plt.subplots(figsize=(7.5, 0.8))
     ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=9, wrap=True)
     ax.set_axis_off()
     return fig

@@ -237,13 +237,14 @@ def test_more_exemplars_rule(diffs, expect):
     assert V.more_is_better(diffs).verdict == expect
 
 
-@pytest.mark.parametrize("rho, expect", [
-    ([V.TURN_RHO_MIN + EPS] * 3, "reproduced"),
-    ([V.TURN_RHO_MIN - EPS] * 3, "not reproduced"),
-    ([0.05, -0.1, 0.0], "not reproduced"),  # a random direction's lines
+@pytest.mark.parametrize("share, expect", [
+    ([V.TURN_SHARE_MIN] * 3, "reproduced"),
+    ([V.TURN_SHARE_MIN - EPS] * 3, "not reproduced"),
+    ([0.45, 0.55, 0.5], "not reproduced"),  # a random direction turns about half of its lines, either way
+    ([1.0, 1.0, 0.6], "partly"),
 ])
-def test_turn_rule(rho, expect):
-    assert V.turns(rho).verdict == expect
+def test_turn_rule(share, expect):
+    assert V.turns(share).verdict == expect
 
 
 def test_factor_bar():
