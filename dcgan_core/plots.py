@@ -266,18 +266,19 @@ def arithmetic_figure(example: dict, text: str, inch: float = 0.8):
     """Fig. 7 layout: the k exemplars of A, B and C in columns, the decoded A - B + C with its 8 jittered copies
     (3x3, centre = Y), and the same arithmetic in pixel space. `text` is "a - b + c = target"."""
     import re
+    import textwrap
 
     names = re.split(r" - | \+ | = ", text)
     k = len(example["a"])
-    fig = plt.figure(figsize=(7.6 * inch + 0.4, max(k, 3) * inch + 0.5), dpi=SAMPLE_DPI)
+    fig = plt.figure(figsize=(7.6 * inch + 0.4, max(k, 3) * inch + 0.7), dpi=SAMPLE_DPI)
     spec = fig.add_gridspec(1, 5, width_ratios=[1, 1, 1, 3, 1], wspace=0.15, left=0.01, right=0.99, bottom=0.02,
-                            top=1 - 0.45 / (max(k, 3) * inch + 0.5))
+                            top=1 - 0.65 / (max(k, 3) * inch + 0.7))
     panels = [(example["a"], 1, names[0]), (example["b"], 1, f"- {names[1]}"), (example["c"], 1, f"+ {names[2]}"),
               (example["result"], 3, f"= Y in z: {names[3]}"), (example["pixel"], 1, "pixel space")]
     for i, (imgs, ncol, title) in enumerate(panels):
         ax = fig.add_subplot(spec[0, i])
         show_grid(imgs, ncol, ax=ax)
-        ax.set_title(title, fontsize=7)
+        ax.set_title("\n".join(textwrap.wrap(title, 18 * ncol)), fontsize=7)  # two lines, not overlapping
         ax.set_anchor("N")
     return fig
 
