@@ -320,9 +320,15 @@ def k_effect(success: dict[str, dict[int, list[float]]]):
 
 def note_figure(text: str):
     """A figure that says why there is nothing to show (a claim that was not testable on this profile)."""
+    from matplotlib.patches import Rectangle
+
     fig, ax = plt.subplots(figsize=(7.5, 0.8))
     ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=9, wrap=True)
     ax.set_axis_off()
+    # a light frame over the whole figure: the book crops to what is drawn, and a bare line of text would shrink
+    # below the text column's width
+    fig.patches.append(Rectangle((0.005, 0.02), 0.99, 0.96, transform=fig.transFigure, fill=False,
+                                 edgecolor="#d0d7de"))
     return fig
 
 

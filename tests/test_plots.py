@@ -36,3 +36,16 @@ def test_quality_curve_has_a_panel_per_model_and_the_ladder():
     ax = fig.axes[0]
     assert len(fig.axes) == 1 and len(ax.lines) == 2 + 2  # a line per seed, a dashed line per reference
     assert np.allclose(ax.lines[0].get_xdata(), [100, 200])
+
+
+def test_a_note_figure_keeps_its_width_when_cropped():
+    import io
+
+    from PIL import Image
+
+    from dcgan_core import plots
+    fig = plots.note_figure("not testable")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")  # how the book crops figures
+    plots.plt.close(fig)
+    assert Image.open(buf).size[0] >= 0.95 * 7.5 * 100  # not shrunk to the text: at least the text column
