@@ -156,7 +156,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--precision", choices=PRECISIONS, default="fp32")
     s.add_argument("--channels-last", action="store_true")
     s.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="ModelConfig overrides")
-    s.add_argument("--phases", action="store_true", help="also profile where a step's time goes (torch.profiler)")
+    s.add_argument("--phases", action="store_true",
+                   help="also time each phase of a step (G forward, D backward, ...; device-synced)")
     s.add_argument("--append-to", default=None, metavar="FILE", help="also append the JSON line to FILE")
 
     s = sub.add_parser("bench-dedup", help="hashing images/s of the dedup autoencoder on a memory-mapped pack")

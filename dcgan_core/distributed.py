@@ -2,11 +2,12 @@
 
 `torchrun --standalone --nproc_per_node=N -m dcgan_core train ...` sets RANK / WORLD_SIZE / LOCAL_RANK; every
 rank builds the same seeded nets, draws the same epoch permutation and the same z stream, and takes its
-contiguous shard of each global batch (Sec. 4's 128 is the global batch), so the data order and an exact resume
-survive any world size. Gradients are averaged by DDP; batch-norm statistics are per rank (each shard's batch)
-unless `sync_bn` (CUDA only) computes them over the global batch. Rank 0 alone logs, draws grids and writes
-checkpoints; every rank's RNG state goes into the checkpoint. A collective that waits longer than `timeout_s`
-fails with an error instead of hanging.
+contiguous shard of each global batch (Sec. 4's 128 is the global batch), so the data order does not depend on
+the world size, and a run resumes exactly with the world size it started with (another one is refused: per-rank
+batch norm makes it other maths). Gradients are averaged by DDP; batch-norm statistics are per rank (each
+shard's batch) unless `sync_bn` (CUDA only) computes them over the global batch. Rank 0 alone logs, draws grids
+and writes checkpoints; every rank's RNG state goes into the checkpoint. A collective that waits longer than
+`timeout_s` fails with an error instead of hanging.
 """
 
 from __future__ import annotations

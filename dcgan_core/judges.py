@@ -124,7 +124,8 @@ class Judge(nn.Module):
 
     def readings(self, pred: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """On/off per image for each content the judge reports, on images it calls real: the 'real' flag,
-        each class (digits), object (rooms) or factor (faces; a regression factor is on above its median)."""
+        each class (digits), object (rooms) or factor (faces; a regression factor is on above its threshold:
+        synth_faces.ON_THRESHOLDS, else the training median)."""
         real = pred["real"] > 0.5
         out = {"real": real}
         if self.targets.kinds == ("class",):
@@ -232,7 +233,8 @@ def fit_judge(pack: Pack, cfg: JudgeConfig = JudgeConfig(), cache_dir: str | Pat
 
     The cache key covers the pack's checksum, the whole JudgeConfig and the judge's version."""
     targets, y = targets_for(pack)
-    key = hashlib.sha256(json.dumps([pack.meta["sha256"], asdict(cfg), asdict(targets), "real-head-v3-grid"]).encode())
+    key = hashlib.sha256(json.dumps([pack.meta["sha256"], asdict(cfg), asdict(targets), "real-head-v3-grid",
+                                     ON_THRESHOLDS]).encode())  # the thresholds are stored in the judge
     path = Path(cache_dir) / f"judge-{key.hexdigest()[:12]}.pt" if cache_dir else None
     torch.manual_seed(cfg.seed)
     net = Judge(pack.images.shape[1], targets).to(cfg.device)

@@ -151,7 +151,8 @@ def ensure_trained(name: str, spec: dict, packs: dict, device: str, runs_root: s
     cfg = train_config(spec, packs, device, progress)
     nproc = int(os.environ.get("DCGAN_NPROC", "1"))  # make ... NPROC=8: torchrun with 8 processes
     data_sha = load_pack(cfg.data).meta["sha256"]
-    key = hashlib.sha256(json.dumps([cfg.identity(), data_sha], sort_keys=True, default=str).encode()).hexdigest()[:8]
+    job = [cfg.identity(), data_sha] + ([{"world_size": nproc}] if nproc > 1 else [])  # per-rank BN: other maths
+    key = hashlib.sha256(json.dumps(job, sort_keys=True, default=str).encode()).hexdigest()[:8]
     run = Path(runs_root) / f"{name}-s{spec['seed']}-{key}"
     last = run / "checkpoints" / "last.pt"
     if last.is_file() and load_checkpoint(last)["step"] >= total_steps(cfg):

@@ -348,7 +348,9 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, d: Dist, device: torch.dev
     if B % d.world:
         raise ValueError(f"batch_size={B} (the global batch) must be divisible by the {d.world} processes")
     steps_per_epoch, total = n // B, total_steps(cfg, n)  # the last partial batch of each epoch is dropped
-    job = {"world_size": d.world, "sync_bn": sync_bn}
+    if sync_bn and device.type != "cuda":  # before anything is written, so a rerun without the flag works
+        raise ValueError("sync_bn needs CUDA (torch's SyncBatchNorm has no CPU kernel); drop --sync-bn on CPU")
+    job = {"world_size": d.world, "sync_bn": sync_bn and d.enabled}  # one process: its statistics are global
     _prepare_run_dir(out, cfg, model_cfg.to_dict(), pack.meta, resume, job, write=False)  # every rank checks
     distributed.barrier(d)
     if d.main:
@@ -360,7 +362,7 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, d: Dist, device: torch.dev
     G, D, ckpt_path = s.G, s.D, out / "checkpoints" / "last.pt"
     if resume and ckpt_path.exists():
         s.load(ckpt_path, d)
-    g_call, d_pair = distributed.wrap(G, D, d, device, sync_bn)
+    g_call, d_pair = distributed.wrap(G, D, d, device, job["sync_bn"])
     if d.main:
         _truncate_metrics(out / "metrics.jsonl", s.step)
         if s.step == 0:

@@ -403,8 +403,8 @@ def does_not_transfer(success: Sequence[float], reference: Sequence[float]) -> O
 
 
 def more_is_better(diffs_per_seed: Sequence[Sequence[float]]) -> Outcome:
-    """Sec. 6.3.2 "averaging exemplars is needed": per seed, success(k = 3) - success(k = 1) on the same exemplar
-    draws has a 95% interval above 0."""
+    """Sec. 6.3.2 "averaging exemplars is needed": per seed, success with k exemplars (the paper: 3) - success with 1
+    on the same exemplar draws has a 95% interval above 0."""
     rule = (f"per seed: success with k exemplars - success with 1 (paired on the same draws) has a {CONFIDENCE:.0%} "
             "interval above 0")
     per_seed = [bool(len(d) > 1 and paired_difference(d)["ci95"][0] > 0) for d in diffs_per_seed]

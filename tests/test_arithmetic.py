@@ -98,7 +98,8 @@ def test_equation_study_separates_the_recipe_from_its_baselines(pool):
     st = A.equation_study(G, judge, pool, A.EQUATIONS[0], draws=6, k=3, k_sweep=[1, 3, 10], seed=0)
     s = {m: v.mean() for m, v in st["shares"].items()}
     assert s["z arithmetic"] > 0.9 and s["learned direction"] > 0.9  # the factors are axes of z: both work
-    assert s["C alone"] < 0.1 and s["C alone, k=1"] < 0.1  # C is a neutral man: never smiling
+    assert s["C alone"] < 0.1  # C is a neutral man: never smiling
+    assert s["random direction, k=1"] < 0.5
     assert s["random direction"] < 0.5
     assert s["cosine"] > 0.5  # A - B points along the smile axis, as the learned normal does
     assert st["example"]["result"].shape == (9, 4, 4, 4)
@@ -143,6 +144,8 @@ def test_claims_on_a_generator_whose_axes_are_the_factors(studies):
     pixel = [c for name, c in claims.items() if "pixel space" in name]
     # the fake G is linear in z per channel, so pixel arithmetic works too: the claim must come out not reproduced
     assert all(c.verdict == "not reproduced" for c in pixel)
+    averaging = [c for name, c in claims.items() if "averaging" in name]
+    assert [ctl["name"] for c in averaging for ctl in c.controls] == ["random direction, k vs 1"] * 2
     turn = next(c for name, c in claims.items() if "turn vector" in name)
     assert turn.verdict == "reproduced" and turn.controls[0]["verdict"] == "not reproduced"
 

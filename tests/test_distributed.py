@@ -74,6 +74,12 @@ def test_ddp_run_rank0_writes_alone_and_resumes(tmp_path):
     assert '"world_size": 2' in conf
     state = load_checkpoint(tmp_path / "ddp" / "checkpoints" / "last.pt")
     assert len(state["rng"]["torch_ranks"]) == WORLD and state["step"] == 8
+    import dcgan_core.train as T  # each rank gets its own RNG state back on resume
+    cfg = TrainConfig.for_preset(pack, "tiny16", steps=8, batch_size=32, progress=False)
+    st = T._new_state(cfg, build("tiny16")[0].config, torch.device("cpu"), torch.contiguous_format)
+    for r in range(WORLD):
+        st.load(tmp_path / "ddp" / "checkpoints" / "last.pt", Dist(r, WORLD))
+        assert torch.equal(torch.get_rng_state(), state["rng"]["torch_ranks"][r])
     with pytest.raises(ValueError, match="world_size"):  # a different world size changes the maths: refused
         train(TrainConfig.for_preset(pack, "tiny16", steps=12, batch_size=32, progress=False), tmp_path / "ddp",
               resume=True)
@@ -182,3 +188,5 @@ def test_a_profile_model_trains_under_torchrun(tmp_path, monkeypatch):
     run = pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False)
     assert json.loads((run / "config.json").read_text())["distributed"]["world_size"] == WORLD
     assert load_checkpoint(run / "checkpoints" / "last.pt")["step"] == 6
+    monkeypatch.setenv("DCGAN_NPROC", "1")  # one process is other maths (per-rank batch norm): another run
+    assert pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False) != run

@@ -165,3 +165,10 @@ def test_bench_phases_account_for_the_step():
     assert sum(split.values()) == pytest.approx(1000 * r["seconds_per_step"], abs=0.1)
     assert split["other"] < 0.5 * 1000 * r["seconds_per_step"]  # the named phases are most of a step
     assert T.PHASE_TIMES is None  # timing is off again: training is not slowed by syncs
+
+
+def test_sync_bn_on_cpu_is_refused_before_anything_is_written(two_mode_pack, tmp_path):
+    with pytest.raises(ValueError, match="sync_bn needs CUDA"):
+        train(cfg(two_mode_pack, steps=2), tmp_path / "r", sync_bn=True)
+    assert not (tmp_path / "r" / "config.json").exists()  # a rerun without the flag starts cleanly
+    train(cfg(two_mode_pack, steps=2), tmp_path / "r")
