@@ -311,6 +311,12 @@ def _mean(studies: dict, eq: str, key: str) -> list[float]:
     return [float(st["equations"][eq]["shares"][key].mean()) for st in studies.values()]
 
 
+def k_curve(studies: dict[int, dict], k_sweep) -> dict[str, dict[int, list[float]]]:
+    """{equation: {k: [mean success per seed]}} for plots.k_effect (equations the judge could score)."""
+    first = next(iter(studies.values()))["equations"]
+    return {eq: {k: _mean(studies, eq, f"k={k}") for k in k_sweep} for eq in first}
+
+
 def method_table(studies: dict[int, dict], eq: str) -> str:
     """Markdown: per method, the success share per seed and the mean (the methods' rows share exemplar draws)."""
     seeds = list(studies)

@@ -149,7 +149,7 @@ def ensure_trained(name: str, spec: dict, packs: dict, device: str, runs_root: s
 
     spec = {**spec, "seed": spec.get("seed", 0) if seed is None else seed}
     cfg = train_config(spec, packs, device, progress)
-    nproc = int(os.environ.get("DCGAN_NPROC", "1"))  # make ... NPROC=8: torchrun with 8 processes
+    nproc = processes(cfg.batch_size)  # make ... NPROC=8: torchrun with 8 processes
     data_sha = load_pack(cfg.data).meta["sha256"]
     job = [cfg.identity(), data_sha] + ([{"world_size": nproc}] if nproc > 1 else [])  # per-rank BN: other maths
     key = hashlib.sha256(json.dumps(job, sort_keys=True, default=str).encode()).hexdigest()[:8]
@@ -163,6 +163,17 @@ def ensure_trained(name: str, spec: dict, packs: dict, device: str, runs_root: s
     else:
         train(cfg, run, resume=resume)
     return run
+
+
+def processes(batch_size: int) -> int:
+    """The number of training processes DCGAN_NPROC asks for (make NPROC=N), checked before anything starts."""
+    raw = os.environ.get("DCGAN_NPROC", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise ParameterError(f"NPROC={raw!r} must be a whole number of processes >= 1 (make reproduce NPROC=8)")
+    if batch_size % int(raw):
+        raise ParameterError(f"NPROC={raw} does not divide the global batch of {batch_size}; choose NPROC among the "
+                             f"divisors of {batch_size}")
+    return int(raw)
 
 
 def launch(cfg, run: str | Path, resume: bool, nproc: int) -> None:

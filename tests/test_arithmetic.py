@@ -173,3 +173,6 @@ def test_tables_and_figures(studies):
               plots.k_effect({"smile": {1: [0.1, 0.2, 0.3], 3: [0.5, 0.6, 0.7]}}), plots.note_figure("nothing")):
         plots.plt.close(f)
     assert studies[0]["turn"]["frames"].shape == (A.SHOWN_LINES, 5, 4, 4, 4)
+    curve = A.k_curve(studies, [1, 3])
+    assert set(curve) == {"smile", "glasses"} and len(curve["smile"][3]) == 3  # per seed
+    assert curve["smile"][3] == [float(st["equations"]["smile"]["shares"]["k=3"].mean()) for st in studies.values()]

@@ -153,3 +153,13 @@ def test_a_pack_from_an_older_renderer_is_remade(tmp_path, monkeypatch):
     monkeypatch.setattr(synth_faces, "VERSION", synth_faces.VERSION + 1)
     pipeline.ensure_packs("tiny", progress=False)
     assert json.loads((path / "pack-args.json").read_text())["args"]["generator_version"] == synth_faces.VERSION
+
+
+@pytest.mark.parametrize("nproc, message", [("two", "whole number"), ("0", "whole number"), ("3", "divide")])
+def test_a_bad_process_count_is_refused_before_training(tmp_path, monkeypatch, nproc, message):
+    packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(128)))}
+    spec = {"data": "two", "heldout": "two", "preset": "tiny16", "steps": 6, "batch_size": 32}
+    monkeypatch.setenv("DCGAN_NPROC", nproc)
+    with pytest.raises(ParameterError, match=message):
+        pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False)
+    assert not (tmp_path / "runs").exists()  # nothing written
