@@ -5,8 +5,9 @@
 #   make bench [DEVICE=cuda]                   training throughput of the presets
 PROFILE ?= cpu
 DEVICE ?= cpu
-NPROC ?= 1  # > 1: each model trains with torchrun and NPROC processes (DistributedDataParallel)
-export DCGAN_NPROC := $(NPROC)
+# NPROC > 1: each model trains with torchrun and NPROC processes (DistributedDataParallel)
+NPROC ?= 1
+export DCGAN_NPROC := $(strip $(NPROC))
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python

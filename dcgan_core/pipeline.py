@@ -167,7 +167,7 @@ def ensure_trained(name: str, spec: dict, packs: dict, device: str, runs_root: s
 
 def processes(batch_size: int) -> int:
     """The number of training processes DCGAN_NPROC asks for (make NPROC=N), checked before anything starts."""
-    raw = os.environ.get("DCGAN_NPROC", "1")
+    raw = os.environ.get("DCGAN_NPROC", "1").strip()
     if not raw.isdigit() or int(raw) < 1:
         raise ParameterError(f"NPROC={raw!r} must be a whole number of processes >= 1 (make reproduce NPROC=8)")
     if batch_size % int(raw):
