@@ -172,3 +172,24 @@ def test_sync_bn_on_cpu_is_refused_before_anything_is_written(two_mode_pack, tmp
         train(cfg(two_mode_pack, steps=2), tmp_path / "r", sync_bn=True)
     assert not (tmp_path / "r" / "config.json").exists()  # a rerun without the flag starts cleanly
     train(cfg(two_mode_pack, steps=2), tmp_path / "r")
+
+
+def test_frozen_d_gives_g_the_same_gradients_and_skips_d_weight_gradients():
+    from dcgan_core.models import Discriminator, Generator, resolve
+    from dcgan_core.train import frozen
+    torch.manual_seed(0)
+    G, D = Generator(resolve("tiny16")), Discriminator(resolve("tiny16"))
+    z = G.sample_z(8)
+    grads = []
+    for freeze in (False, True):
+        G.zero_grad(set_to_none=True), D.zero_grad(set_to_none=True)
+        with frozen(D) if freeze else torch.enable_grad():
+            loss = g_loss(D(G(z)))
+        loss.backward()
+        grads.append([p.grad.clone() for p in G.parameters()])
+        assert all((p.grad is None) == freeze for p in D.parameters())
+    assert all(torch.equal(a, b) for a, b in zip(*grads))  # G's update is bit-identical
+    assert all(p.requires_grad for p in D.parameters())  # D learns again in its own step
+    with pytest.raises(RuntimeError), frozen(D):
+        raise RuntimeError("interrupted")
+    assert all(p.requires_grad for p in D.parameters())
