@@ -41,10 +41,10 @@ def hardware(device: str | torch.device = "cpu") -> dict:
 
 
 def versions() -> dict:
-    import sklearn
-    import torchvision
+    """Installed versions, read from package metadata (importing torchvision and sklearn costs seconds)."""
+    from importlib.metadata import version
     return {"python": platform.python_version(), "torch": torch.__version__,
-            "torchvision": torchvision.__version__, "numpy": np.__version__, "sklearn": sklearn.__version__}
+            "torchvision": version("torchvision"), "numpy": np.__version__, "sklearn": version("scikit-learn")}
 
 
 def provenance(device: str | torch.device = "cpu") -> dict:

@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torchvision.utils import save_image
 from tqdm import tqdm
 
 from . import distributed
@@ -29,7 +28,7 @@ from .data.packed import load_pack
 from .distributed import Dist, gather_objects, mean_over_ranks
 from .models import Discriminator, Generator, check_preset, resolve
 from .runinfo import provenance, write_json
-from .torch_utils import eval_mode
+from .torch_utils import eval_mode, save_grid
 
 UPDATE_SCHEMES = ("joint", "alternating")
 PRECISIONS = ("fp32", "bf16")
@@ -225,7 +224,8 @@ class MetricsWindow:
         if not all(math.isfinite(v) for v in means.values() if v is not None):
             raise TrainingDiverged(f"a loss became NaN/inf before step {step}")
         return {"step": step, "epoch": round(step / steps_per_epoch, 4), **means,
-                "images_per_s": (step - self.step0) * batch_size / max(now - self.t0, 1e-9), "wall_s": now}
+                "images_per_s": (step - self.step0) * batch_size / max(now - self.t0, 1e-9),
+                "unix_time": round(time.time(), 3)}  # wall clock: comparable across a resume
 
 
 @dataclass
@@ -270,7 +270,7 @@ class TrainState:
     @torch.no_grad()
     def save_grid(self, path: Path) -> None:
         with eval_mode(self.G):
-            save_image(self.G(self.fixed_z).float() * 0.5 + 0.5, path, nrow=8)
+            save_grid(self.G(self.fixed_z).float() * 0.5 + 0.5, path, nrow=8)
 
 
 def _prepare_run_dir(out: Path, cfg: TrainConfig, model_cfg: dict, data_meta: dict, resume: bool,
@@ -446,6 +446,5 @@ def sample_grid(G: Generator, n: int, out: str | Path, seed: int = 0, nrow: int 
     z = G.sample_z(n, generator=torch.Generator(device).manual_seed(seed))
     with eval_mode(G):
         x = G(z).float()
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    save_image(x * 0.5 + 0.5, out, nrow=nrow)
+    save_grid(x * 0.5 + 0.5, out, nrow=nrow)
     return x
