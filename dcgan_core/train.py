@@ -243,11 +243,12 @@ class TrainState:
     epoch: int = 0
     batch_in_epoch: int = 0
 
-    def save(self, path: Path, cfg: TrainConfig, d: Dist = Dist()) -> None:
-        """Rank 0 writes; every rank's torch RNG state goes in (each rank calls this: it is a collective)."""
+    def save(self, path: Path, cfg: TrainConfig, d: Dist = Dist()) -> int:
+        """Rank 0 writes; every rank's torch RNG state goes in (each rank calls this: it is a collective).
+        Returns the step saved, on every rank."""
         ranks = gather_objects(torch.get_rng_state(), d)
         if not d.main:
-            return
+            return self.step
         save_checkpoint(path, {
             "version": CHECKPOINT_VERSION, "model_config": self.G.config.to_dict(), "train_config": asdict(cfg),
             "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
@@ -256,6 +257,7 @@ class TrainState:
             "rng": {"torch": ranks[0], "z": self.z_gen.get_state().cpu(),
                     **({"torch_ranks": ranks} if d.enabled else {})},
             "fixed_z": self.fixed_z.cpu()})
+        return self.step
 
     def load(self, path: Path, d: Dist = Dist()) -> None:
         device = self.fixed_z.device
@@ -384,7 +386,7 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, d: Dist, device: torch.dev
         (out / "samples").mkdir(parents=True, exist_ok=True)
     resident = pack.images.nbytes <= DEVICE_RESIDENT_BYTES
     images = torch.from_numpy(np.array(pack.images)).to(device) if resident else pack.images
-    window, last = MetricsWindow(s.step), {}
+    window, last, saved = MetricsWindow(s.step), {}, None  # saved: the step last.pt holds, once written here
     bar = tqdm(total=total, initial=s.step, desc=f"train {out.name}", disable=not (cfg.progress and d.main),
                unit="step")
     try:
@@ -404,17 +406,18 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, d: Dist, device: torch.dev
                 if s.step % cfg.log_every == 0 or s.step % cfg.ckpt_every == 0 or s.step == total:
                     last, window = _log(window, s.step, steps_per_epoch, B, out, bar, d), MetricsWindow(s.step)
                 if s.step % cfg.ckpt_every == 0:
-                    s.save(ckpt_path, cfg, d)
+                    saved = s.save(ckpt_path, cfg, d)
             if s.batch_in_epoch == steps_per_epoch:  # epoch finished: grid, Fig. 2/3 snapshot, checkpoint
                 s.epoch, s.batch_in_epoch = s.epoch + 1, 0
                 if d.main:
                     s.save_grid(out / "samples" / snapshot_name(s.epoch).replace(".pt", ".png"))
                 if s.epoch in cfg.snapshot_epochs:
                     s.save(out / "checkpoints" / snapshot_name(s.epoch), cfg, d)
-                s.save(ckpt_path, cfg, d)
+                saved = s.save(ckpt_path, cfg, d)
     finally:
         bar.close()
-    s.save(ckpt_path, cfg, d)
+    if saved != s.step:  # a run that ends on an epoch or checkpoint boundary has just written this state
+        s.save(ckpt_path, cfg, d)
     if d.main:
         s.save_grid(out / "samples" / "final.png")
     return last

@@ -41,6 +41,7 @@ def test_losses_are_the_named_variants():
 def test_same_seed_gives_identical_weights(two_mode_pack, tmp_path):
     train(cfg(two_mode_pack, steps=10), tmp_path / "a")
     train(cfg(two_mode_pack, steps=10), tmp_path / "b")
+    assert load_checkpoint(tmp_path / "a" / "checkpoints" / "last.pt")["step"] == 10  # off every save boundary
     assert_same(weights(tmp_path / "a"), weights(tmp_path / "b"))
     train(cfg(two_mode_pack, steps=10, seed=1), tmp_path / "c")
     assert not torch.equal(weights(tmp_path / "a")["G.body.2.weight"], weights(tmp_path / "c")["G.body.2.weight"])
