@@ -2,7 +2,8 @@
 #   make reproduce [PROFILE=cpu|smoke|paper] [NPROC=N]   pack data, run every notebook, build the book (_build/html)
 #   make test                                  lint, unit tests, and the smoke pipeline with a check of the book
 #   make notebook NB=05_latent_walks [PROFILE=..] [ARGS="-p repeats 3"]   rerun one chapter
-#   make bench [DEVICE=cuda]                   training throughput of the presets
+#   make bench [DEVICE=cuda] [EXAMPLES=path/to/pytorch/examples/dcgan/main.py]   training throughput of the
+#                                              presets (and whole-process time side by side with pytorch/examples)
 PROFILE ?= cpu
 DEVICE ?= cpu
 # NPROC > 1: each model trains with torchrun and NPROC processes (DistributedDataParallel)
@@ -81,20 +82,27 @@ notebook: $(SETUP)
 BENCH := $(PY) -m dcgan_core bench --device $(DEVICE) --append-to book/generated/bench.jsonl
 bench: $(SETUP)
 	mkdir -p book/generated && rm -f book/generated/bench.jsonl
+	$(BENCH) --preset paper-lsun64 --batch-size 64 --steps 5 --no-channels-last
 	$(BENCH) --preset paper-lsun64 --batch-size 64 --steps 5
-	$(BENCH) --preset paper-lsun64 --batch-size 64 --steps 5 --channels-last
-	$(BENCH) --preset paper-lsun64 --batch-size 64 --steps 5 --channels-last --precision bf16
-	$(BENCH) --preset pytorch-examples64 --batch-size 64 --steps 5
+	$(BENCH) --preset paper-lsun64 --batch-size 64 --steps 5 --precision bf16
+	$(BENCH) --preset pytorch-examples64 --batch-size 128 --steps 5 --no-channels-last --phases
 	$(BENCH) --preset pytorch-examples64 --batch-size 128 --steps 5 --phases
-	$(BENCH) --preset pytorch-examples64 --batch-size 128 --steps 5 --channels-last --precision bf16 --phases
+	$(BENCH) --preset pytorch-examples64 --batch-size 128 --steps 5 --precision bf16 --phases
+	$(BENCH) --preset pytorch-examples64 --batch-size 128 --steps 5 --precision bf16 --compile
+	$(BENCH) --preset cpu32 --batch-size 128 --steps 20 --no-channels-last
 	$(BENCH) --preset cpu32 --batch-size 128 --steps 20
-	$(BENCH) --preset cpu32 --batch-size 128 --steps 20 --channels-last
+	$(BENCH) --preset cpu32 --batch-size 128 --steps 20 --precision bf16
+	$(BENCH) --preset cpu32-rgb --batch-size 128 --steps 20 --no-channels-last
 	$(BENCH) --preset cpu32-rgb --batch-size 128 --steps 20
-	$(BENCH) --preset cpu32-rgb --batch-size 128 --steps 20 --channels-last
-	$(BENCH) --preset cpu32-rgb --batch-size 128 --steps 20 --channels-last --precision bf16
-	$(BENCH) --preset cpu32 --batch-size 128 --steps 20 --channels-last --precision bf16
+	$(BENCH) --preset cpu32-rgb --batch-size 128 --steps 20 --precision bf16
 	$(PY) -m dcgan_core bench-dedup --images 500000 --append-to book/generated/bench.jsonl
 	$(PY) -m dcgan_core bench-dedup --images 500000 --resolution 64 --append-to book/generated/bench.jsonl
+ifdef EXAMPLES
+	[ -f data/packed/side64/meta.json ] || $(PY) -m dcgan_core pack synth-rooms --out data/packed/side64 --resolution 64 \
+		--limit 2048
+	$(PY) -m dcgan_core bench-side --examples $(EXAMPLES) --pack data/packed/side64 --device $(DEVICE) \
+		--append-to book/generated/bench.jsonl
+endif
 	@echo "written to book/generated/bench.jsonl; the next 'make reproduce' puts it in the book"
 
 clean:

@@ -1,10 +1,15 @@
-"""Throughput for `make bench`: training steps of a preset on synthetic input (warm-up excluded), and the
-de-duplication hasher on a memory-mapped pack."""
+"""Throughput for `make bench`: training steps of a preset on synthetic input (warm-up excluded) with their FLOP
+count against the machine's matmul rate, the de-duplication hasher on a memory-mapped pack, and whole-process
+time side by side with pytorch/examples' dcgan."""
 
 from __future__ import annotations
 
+import math
+import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import torch
 
@@ -15,12 +20,16 @@ from .train import PHASES, TrainConfig, make_optimizers, train_step
 
 
 def bench(preset: str, batch_size: int = 128, steps: int = 10, warmup: int = 3, device: str = "cpu",
-          precision: str = "fp32", channels_last: bool = False, seed: int = 0, phases: bool = False,
-          **overrides) -> dict:
-    """Images per second of full training steps (one D and one G update each); with phases, where a step's time
-    goes (train.PHASES in ms per step, each timed with a device sync, which slows a CUDA step a little)."""
+          precision: str = "fp32", channels_last: bool = True, seed: int = 0, phases: bool = False,
+          compile: bool = False, **overrides) -> dict:
+    """Images per second of full training steps (one D and one G update each), the step's GFLOP and the share of
+    this machine's matmul peak it reaches; with phases, where a step's time goes (train.PHASES in ms per step,
+    each timed with a device sync, which slows a CUDA step a little). compile: G and D through torch.compile
+    (inductor; its compile time is reported as warm-up, not counted in the rate)."""
     if steps < 1 or warmup < 0:
         raise ValueError(f"steps must be >= 1 and warmup >= 0, got steps={steps}, warmup={warmup}")
+    if compile and warmup < 2:  # the first steps compile each variant of the graphs (D frozen or not)
+        raise ValueError(f"compile needs warmup >= 2 so that compilation is not timed, got warmup={warmup}")
     cfg = TrainConfig.for_preset("<synthetic>", preset, batch_size=batch_size, steps=steps, device=device,
                                  precision=precision, channels_last=channels_last, model_overrides=overrides)
     model_cfg = resolve(preset, **overrides)
@@ -32,14 +41,19 @@ def bench(preset: str, batch_size: int = 128, steps: int = 10, warmup: int = 3, 
     shape = (batch_size, model_cfg.channels, model_cfg.resolution, model_cfg.resolution)
     x_u8 = torch.randint(0, 256, shape, dtype=torch.uint8, device=device)
 
+    g_call, d_call = (torch.compile(G), torch.compile(D)) if compile else (G, D)
+
     def run(n: int) -> None:
         for i in range(n):
             x = (x_u8.float() / 127.5 - 1).contiguous(memory_format=fmt)
-            train_step(G, D, opt_g, opt_d, x, G.sample_z(batch_size), cfg, i)
+            train_step(g_call, d_call, opt_g, opt_d, x, G.sample_z(batch_size), cfg, i)
         if torch.device(device).type == "cuda":
             torch.cuda.synchronize()
 
+    t0 = time.perf_counter()
     run(warmup)
+    warmup_s = time.perf_counter() - t0
+    flop = step_flop(lambda: train_step(G, D, opt_g, opt_d, x_u8.float() / 127.5 - 1, G.sample_z(batch_size), cfg, 0))
     train.PHASE_TIMES = {} if phases else None
     try:
         t0 = time.perf_counter()
@@ -52,9 +66,33 @@ def bench(preset: str, batch_size: int = 128, steps: int = 10, warmup: int = 3, 
         split["other"] = round(1000 * dt / steps - sum(split.values()), 2)
     return {**({"phases_ms_per_step": split} if phases else {}), "preset": preset, "device": device,
             "batch_size": batch_size, "steps": steps,
-            "precision": precision, "channels_last": channels_last, "overrides": overrides,
+            "precision": precision, "channels_last": channels_last, "compile": compile, "warmup_s": round(warmup_s, 1),
+            "overrides": overrides,
             "images_per_s": round(steps * batch_size / dt, 1), "seconds_per_step": round(dt / steps, 4),
-            "hardware": hardware(device)}
+            "gflop_per_step": round(flop / 1e9, 1), "achieved_gflops": round(flop / 1e9 * steps / dt, 1),
+            "matmul_peak_gflops": round(matmul_peak(device, precision), 1), "hardware": hardware(device)}
+
+
+def step_flop(step) -> float:
+    """Floating-point operations of one call of `step` (convolutions and matmuls, forward and backward)."""
+    from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return float(counter.get_total_flops())
+
+
+def matmul_peak(device: str = "cpu", precision: str = "fp32", n: int = 4096, repeats: int = 5) -> float:
+    """GFLOP/s of a large square matmul in `precision`: the ceiling a step's convolutions could approach here."""
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    a, b = (torch.randn(n, n, dtype=dtype, device=device) for _ in range(2))
+    sync = torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)
+    a @ b
+    sync()
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    sync()
+    return 2 * n ** 3 * repeats / (time.perf_counter() - t0) / 1e9
 
 
 def bench_dedup(n: int = 500_000, resolution: int = 32, seed: int = 0) -> dict:
@@ -79,3 +117,47 @@ def bench_dedup(n: int = 500_000, resolution: int = 32, seed: int = 0) -> dict:
         dt = time.perf_counter() - t0
     return {"kind": "dedup-hash", "images": n, "resolution": resolution, "images_per_s": round(n / dt, 1),
             "seconds": round(dt, 2), "lsun_3m_seconds": round(3_000_000 * dt / n, 1), "hardware": hardware("cpu")}
+
+
+EXAMPLES_FAKE_IMAGES = 1000  # torchvision FakeData's default size: what examples' `--dataset fake` trains on
+SIDE_VARIANTS = {  # our train command's flags for each timed variant
+    "ours, fp32, contiguous (examples' layout)": ["--no-channels-last"],
+    "ours, fp32 (the default: channels_last)": [],
+    "ours, bf16 autocast": ["--precision", "bf16"],
+}
+
+
+def side_by_side(examples: str | Path, pack: str | Path, niter: int = 2, batch_size: int = 128,
+                 repeats: int = 2, preset: str = "pytorch-examples64", variants: dict | None = None,
+                 device: str = "cpu") -> dict:
+    """Whole-process wall time, as a user runs them, of pytorch/examples' dcgan (`main.py --dataset fake`, niter
+    epochs of its 1,000 fake images) and of our `train` command on the same number of steps of `pack` (64x64),
+    alternated `repeats` times; each ratio is examples' mean time over the variant's. On CUDA examples gets --accel."""
+    variants = SIDE_VARIANTS if variants is None else variants
+    if not Path(examples).is_file():
+        raise FileNotFoundError(f"{examples} is not pytorch/examples' dcgan/main.py; clone "
+                                "https://github.com/pytorch/examples and pass EXAMPLES=path/to/dcgan/main.py")
+    if niter < 1 or repeats < 1:
+        raise ValueError(f"niter and repeats must be >= 1, got niter={niter}, repeats={repeats}")
+    steps = niter * math.ceil(EXAMPLES_FAKE_IMAGES / batch_size)  # examples keeps each epoch's last short batch
+    seconds: dict[str, list[float]] = {"pytorch/examples": [], **{name: [] for name in variants}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for rep in range(repeats):
+            commands = {"pytorch/examples": [str(examples), "--dataset", "fake", "--batchSize", str(batch_size),
+                                             "--niter", str(niter), "--outf", f"{tmp}/examples{rep}",
+                                             "--manualSeed", "0", *["--accel"] * (device != "cpu")]}
+            commands |= {name: ["-m", "dcgan_core", "train", "--data", str(pack), "--preset", preset, "--steps",
+                                str(steps), "--batch-size", str(batch_size), "--out", f"{tmp}/ours{rep}-{i}",
+                                "--device", device, "--no-progress", *flags]
+                         for i, (name, flags) in enumerate(variants.items())}
+            for name, args in commands.items():
+                t0 = time.perf_counter()
+                done = subprocess.run([sys.executable, *args], capture_output=True, text=True)
+                if done.returncode:
+                    raise RuntimeError(f"{name} failed ({' '.join(args)}):\n{done.stderr[-2000:]}")
+                seconds[name].append(round(time.perf_counter() - t0, 2))
+    mean = {k: sum(v) / len(v) for k, v in seconds.items()}
+    return {"kind": "side-by-side", "examples": str(examples), "niter": niter, "steps": steps,
+            "batch_size": batch_size, "preset": preset, "device": device, "seconds": seconds,
+            "speedup": {k: round(mean["pytorch/examples"] / v, 2) for k, v in mean.items()},
+            "hardware": hardware(device)}

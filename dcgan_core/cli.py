@@ -1,4 +1,5 @@
-"""`python -m dcgan_core pack|show|fetch|dedup|train|sample|bench|bench-dedup ...`: thin wrappers over the library."""
+"""`python -m dcgan_core pack|show|fetch|dedup|train|sample|bench|bench-dedup|bench-side ...`: thin wrappers over
+the library."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ def train_args(cfg, out: str, resume: bool = False) -> list[str]:
             "--update-scheme", cfg.update_scheme, "--seed", str(cfg.seed), "--device", cfg.device,
             "--precision", cfg.precision, "--log-every", str(cfg.log_every), "--ckpt-every", str(cfg.ckpt_every),
             "--snapshot-epochs", *map(str, cfg.snapshot_epochs)]
-    args += ["--channels-last"] * cfg.channels_last + ["--resume"] * resume + ["--no-progress"] * (not cfg.progress)
+    args += ["--channels-last" if cfg.channels_last else "--no-channels-last"]
+    args += ["--resume"] * resume + ["--no-progress"] * (not cfg.progress)
     if cfg.model_overrides:
         args += ["--set", *(f"{k}={json.dumps(v)}" for k, v in cfg.model_overrides.items())]
     rebuilt = _train_config(_parser().parse_args(["train", *args]))
@@ -125,7 +127,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     s.add_argument("--precision", choices=PRECISIONS, default="fp32")
-    s.add_argument("--channels-last", action="store_true")
+    s.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                   help="NHWC memory layout: the same maths, faster on CPU and tensor cores (default: on)")
     s.add_argument("--log-every", type=int, default=50)
     s.add_argument("--ckpt-every", type=int, default=500)
     s.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
@@ -154,8 +157,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--warmup", type=int, default=3)
     s.add_argument("--device", default="cpu")
     s.add_argument("--precision", choices=PRECISIONS, default="fp32")
-    s.add_argument("--channels-last", action="store_true")
+    s.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True,
+                   help="NHWC memory layout (default: on, as in training)")
     s.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="ModelConfig overrides")
+    s.add_argument("--compile", action="store_true", help="G and D through torch.compile (compile time: warm-up)")
     s.add_argument("--phases", action="store_true",
                    help="also time each phase of a step (G forward, D backward, ...; device-synced)")
     s.add_argument("--append-to", default=None, metavar="FILE", help="also append the JSON line to FILE")
@@ -163,6 +168,15 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench-dedup", help="hashing images/s of the dedup autoencoder on a memory-mapped pack")
     s.add_argument("--images", type=int, default=500_000, help="random images in the temporary pack")
     s.add_argument("--resolution", type=int, default=32)
+    s.add_argument("--append-to", default=None, metavar="FILE", help="also append the JSON line to FILE")
+
+    s = sub.add_parser("bench-side", help="whole-process seconds of pytorch/examples' dcgan and of our train command")
+    s.add_argument("--examples", required=True, help="pytorch/examples' dcgan/main.py")
+    s.add_argument("--pack", required=True, help="a 64x64 RGB pack of at least steps x batch images (2,048 by default)")
+    s.add_argument("--niter", type=int, default=2, help="examples' epochs of 1,000 fake images")
+    s.add_argument("--batch-size", type=int, default=128)
+    s.add_argument("--repeats", type=int, default=2)
+    s.add_argument("--device", default="cpu", help="cpu, or cuda (examples then runs with --accel)")
     s.add_argument("--append-to", default=None, metavar="FILE", help="also append the JSON line to FILE")
     return p
 
@@ -219,9 +233,15 @@ def _run(args: argparse.Namespace) -> int:
     elif args.cmd == "bench":
         from .bench import bench
         _append(json.dumps(bench(args.preset, args.batch_size, args.steps, args.warmup, args.device,
-                                 args.precision, args.channels_last, phases=args.phases, **_kv(args.set))),
+                                 args.precision, args.channels_last, phases=args.phases, compile=args.compile,
+                                 **_kv(args.set))),
                 args.append_to)
     elif args.cmd == "bench-dedup":
         from .bench import bench_dedup
         _append(json.dumps(bench_dedup(args.images, args.resolution)), args.append_to)
+    elif args.cmd == "bench-side":
+        from .bench import side_by_side
+        _append(json.dumps(side_by_side(args.examples, args.pack, args.niter, args.batch_size, args.repeats,
+                                             device=args.device)),
+                args.append_to)
     return 0

@@ -172,22 +172,56 @@ def walltime_page(results: list[dict], pack_seconds: dict[str, float] | None = N
     return "\n".join(rows) + "\n"
 
 
+def _preset(b: dict) -> str:
+    """The preset with its model overrides, if any."""
+    overrides = ", ".join(f"{k}={v}" for k, v in (b.get("overrides") or {}).items())
+    return b["preset"] + (f" ({overrides})" if overrides else "")
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _roofline(b: dict) -> str:
+    """GFLOP per step | achieved GFLOP/s and its share of a large matmul's rate in the same precision."""
+    if "gflop_per_step" not in b:  # a line from before the FLOP count
+        return "- | -"
+    share = 100 * b["achieved_gflops"] / b["matmul_peak_gflops"]
+    return f"{b['gflop_per_step']:,} | {b['achieved_gflops']:,} ({share:.0f}% of {b['matmul_peak_gflops']:,.0f})"
+
+
+def _side_by_side(b: dict) -> list[str]:
+    """The rows of one `bench-side` measurement: each command's runs and its speed-up over pytorch/examples."""
+    runs = len(b["seconds"]["pytorch/examples"])
+    rows = ["", f"Side by side as a user runs them (`make bench EXAMPLES=...`): whole processes with start-up, "
+            f"{b['steps']} steps of {b['batch_size']} at 64x64 ({b['preset']}; pytorch/examples: `main.py --dataset "
+            f"fake --niter {b['niter']}`), {b.get('device', 'cpu')}, {_hardware(b)}:", "",
+            "| command | " + " | ".join(f"run {i + 1} (s)" for i in range(runs)) + " | speed-up over examples |",
+            "|---|" + "---|" * (runs + 1)]
+    return rows + [f"| {name} | " + " | ".join(f"{t:.1f}" for t in times) + f" | {b['speedup'][name]:.2f}x |"
+                   for name, times in b["seconds"].items()]
+
+
 def bench_page(lines: list[dict]) -> str:
     """Throughput measured by `make bench`, or how to measure it."""
     if not lines:
         return "Not measured on this machine yet: run `make bench` (or `make bench DEVICE=cuda`).\n"
-    rows = ["| preset | overrides | device | batch | precision | channels_last | images/s | hardware |",
+    rows = ["| preset | batch | precision | NHWC | images/s | GFLOP/step | GFLOP/s (% of matmul) | hardware |",
             "|---|---|---|---|---|---|---|---|"]
-    for b in (b for b in lines if b.get("kind") != "dedup-hash"):
-        rows.append(f"| {b['preset']} | {b['overrides'] or ''} | {b['device']} | {b['batch_size']} | "
-                    f"{b['precision']} | {b['channels_last']} | {b['images_per_s']:,} | {_hardware(b)} |")
+    for b in (b for b in lines if b.get("kind") is None):
+        rows.append(f"| {_preset(b)} | {b['batch_size']} | {b['precision']}{' + compile' * bool(b.get('compile'))} | "
+                    f"{_yes(b['channels_last'])} | {b['images_per_s']:,} | {_roofline(b)} | {_hardware(b)} |")
     split = [b for b in lines if b.get("phases_ms_per_step")]
     if split:
-        names = list(split[0]["phases_ms_per_step"])
+        heads = [f"{_preset(b)}, {b['precision']}{', NHWC' * bool(b['channels_last'])}" for b in split]
         rows += ["", "Where a step's time goes (`bench --phases`, ms per step, each phase timed after a sync):", "",
-                 f"| preset | precision | channels_last | {' | '.join(names)} |", "|---|---|---|" + "---|" * len(names)]
-        rows += [f"| {b['preset']} | {b['precision']} | {b['channels_last']} | "
-                 + " | ".join(f"{b['phases_ms_per_step'][k]:.1f}" for k in names) + " |" for b in split]
+                 f"| phase | {' | '.join(heads)} |", "|---|" + "---|" * len(split)]
+        rows += [f"| {k} | " + " | ".join(f"{b['phases_ms_per_step'].get(k, 0):.1f}" for b in split) + " |"
+                 for k in split[0]["phases_ms_per_step"]]
+        rows.append("| **step** | " + " | ".join(f"**{sum(b['phases_ms_per_step'].values()):.1f}**" for b in split)
+                    + " |")
+    for b in (b for b in lines if b.get("kind") == "side-by-side"):
+        rows += _side_by_side(b)
     hashing = [b for b in lines if b.get("kind") == "dedup-hash"]
     if hashing:
         rows += ["", "De-duplication hashing (Sec. 4.1.1), fitted autoencoder streaming a memory-mapped pack:", "",

@@ -46,10 +46,11 @@ def test_train_command_rebuilds_every_profile_model_config():
 
     from dcgan_core import pipeline
     from dcgan_core.cli import _parser, _train_config, train_args
-    for profile in ("cpu", "smoke"):
+    for profile in ("cpu", "smoke", "paper"):
         prof = pipeline.load_profile(profile)
         packs = {k: str(pipeline.pack_dir(profile, k)) for k in prof["packs"]}
-        for spec in prof["models"].values():
+        specs = list(prof["models"].values())
+        for spec in [*specs, {**specs[0], "channels_last": False}]:  # the memory layout both ways
             cfg = pipeline.train_config({**spec, "seed": 2}, packs, "cpu", progress=False)
             args = train_args(cfg, "runs/x")
             assert asdict(_train_config(_parser().parse_args(["train", *args]))) == asdict(cfg)

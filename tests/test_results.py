@@ -57,14 +57,22 @@ def test_bench_page():
     line = {"preset": "tiny16", "overrides": {}, "device": "cpu", "batch_size": 8, "precision": "fp32",
             "channels_last": False, "images_per_s": 1234.5, "hardware": {"cpu_count": 2, "cpu_capability": "AVX512"}}
     page = bench_page([line, {**line, "precision": "bf16"}])
-    assert page.count("| tiny16 |") == 2 and "1,234.5" in page
+    assert page.count("| tiny16 |") == 2 and "1,234.5" in page and "| - | - |" in page
+    counted = {**line, "gflop_per_step": 291.2, "achieved_gflops": 233.0, "matmul_peak_gflops": 360.4}
+    assert "| tiny16 | 8 | fp32 | no | 1,234.5 | 291.2 | 233.0 (65% of 360) |" in bench_page([counted])
+    assert "| tiny16 (width=8) | 8 |" in bench_page([{**counted, "overrides": {"width": 8}}])
     hashing = {"kind": "dedup-hash", "images": 1000, "resolution": 32, "images_per_s": 90000.0,
                "lsun_3m_seconds": 33.3, "hardware": line["hardware"]}
     page = bench_page([line, hashing])
     assert page.count("| tiny16 |") == 1 and "| 1,000 | 32 | 90,000.0 | 33.3 s |" in page
+    side = {"kind": "side-by-side", "niter": 2, "steps": 16, "batch_size": 128, "preset": "pytorch-examples64",
+            "seconds": {"pytorch/examples": [30.0, 32.0], "ours": [15.0, 16.0]},
+            "speedup": {"pytorch/examples": 1.0, "ours": 2.0}, "hardware": line["hardware"]}
+    page = bench_page([line, side])
+    assert page.count("| tiny16 |") == 1 and "| ours | 15.0 | 16.0 | 2.00x |" in page and "--niter 2" in page
     split = {**line, "phases_ms_per_step": {"G forward": 1.25, "other": 0.5}}
     page = bench_page([line, split])
-    assert "| G forward | other |" in page and "| tiny16 | fp32 | False | 1.2 | 0.5 |" in page
+    assert "| phase | tiny16, fp32 |" in page and "| G forward | 1.2 |" in page and "| **step** | **1.8** |" in page
 
 
 def test_key_numbers_and_forest_plot_come_from_the_rules_effects():

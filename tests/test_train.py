@@ -207,3 +207,23 @@ def test_save_grid_writes_what_torchvision_writes(tmp_path):
         save_image(x, tmp_path / "tv.png", nrow=nrow)
         ours, tv = (np.asarray(Image.open(tmp_path / f)) for f in ("ours.png", "tv.png"))
         assert ours.shape == tv.shape and np.array_equal(ours, tv), shape
+
+
+def test_side_by_side_times_both_commands_on_the_same_steps(two_mode_pack, tmp_path, monkeypatch):
+    from dcgan_core.bench import side_by_side
+    stub = tmp_path / "main.py"  # stands in for pytorch/examples' dcgan/main.py: logs how it was called
+    stub.write_text("import os, sys\nopen(os.environ['STUB_LOG'], 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+                    "sys.exit(int(os.environ.get('STUB_FAIL', 0)))\n")
+    monkeypatch.setenv("STUB_LOG", str(tmp_path / "calls.txt"))
+    r = side_by_side(stub, two_mode_pack, niter=1, batch_size=250, repeats=2, preset="tiny16", variants={"ours": []})
+    calls = (tmp_path / "calls.txt").read_text().splitlines()
+    assert len(calls) == 2 and all("--dataset fake --batchSize 250 --niter 1" in c for c in calls)
+    assert r["steps"] == 4  # 1,000 fake images in batches of 250: the same number of steps for both
+    assert [len(v) for v in r["seconds"].values()] == [2, 2]
+    mean = {k: sum(v) / 2 for k, v in r["seconds"].items()}
+    assert r["speedup"]["ours"] == pytest.approx(mean["pytorch/examples"] / mean["ours"], abs=0.01)
+    monkeypatch.setenv("STUB_FAIL", "1")
+    with pytest.raises(RuntimeError, match="pytorch/examples failed"):
+        side_by_side(stub, two_mode_pack, niter=1, batch_size=250, repeats=1, preset="tiny16", variants={})
+    with pytest.raises(FileNotFoundError, match="EXAMPLES="):
+        side_by_side(tmp_path / "nowhere.py", two_mode_pack)
