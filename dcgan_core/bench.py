@@ -9,26 +9,28 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 from . import train
+from .data.packed import load_pack
 from .models import Discriminator, Generator, resolve
 from .runinfo import hardware
-from .train import PHASES, TrainConfig, make_optimizers, train_step
+from .train import PHASES, TrainConfig, check_pack, make_optimizers, train_step
 
 
 def bench(preset: str, batch_size: int = 128, steps: int = 10, warmup: int = 3, device: str = "cpu",
           precision: str = "fp32", channels_last: bool = True, seed: int = 0, phases: bool = False,
-          compile: bool = False, **overrides) -> dict:
+          use_compile: bool = False, **overrides) -> dict:
     """Images per second of full training steps (one D and one G update each), the step's GFLOP and the share of
     this machine's matmul peak it reaches; with phases, where a step's time goes (train.PHASES in ms per step,
-    each timed with a device sync, which slows a CUDA step a little). compile: G and D through torch.compile
+    each timed with a device sync, which slows a CUDA step a little). use_compile: G and D through torch.compile
     (inductor; its compile time is reported as warm-up, not counted in the rate)."""
     if steps < 1 or warmup < 0:
         raise ValueError(f"steps must be >= 1 and warmup >= 0, got steps={steps}, warmup={warmup}")
-    if compile and warmup < 2:  # the first steps compile each variant of the graphs (D frozen or not)
+    if use_compile and warmup < 2:  # the first steps compile each variant of the graphs (D frozen or not)
         raise ValueError(f"compile needs warmup >= 2 so that compilation is not timed, got warmup={warmup}")
     cfg = TrainConfig.for_preset("<synthetic>", preset, batch_size=batch_size, steps=steps, device=device,
                                  precision=precision, channels_last=channels_last, model_overrides=overrides)
@@ -41,7 +43,7 @@ def bench(preset: str, batch_size: int = 128, steps: int = 10, warmup: int = 3, 
     shape = (batch_size, model_cfg.channels, model_cfg.resolution, model_cfg.resolution)
     x_u8 = torch.randint(0, 256, shape, dtype=torch.uint8, device=device)
 
-    g_call, d_call = (torch.compile(G), torch.compile(D)) if compile else (G, D)
+    g_call, d_call = (torch.compile(G), torch.compile(D)) if use_compile else (G, D)
 
     def run(n: int) -> None:
         for i in range(n):
@@ -53,7 +55,9 @@ def bench(preset: str, batch_size: int = 128, steps: int = 10, warmup: int = 3, 
     t0 = time.perf_counter()
     run(warmup)
     warmup_s = time.perf_counter() - t0
-    flop = step_flop(lambda: train_step(G, D, opt_g, opt_d, x_u8.float() / 127.5 - 1, G.sample_z(batch_size), cfg, 0))
+    # the mean of two steps: under alternating updates (the authors' scheme) one G-only and one D-only step
+    flop = sum(step_flop(lambda: train_step(G, D, opt_g, opt_d, x_u8.float() / 127.5 - 1, G.sample_z(batch_size),
+                                            cfg, i)) for i in (0, 1)) / 2
     train.PHASE_TIMES = {} if phases else None
     try:
         t0 = time.perf_counter()
@@ -65,15 +69,14 @@ def bench(preset: str, batch_size: int = 128, steps: int = 10, warmup: int = 3, 
     if phases:  # input preparation, z and everything between the phases
         split["other"] = round(1000 * dt / steps - sum(split.values()), 2)
     return {**({"phases_ms_per_step": split} if phases else {}), "preset": preset, "device": device,
-            "batch_size": batch_size, "steps": steps,
-            "precision": precision, "channels_last": channels_last, "compile": compile, "warmup_s": round(warmup_s, 1),
-            "overrides": overrides,
+            "batch_size": batch_size, "steps": steps, "precision": precision, "channels_last": channels_last,
+            "compile": use_compile, "warmup_s": round(warmup_s, 1), "overrides": overrides,
             "images_per_s": round(steps * batch_size / dt, 1), "seconds_per_step": round(dt / steps, 4),
             "gflop_per_step": round(flop / 1e9, 1), "achieved_gflops": round(flop / 1e9 * steps / dt, 1),
             "matmul_peak_gflops": round(matmul_peak(device, precision), 1), "hardware": hardware(device)}
 
 
-def step_flop(step) -> float:
+def step_flop(step: Callable[[], object]) -> float:
     """Floating-point operations of one call of `step` (convolutions and matmuls, forward and backward)."""
     from torch.utils.flop_counter import FlopCounterMode
     with FlopCounterMode(display=False) as counter:
@@ -137,8 +140,10 @@ def side_by_side(examples: str | Path, pack: str | Path, niter: int = 2, batch_s
     if not Path(examples).is_file():
         raise FileNotFoundError(f"{examples} is not pytorch/examples' dcgan/main.py; clone "
                                 "https://github.com/pytorch/examples and pass EXAMPLES=path/to/dcgan/main.py")
-    if niter < 1 or repeats < 1:
-        raise ValueError(f"niter and repeats must be >= 1, got niter={niter}, repeats={repeats}")
+    if min(niter, repeats, batch_size) < 1:
+        raise ValueError(f"niter, repeats and batch_size must be >= 1, got {niter}, {repeats}, {batch_size}")
+    cfg = TrainConfig.for_preset(str(pack), preset, steps=1, batch_size=batch_size)
+    check_pack(cfg, load_pack(pack), resolve(preset))  # before examples' half-minute run, not after it
     steps = niter * math.ceil(EXAMPLES_FAKE_IMAGES / batch_size)  # examples keeps each epoch's last short batch
     seconds: dict[str, list[float]] = {"pytorch/examples": [], **{name: [] for name in variants}}
     with tempfile.TemporaryDirectory() as tmp:

@@ -233,7 +233,7 @@ def _run(args: argparse.Namespace) -> int:
     elif args.cmd == "bench":
         from .bench import bench
         _append(json.dumps(bench(args.preset, args.batch_size, args.steps, args.warmup, args.device,
-                                 args.precision, args.channels_last, phases=args.phases, compile=args.compile,
+                                 args.precision, args.channels_last, phases=args.phases, use_compile=args.compile,
                                  **_kv(args.set))),
                 args.append_to)
     elif args.cmd == "bench-dedup":

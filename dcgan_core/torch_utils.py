@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -41,12 +42,14 @@ def to_uint8(x: torch.Tensor) -> torch.Tensor:
     return ((x.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
 
 
-def save_grid(images: torch.Tensor, path, nrow: int = 8, padding: int = 2) -> None:
+def save_grid(images: torch.Tensor, path: str | Path, nrow: int = 8, padding: int = 2) -> None:
     """[0, 1] images (N, C, H, W) as one PNG grid, pixel for pixel what torchvision's save_image writes, without
     importing torchvision (a second of start-up on every training run). Written atomically."""
+    if images.dim() != 4 or images.shape[0] < 1 or images.shape[1] not in (1, 3):
+        raise ValueError(f"a grid needs images of shape (N >= 1, 1 or 3, H, W), got {tuple(images.shape)}")
+    if nrow < 1 or Path(path).suffix.lower() != ".png":
+        raise ValueError(f"a grid is a .png file with nrow >= 1, got {str(path)!r} and nrow={nrow}")
     n, c, h, w = images.shape
-    if c not in (1, 3):
-        raise ValueError(f"a grid needs 1 or 3 channels, got {c}")
     if n == 1:
         padding = 0  # torchvision: a lone image is saved as it is
     cols, rows = min(nrow, n), -(-n // nrow)

@@ -14,6 +14,7 @@ import contextlib
 import json
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -166,7 +167,7 @@ def train_step(G, D, opt_g, opt_d, x, z, cfg: TrainConfig, step: int, g_call=Non
 
 
 @contextlib.contextmanager
-def frozen(net: torch.nn.Module):
+def frozen(net: torch.nn.Module) -> Iterator[None]:
     """Parameters that need no gradient while the graph is recorded: the backward then skips their weight
     gradients (about half of D's backward in the G step) and leaves the input gradients, so G's, bit-identical."""
     params = [p for p in net.parameters() if p.requires_grad]
@@ -270,7 +271,8 @@ class TrainState:
         self.fixed_z = state["fixed_z"].to(device)
 
     @torch.no_grad()
-    def save_grid(self, path: Path) -> None:
+    def save_samples(self, path: Path) -> None:
+        """The fixed-z grid, drawn in eval mode."""
         with eval_mode(self.G):
             save_grid(self.G(self.fixed_z).float() * 0.5 + 0.5, path, nrow=8)
 
@@ -295,6 +297,8 @@ def _prepare_run_dir(out: Path, cfg: TrainConfig, model_cfg: dict, data_meta: di
         diff = sorted(k for k in set(new_id) | set(old_id) if new_id.get(k) != old_id.get(k))
         if diff:
             lines = [f"  {k}: run has {old_id.get(k)!r}, requested {new_id.get(k)!r}" for k in diff]
+            if "channels_last" in diff and old_id.get("channels_last") is False:  # a run from before the default
+                lines.append("  (channels_last is now the default; resume this run with --no-channels-last)")
             raise ValueError(f"refusing to resume {out} with a different config:\n" + "\n".join(lines)
                              + "\nUse the run's settings, or start a new run with another --out.")
     if write:
@@ -318,7 +322,8 @@ def total_steps(cfg: TrainConfig, n_images: int | None = None) -> int:
     return math.ceil(cfg.epochs * (n // cfg.batch_size))
 
 
-def _check_pack(cfg: TrainConfig, pack, model_cfg) -> None:
+def check_pack(cfg: TrainConfig, pack, model_cfg) -> None:
+    """The pack fits the preset's images and holds at least one batch; raised before any training."""
     if (pack.meta["resolution"], pack.meta["channels"]) != (model_cfg.resolution, model_cfg.channels):
         raise ValueError(f"{cfg.data} holds {pack.meta['channels']}x{pack.meta['resolution']}px images but preset "
                          f"{cfg.preset!r} expects {model_cfg.channels}x{model_cfg.resolution}px; pass "
@@ -359,7 +364,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, sync_bn: bool
 def _train(cfg: TrainConfig, out: Path, resume: bool, d: Dist, device: torch.device, sync_bn: bool) -> dict:
     pack = load_pack(cfg.data)  # fails early with the pack command if missing
     model_cfg = resolve(cfg.preset, **cfg.model_overrides)
-    _check_pack(cfg, pack, model_cfg)
+    check_pack(cfg, pack, model_cfg)
     n, B = len(pack), cfg.batch_size
     if B % d.world:
         raise ValueError(f"batch_size={B} (the global batch) must be divisible by the {d.world} processes")
@@ -410,7 +415,7 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, d: Dist, device: torch.dev
             if s.batch_in_epoch == steps_per_epoch:  # epoch finished: grid, Fig. 2/3 snapshot, checkpoint
                 s.epoch, s.batch_in_epoch = s.epoch + 1, 0
                 if d.main:
-                    s.save_grid(out / "samples" / snapshot_name(s.epoch).replace(".pt", ".png"))
+                    s.save_samples(out / "samples" / snapshot_name(s.epoch).replace(".pt", ".png"))
                 if s.epoch in cfg.snapshot_epochs:
                     s.save(out / "checkpoints" / snapshot_name(s.epoch), cfg, d)
                 saved = s.save(ckpt_path, cfg, d)
@@ -419,7 +424,7 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, d: Dist, device: torch.dev
     if saved != s.step:  # a run that ends on an epoch or checkpoint boundary has just written this state
         s.save(ckpt_path, cfg, d)
     if d.main:
-        s.save_grid(out / "samples" / "final.png")
+        s.save_samples(out / "samples" / "final.png")
     return last
 
 

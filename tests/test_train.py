@@ -1,3 +1,4 @@
+import contextlib
 import json
 import os
 import signal
@@ -54,6 +55,7 @@ def test_resume_equals_uninterrupted(two_mode_pack, tmp_path, scheme):
     train(cfg(two_mode_pack, steps=6, ckpt_every=3, update_scheme=scheme), tmp_path / "split")
     train(cfg(two_mode_pack, steps=20, ckpt_every=3, update_scheme=scheme), tmp_path / "split", resume=True)
     assert_same(weights(tmp_path / "straight"), weights(tmp_path / "split"))
+    assert load_checkpoint(tmp_path / "straight" / "checkpoints" / "last.pt")["step"] == 20  # ends on a save
     steps = [json.loads(ln)["step"] for ln in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()]
     assert steps == sorted(set(steps)) and steps[-1] == 20
 
@@ -85,6 +87,9 @@ def test_resume_with_different_config_is_refused(two_mode_pack, tmp_path):
         train(cfg(two_mode_pack, steps=8, lr_g=1e-3, lr_d=1e-3), tmp_path / "r", resume=True)
     with pytest.raises(ValueError, match="z_dist"):
         train(cfg(two_mode_pack, steps=8, model_overrides={"z_dist": "normal"}), tmp_path / "r", resume=True)
+    train(cfg(two_mode_pack, steps=4, channels_last=False), tmp_path / "old")  # a run from before the default
+    with pytest.raises(ValueError, match="now the default; resume this run with --no-channels-last"):
+        train(cfg(two_mode_pack, steps=8), tmp_path / "old", resume=True)
     with pytest.raises(FileExistsError, match="--resume"):
         train(cfg(two_mode_pack, steps=8), tmp_path / "r")
     assert train(cfg(two_mode_pack, steps=8), tmp_path / "r", resume=True)["step"] == 8  # more steps: fine
@@ -175,25 +180,29 @@ def test_sync_bn_on_cpu_is_refused_before_anything_is_written(two_mode_pack, tmp
     train(cfg(two_mode_pack, steps=2), tmp_path / "r")
 
 
-def test_frozen_d_gives_g_the_same_gradients_and_skips_d_weight_gradients():
+@pytest.mark.parametrize("precision, layout", [("fp32", torch.contiguous_format), ("bf16", torch.channels_last)])
+def test_frozen_d_gives_g_the_same_gradients_and_skips_d_weight_gradients(precision, layout):
     from dcgan_core.models import Discriminator, Generator, resolve
     from dcgan_core.train import frozen
     torch.manual_seed(0)
-    G, D = Generator(resolve("tiny16")), Discriminator(resolve("tiny16"))
+    G = Generator(resolve("tiny16")).to(memory_format=layout)
+    D = Discriminator(resolve("tiny16")).to(memory_format=layout)
+    next(D.head.parameters()).requires_grad_(False)  # frozen by its owner: must stay frozen afterwards
     z = G.sample_z(8)
     grads = []
     for freeze in (False, True):
         G.zero_grad(set_to_none=True), D.zero_grad(set_to_none=True)
-        with frozen(D) if freeze else torch.enable_grad():
+        with torch.autocast("cpu", torch.bfloat16, enabled=precision == "bf16"), \
+                frozen(D) if freeze else contextlib.nullcontext():
             loss = g_loss(D(G(z)))
         loss.backward()
         grads.append([p.grad.clone() for p in G.parameters()])
-        assert all((p.grad is None) == freeze for p in D.parameters())
+        assert all((p.grad is None) == (freeze or not p.requires_grad) for p in D.parameters())
     assert all(torch.equal(a, b) for a, b in zip(*grads))  # G's update is bit-identical
-    assert all(p.requires_grad for p in D.parameters())  # D learns again in its own step
+    assert [p.requires_grad for p in D.parameters()].count(False) == 1  # restored, and the owner's choice kept
     with pytest.raises(RuntimeError), frozen(D):
         raise RuntimeError("interrupted")
-    assert all(p.requires_grad for p in D.parameters())
+    assert [p.requires_grad for p in D.parameters()].count(False) == 1
 
 
 def test_save_grid_writes_what_torchvision_writes(tmp_path):
@@ -207,6 +216,10 @@ def test_save_grid_writes_what_torchvision_writes(tmp_path):
         save_image(x, tmp_path / "tv.png", nrow=nrow)
         ours, tv = (np.asarray(Image.open(tmp_path / f)) for f in ("ours.png", "tv.png"))
         assert ours.shape == tv.shape and np.array_equal(ours, tv), shape
+    for bad, kw in ((torch.rand(3, 4, 4), {}), (torch.rand(0, 3, 4, 4), {}), (torch.rand(2, 2, 4, 4), {}),
+                    (torch.rand(2, 3, 4, 4), {"nrow": 0}), (torch.rand(2, 3, 4, 4), {"path": tmp_path / "g.jpg"})):
+        with pytest.raises(ValueError, match="a grid"):
+            save_grid(bad, kw.pop("path", tmp_path / "g.png"), **kw)
 
 
 def test_side_by_side_times_both_commands_on_the_same_steps(two_mode_pack, tmp_path, monkeypatch):
@@ -227,3 +240,6 @@ def test_side_by_side_times_both_commands_on_the_same_steps(two_mode_pack, tmp_p
         side_by_side(stub, two_mode_pack, niter=1, batch_size=250, repeats=1, preset="tiny16", variants={})
     with pytest.raises(FileNotFoundError, match="EXAMPLES="):
         side_by_side(tmp_path / "nowhere.py", two_mode_pack)
+    with pytest.raises(ValueError, match="re-pack with --resolution 64"):  # 16px pack, 64px preset
+        side_by_side(stub, two_mode_pack, preset="pytorch-examples64")
+    assert len((tmp_path / "calls.txt").read_text().splitlines()) == 3  # refused before examples ran
