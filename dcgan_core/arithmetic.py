@@ -114,9 +114,20 @@ def sample_pool(G, judge, n: int, seed: int, factors=("male", "smile", "glasses"
                 {f: pred[judge_name(judge, f)] for f in factors})
 
 
+BN_CONTEXT, BN_QUERIES = 500, 50  # bn_eval="batch": up to 50 queries decoded beside 500 fixed random z
+
+
 def decode(G, z: torch.Tensor) -> np.ndarray:
-    """uint8 images of (CPU) z, decoded on G's device."""
-    return generate(G, z.to(next(G.parameters()).device))
+    """uint8 images of (CPU) z, decoded on G's device. With batch-statistics BN (bn_eval="batch", the authors'
+    faces preset) 9 near-equal jittered z would be normalised against each other; each chunk of queries is decoded
+    beside a fixed batch of random z instead, so it sees about the statistics a pool sample saw (batches of 500)."""
+    device = next(G.parameters()).device
+    z = z.to(device)
+    if getattr(G.config, "bn_eval", "running") != "batch":
+        return generate(G, z)
+    context = G.sample_z(BN_CONTEXT, generator=torch.Generator(device).manual_seed(0))
+    return np.concatenate([generate(G, torch.cat([z[i:i + BN_QUERIES], context]), batch_size=len(context) + BN_QUERIES)
+                           [:len(z[i:i + BN_QUERIES])] for i in range(0, len(z), BN_QUERIES)])
 
 
 def candidates(pool: Pool, concept: dict) -> np.ndarray:

@@ -176,3 +176,18 @@ def test_tables_and_figures(studies):
     curve = A.k_curve(studies, [1, 3])
     assert set(curve) == {"smile", "glasses"} and len(curve["smile"][3]) == 3  # per seed
     assert curve["smile"][3] == [float(st["equations"]["smile"]["shares"]["k=3"].mean()) for st in studies.values()]
+
+
+def test_batch_statistics_generators_decode_each_query_as_the_pool_did():
+    from dcgan_core.interpret import generate
+    from dcgan_core.models import Generator, resolve
+    torch.manual_seed(0)
+    G = Generator(resolve("tiny16", bn_eval="batch"))  # the authors' faces preset normalises with batch statistics
+    z0 = G.sample_z(1, generator=torch.Generator().manual_seed(1))
+    z = (z0 + torch.rand(9, *z0.shape[1:]) * 0.5 - 0.25).clamp(-1, 1)  # Fig. 7's jittered copies of one Y
+
+    def gap(a, b):
+        return np.abs(a.astype(float) - b.astype(float)).mean()
+    alone, with_copies = A.decode(G, z[:1]), A.decode(G, z)[:1]
+    naive = gap(generate(G, z[:1]), generate(G, z)[:1])  # the copies normalised against each other
+    assert gap(alone, with_copies) < naive / 10
