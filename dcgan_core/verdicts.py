@@ -33,6 +33,7 @@ RATE_TOLERANCE = 0.10
 NEAR_COPY_MAX = 0.03
 # the median nearest-training-neighbour distance of samples over that of held-out images: a copier is far below 1
 DISTANCE_RATIO_MIN = 0.9
+TOL = 1e-9  # shares are fractions k/n: a mean over seeds at a threshold must not fail it on float rounding
 # Sec. 6.1. A jump is a step more than 3x its segment's median step (the paper's "sharp transition"); a static
 # segment (no change at all) counts as one. A walk is smooth when at most 10% of its segments jump: a memoriser's
 # segments stand still and then jump, a continuous generator's rarely do.
@@ -183,9 +184,8 @@ def smooth_semantic_walk(jump_share: Sequence[float], semantic_share: Sequence[f
             f"static segment counts as a jump), and >= {SEMANTIC_SHARE_MIN:.0%} of segments end with the judge "
             "reading different content on recognised frames; 'partly' when only one of the two holds on the mean")
     jumps, sem = np.asarray(jump_share, float), np.asarray(semantic_share, float)
-    tol = 1e-9  # shares are fractions k/n; their mean over seeds must not fail on float rounding
-    per_seed = [bool(j <= JUMP_SHARE_MAX + tol and s >= SEMANTIC_SHARE_MIN - tol) for j, s in zip(jumps, sem)]
-    smooth, semantic = bool(jumps.mean() <= JUMP_SHARE_MAX + tol), bool(sem.mean() >= SEMANTIC_SHARE_MIN - tol)
+    per_seed = [bool(j <= JUMP_SHARE_MAX + TOL and s >= SEMANTIC_SHARE_MIN - TOL) for j, s in zip(jumps, sem)]
+    smooth, semantic = bool(jumps.mean() <= JUMP_SHARE_MAX + TOL), bool(sem.mean() >= SEMANTIC_SHARE_MIN - TOL)
     verdict, why = over_seeds(per_seed, smooth and semantic)
     if verdict == "not reproduced" and (smooth or semantic):
         verdict, why = "partly", f"only {'smooth' if smooth else 'semantic'} on the mean over seeds"
@@ -379,14 +379,26 @@ def scene_kept(other_change: Sequence[float], fd_change: Sequence[float], random
                      0.0, "lower"))
 
 
+def _paired(success: Sequence[float], reference: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """One success and one reference share per seed, as arrays; unequal or empty inputs are refused."""
+    s, r = np.asarray(success, float), np.asarray(reference, float)
+    if s.ndim != 1 or s.shape != r.shape or not len(s):
+        raise ValueError(f"success and reference need one value per seed each, got {s.shape} and {r.shape}")
+    return s, r
+
+
+def _transfers(success: float, reference: float) -> bool:
+    """The transfer rule on one pair of shares (TOL: k/n shares must not fail on float rounding)."""
+    return bool(success >= TRANSFER_MIN - TOL and success - reference >= TRANSFER_GAIN - TOL)
+
+
 def transfers(success: Sequence[float], reference: Sequence[float]) -> Outcome:
     """Sec. 6.3.2 "arithmetic transfers the attribute": per seed, the share of outputs with the target attributes
     >= TRANSFER_MIN and >= TRANSFER_GAIN above the reference (C decoded without the arithmetic)."""
     rule = (f"per seed: share of outputs (centre + 8 jittered) the judge reads with the target attributes and the "
             f"others kept >= {TRANSFER_MIN:.0%}, and >= {TRANSFER_GAIN:.0%} points above decoding C alone")
-    s, r = np.asarray(success, float), np.asarray(reference, float)
-    verdict, why = over_seeds([bool(a >= TRANSFER_MIN and a - b >= TRANSFER_GAIN) for a, b in zip(s, r)],
-                              bool(s.mean() >= TRANSFER_MIN and s.mean() - r.mean() >= TRANSFER_GAIN))
+    s, r = _paired(success, reference)
+    verdict, why = over_seeds([_transfers(a, b) for a, b in zip(s, r)], _transfers(s.mean(), r.mean()))
     return _outcome(transfers, verdict, rule, f"{why} (success {s.mean():.0%} vs C alone {r.mean():.0%})",
                     ("success - C alone", s - r, TRANSFER_GAIN, "higher"))
 
@@ -395,9 +407,8 @@ def does_not_transfer(success: Sequence[float], reference: Sequence[float]) -> O
     """Sec. 6.3.2 "pixel-space arithmetic does not work": per seed, the `transfers` rule fails."""
     rule = (f"per seed: the transfer rule fails (success < {TRANSFER_MIN:.0%} or < {TRANSFER_GAIN:.0%} points above "
             "decoding C alone)")
-    s, r = np.asarray(success, float), np.asarray(reference, float)
-    fails = [bool(a < TRANSFER_MIN or a - b < TRANSFER_GAIN) for a, b in zip(s, r)]
-    verdict, why = over_seeds(fails, bool(s.mean() < TRANSFER_MIN or s.mean() - r.mean() < TRANSFER_GAIN))
+    s, r = _paired(success, reference)
+    verdict, why = over_seeds([not _transfers(a, b) for a, b in zip(s, r)], not _transfers(s.mean(), r.mean()))
     return _outcome(does_not_transfer, verdict, rule, f"{why} (success {s.mean():.0%} vs C alone {r.mean():.0%})",
                     ("success - C alone", s - r, TRANSFER_GAIN, "lower"))
 
@@ -407,6 +418,8 @@ def more_is_better(diffs_per_seed: Sequence[Sequence[float]]) -> Outcome:
     on the same exemplar draws has a 95% interval above 0."""
     rule = (f"per seed: success with k exemplars - success with 1 (paired on the same draws) has a {CONFIDENCE:.0%} "
             "interval above 0")
+    if not len(diffs_per_seed) or any(not len(d) for d in diffs_per_seed):
+        raise ValueError("more_is_better needs, per seed, at least one paired difference")
     per_seed = [bool(len(d) > 1 and paired_difference(d)["ci95"][0] > 0) for d in diffs_per_seed]
     means = [float(np.mean(d)) for d in diffs_per_seed]
     verdict, why = over_seeds(per_seed, float(np.mean(means)) > 0 and sum(per_seed) > len(per_seed) / 2)
@@ -420,7 +433,9 @@ def turns(turned_share: Sequence[float]) -> Outcome:
     rule = (f"per seed: >= {TURN_SHARE_MIN:.0%} of lines turn the way the vector points (Spearman correlation of the "
             f"judge's yaw with the position >= {TURN_RHO_MIN})")
     r = np.asarray(turned_share, float)
-    verdict, why = over_seeds([bool(v >= TURN_SHARE_MIN) for v in r], bool(r.mean() >= TURN_SHARE_MIN))
+    if r.ndim != 1 or not len(r):
+        raise ValueError(f"turns needs one share of turned lines per seed, got shape {r.shape}")
+    verdict, why = over_seeds([bool(v >= TURN_SHARE_MIN - TOL) for v in r], bool(r.mean() >= TURN_SHARE_MIN - TOL))
     return _outcome(turns, verdict, rule, f"{why} (lines turned {r.mean():.0%})",
                     ("share of lines that turn", r, TURN_SHARE_MIN, "higher"))
 

@@ -146,6 +146,8 @@ def test_claims_on_a_generator_whose_axes_are_the_factors(studies):
     assert all(c.verdict == "not reproduced" for c in pixel)
     averaging = [c for name, c in claims.items() if "averaging" in name]
     assert [ctl["name"] for c in averaging for ctl in c.controls] == ["random direction, k vs 1"] * 2
+    # one confident exemplar already carries the exact factor axis here: averaging has nothing to add
+    assert all(c.verdict == "not reproduced" and c.controls[0]["verdict"] == "not reproduced" for c in averaging)
     turn = next(c for name, c in claims.items() if "turn vector" in name)
     assert turn.verdict == "reproduced" and turn.controls[0]["verdict"] == "not reproduced"
 
@@ -191,3 +193,8 @@ def test_batch_statistics_generators_decode_each_query_as_the_pool_did():
     alone, with_copies = A.decode(G, z[:1]), A.decode(G, z)[:1]
     naive = gap(generate(G, z[:1]), generate(G, z)[:1])  # the copies normalised against each other
     assert gap(alone, with_copies) < naive / 10
+
+
+def test_a_line_turns_from_the_rho_threshold_up():
+    from dcgan_core.verdicts import TURN_RHO_MIN
+    assert A.turned_share([TURN_RHO_MIN, TURN_RHO_MIN - 1e-6, 1.0, -1.0]) == 0.5

@@ -227,6 +227,27 @@ def test_transfer_control_fails_on_a_random_direction():
     assert V.transfers([0.02, 0.0, 0.05], [0.0] * 3).verdict == "not reproduced"
 
 
+def test_shares_exactly_at_a_threshold_pass_it_despite_float_rounding():
+    assert 0.7 - 0.45 < V.TRANSFER_GAIN and np.mean([16 / 20, 17 / 20, 15 / 20]) < V.TURN_SHARE_MIN  # as floats
+    assert V.transfers([0.7] * 3, [0.45] * 3).verdict == "reproduced"  # a gain of exactly 25 points
+    assert V.does_not_transfer([0.7] * 3, [0.45] * 3).verdict == "not reproduced"
+    assert V.turns([16 / 20, 17 / 20, 15 / 20]).verdict == "partly"  # the mean is 16/20, seed 3 misses
+
+
+def test_does_not_transfer_reads_partly_on_a_split():
+    assert V.does_not_transfer([0.3, 0.3, 0.8], [0.0] * 3).verdict == "partly"  # 2 of 3 fail, and so does the mean
+    assert V.does_not_transfer([0.3, 0.9, 0.9], [0.0] * 3).verdict == "not reproduced"  # the mean transfers
+
+
+@pytest.mark.parametrize("rule, args", [
+    (V.transfers, ([0.9, 0.9], [0.0] * 3)), (V.does_not_transfer, ([], [])), (V.transfers, ([0.9] * 3, [0.0])),
+    (V.turns, ([],)), (V.more_is_better, ([],)), (V.more_is_better, ([[0.1, 0.2], []],)),
+])
+def test_verdicts_refuse_inputs_without_one_value_per_seed(rule, args):
+    with pytest.raises(ValueError, match="per seed"):
+        rule(*args)
+
+
 @pytest.mark.parametrize("diffs, expect", [
     ([np.full(20, 0.2) + np.linspace(-0.05, 0.05, 20)] * 3, "reproduced"),
     ([np.linspace(-0.5, 0.5, 21)] * 3, "not reproduced"),  # centred on 0: the interval straddles it
@@ -235,6 +256,13 @@ def test_transfer_control_fails_on_a_random_direction():
 ])
 def test_more_exemplars_rule(diffs, expect):
     assert V.more_is_better(diffs).verdict == expect
+
+
+@pytest.mark.parametrize("shift, expect", [(EPS, "reproduced"), (-EPS, "not reproduced")])
+def test_more_exemplars_rule_at_its_threshold(shift, expect):
+    base = np.linspace(-0.1, 0.3, 20)
+    d = base - V.mean_ci(base)[1] + shift  # the interval's lower end just above / below 0
+    assert V.more_is_better([d] * 3).verdict == expect
 
 
 @pytest.mark.parametrize("share, expect", [
