@@ -123,10 +123,10 @@ def bench_dedup(n: int = 500_000, resolution: int = 32, seed: int = 0) -> dict:
 
 
 EXAMPLES_FAKE_IMAGES = 1000  # torchvision FakeData's default size: what examples' `--dataset fake` trains on
-SIDE_VARIANTS = {  # our train command's flags for each timed variant
-    "ours, fp32, contiguous (examples' layout)": ["--no-channels-last"],
-    "ours, fp32 (the default: channels_last)": [],
-    "ours, bf16 autocast": ["--precision", "bf16"],
+SIDE_VARIANTS = {  # TrainConfig fields of each timed variant of our train command
+    "ours, fp32, contiguous (examples' layout)": {"channels_last": False},
+    "ours, fp32 (the default: channels_last)": {},
+    "ours, bf16 autocast": {"precision": "bf16"},
 }
 
 
@@ -142,19 +142,25 @@ def side_by_side(examples: str | Path, pack: str | Path, niter: int = 2, batch_s
                                 "https://github.com/pytorch/examples and pass EXAMPLES=path/to/dcgan/main.py")
     if min(niter, repeats, batch_size) < 1:
         raise ValueError(f"niter, repeats and batch_size must be >= 1, got {niter}, {repeats}, {batch_size}")
-    cfg = TrainConfig.for_preset(str(pack), preset, steps=1, batch_size=batch_size)
-    check_pack(cfg, load_pack(pack), resolve(preset))  # before examples' half-minute run, not after it
+    from .cli import train_args
+
     steps = niter * math.ceil(EXAMPLES_FAKE_IMAGES / batch_size)  # examples keeps each epoch's last short batch
+    configs = {name: TrainConfig.for_preset(str(pack), preset, steps=steps, batch_size=batch_size, device=device,
+                                            progress=False, **fields) for name, fields in variants.items()}
+    data = load_pack(pack)  # every check before examples' half-minute run, not after it
+    for cfg in configs.values():
+        check_pack(cfg, data, resolve(preset))
+    if len(data) < steps * batch_size:  # a second epoch would add a grid and a checkpoint to our time
+        raise ValueError(f"{pack} has {len(data)} images; {steps} steps of {batch_size} need {steps * batch_size} "
+                         f"(pack synth-rooms --resolution 64 --limit {steps * batch_size})")
     seconds: dict[str, list[float]] = {"pytorch/examples": [], **{name: [] for name in variants}}
     with tempfile.TemporaryDirectory() as tmp:
         for rep in range(repeats):
             commands = {"pytorch/examples": [str(examples), "--dataset", "fake", "--batchSize", str(batch_size),
                                              "--niter", str(niter), "--outf", f"{tmp}/examples{rep}",
                                              "--manualSeed", "0", *["--accel"] * (device != "cpu")]}
-            commands |= {name: ["-m", "dcgan_core", "train", "--data", str(pack), "--preset", preset, "--steps",
-                                str(steps), "--batch-size", str(batch_size), "--out", f"{tmp}/ours{rep}-{i}",
-                                "--device", device, "--no-progress", *flags]
-                         for i, (name, flags) in enumerate(variants.items())}
+            commands |= {name: ["-m", "dcgan_core", "train", *train_args(cfg, f"{tmp}/ours{rep}-{i}")]
+                         for i, (name, cfg) in enumerate(configs.items())}
             for name, args in commands.items():
                 t0 = time.perf_counter()
                 done = subprocess.run([sys.executable, *args], capture_output=True, text=True)

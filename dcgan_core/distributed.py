@@ -50,12 +50,21 @@ class Dist:
 
 def from_env() -> Dist:
     """The job torchrun describes in the environment (RANK, WORLD_SIZE, LOCAL_RANK); a plain process is rank 0 of 1."""
-    world = int(os.environ.get("WORLD_SIZE", 1))
-    return Dist(int(os.environ.get("RANK", 0)), world, int(os.environ.get("LOCAL_RANK", 0)))
+    raw = {k: os.environ.get(k, d) for k, d in (("RANK", "0"), ("WORLD_SIZE", "1"), ("LOCAL_RANK", "0"))}
+    try:
+        rank, world, local = (int(v) for v in raw.values())
+    except ValueError:
+        rank = world = local = -1
+    if not (world >= 1 and 0 <= rank < world and local >= 0):
+        raise RuntimeError(f"the environment describes no valid job ({', '.join(f'{k}={v}' for k, v in raw.items())}):"
+                           " launch with torchrun, which sets them, or unset them for one process")
+    return Dist(rank, world, local)
 
 
 def setup(d: Dist, device: str, timeout_s: float) -> torch.device:
     """Join the process group (nccl on CUDA, gloo on CPU) and return this rank's device (cuda:LOCAL_RANK)."""
+    if not timeout_s > 0 or timeout_s == float("inf"):
+        raise ValueError(f"the process-group timeout must be a finite number of seconds > 0, got {timeout_s}")
     if not d.enabled:
         return torch.device(device)
     cuda = device.startswith("cuda")

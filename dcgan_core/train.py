@@ -91,6 +91,8 @@ class TrainConfig:
         if self.device.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(f"device {self.device!r} requested but CUDA is not available; use --device cpu")
         self.snapshot_epochs = tuple(self.snapshot_epochs)
+        if any(e < 1 for e in self.snapshot_epochs):
+            raise ValueError(f"snapshot_epochs (--snapshot-epochs) must be epochs >= 1, got {self.snapshot_epochs}")
 
     @classmethod
     def for_preset(cls, data: str, preset: str, **kwargs) -> TrainConfig:

@@ -190,3 +190,20 @@ def test_a_profile_model_trains_under_torchrun(tmp_path, monkeypatch):
     assert load_checkpoint(run / "checkpoints" / "last.pt")["step"] == 6
     monkeypatch.setenv("DCGAN_NPROC", "1")  # one process is other maths (per-rank batch norm): another run
     assert pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False) != run
+
+
+@pytest.mark.parametrize("env", [{"RANK": "1"}, {"RANK": "2", "WORLD_SIZE": "2"}, {"WORLD_SIZE": "two"},
+                                 {"RANK": "0", "WORLD_SIZE": "2", "LOCAL_RANK": "-1"}])
+def test_an_environment_that_describes_no_job_is_refused(monkeypatch, env):
+    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
+        monkeypatch.delenv(k, raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(RuntimeError, match="launch with torchrun"):
+        distributed.from_env()
+
+
+@pytest.mark.parametrize("timeout_s", [0, -1, float("nan"), float("inf")])
+def test_a_timeout_that_is_not_a_positive_time_is_refused(timeout_s):
+    with pytest.raises(ValueError, match="finite number of seconds > 0"):
+        distributed.setup(Dist(), "cpu", timeout_s)

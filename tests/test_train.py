@@ -173,6 +173,11 @@ def test_bench_phases_account_for_the_step():
     assert T.PHASE_TIMES is None  # timing is off again: training is not slowed by syncs
 
 
+def test_snapshot_epochs_below_one_are_refused(two_mode_pack):
+    with pytest.raises(ValueError, match="--snapshot-epochs"):
+        cfg(two_mode_pack, steps=2, snapshot_epochs=(0, 5))
+
+
 def test_sync_bn_on_cpu_is_refused_before_anything_is_written(two_mode_pack, tmp_path):
     with pytest.raises(ValueError, match="sync_bn needs CUDA"):
         train(cfg(two_mode_pack, steps=2), tmp_path / "r", sync_bn=True)
@@ -222,13 +227,16 @@ def test_save_grid_writes_what_torchvision_writes(tmp_path):
             save_grid(bad, kw.pop("path", tmp_path / "g.png"), **kw)
 
 
-def test_side_by_side_times_both_commands_on_the_same_steps(two_mode_pack, tmp_path, monkeypatch):
+def test_side_by_side_times_both_commands_on_the_same_steps(tmp_path, monkeypatch):
     from dcgan_core.bench import side_by_side
+
+    from .conftest import write_pack
+    two_mode_pack = write_pack(tmp_path / "two-mode", two_mode_images(1000))  # 4 steps of 250
     stub = tmp_path / "main.py"  # stands in for pytorch/examples' dcgan/main.py: logs how it was called
     stub.write_text("import os, sys\nopen(os.environ['STUB_LOG'], 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
                     "sys.exit(int(os.environ.get('STUB_FAIL', 0)))\n")
     monkeypatch.setenv("STUB_LOG", str(tmp_path / "calls.txt"))
-    r = side_by_side(stub, two_mode_pack, niter=1, batch_size=250, repeats=2, preset="tiny16", variants={"ours": []})
+    r = side_by_side(stub, two_mode_pack, niter=1, batch_size=250, repeats=2, preset="tiny16", variants={"ours": {}})
     calls = (tmp_path / "calls.txt").read_text().splitlines()
     assert len(calls) == 2 and all("--dataset fake --batchSize 250 --niter 1" in c for c in calls)
     assert r["steps"] == 4  # 1,000 fake images in batches of 250: the same number of steps for both
@@ -242,4 +250,6 @@ def test_side_by_side_times_both_commands_on_the_same_steps(two_mode_pack, tmp_p
         side_by_side(tmp_path / "nowhere.py", two_mode_pack)
     with pytest.raises(ValueError, match="re-pack with --resolution 64"):  # 16px pack, 64px preset
         side_by_side(stub, two_mode_pack, preset="pytorch-examples64")
+    with pytest.raises(ValueError, match="need 1024"):  # 8 steps of 128 would run a second epoch
+        side_by_side(stub, two_mode_pack, niter=1, preset="tiny16")
     assert len((tmp_path / "calls.txt").read_text().splitlines()) == 3  # refused before examples ran
