@@ -107,6 +107,10 @@ def confident_labels(judge, pred: dict, factors, confidence: float = CONFIDENCE,
 
 def sample_pool(G, judge, n: int, seed: int, factors=("male", "smile", "glasses", "yaw")) -> Pool:
     """n samples of G from a seeded z, read by the judge."""
+    unknown = [f for f in factors if f not in ALIASES or judge_name(judge, f) is None]
+    if unknown:
+        raise ValueError(f"the judge reads none of {unknown} (it reads {list(judge.targets.names)}); "
+                         f"factors must be among {sorted(ALIASES)} under a name the judge knows")
     device = next(G.parameters()).device
     z = G.sample_z(n, generator=torch.Generator(device).manual_seed(seed))
     pred = judge.predict(generate(G, z))
@@ -143,7 +147,7 @@ def exemplars(pool: Pool, concept: dict, k: int, rng: np.random.Generator) -> np
     idx = candidates(pool, concept)
     if len(idx) < k:
         raise ExemplarError(f"only {len(idx)} of {len(pool.z)} samples are read as {concept} with confidence "
-                            f"{CONFIDENCE} (margin {MARGIN}); {k} are needed: sample a larger pool or use a smaller k")
+                            f"{CONFIDENCE} (margin {MARGIN}); {k} are needed: raise n_pool, or lower k / k_sweep")
     return rng.choice(idx, k, replace=False)
 
 
@@ -163,7 +167,7 @@ def learned_direction(pool: Pool, factor: str) -> np.ndarray:
     y = pool.labels[factor][keep]
     if len(np.unique(y)) < 2:
         raise ExemplarError(f"the pool needs confident 'on' and 'off' samples of {factor!r} to learn a direction; "
-                            f"it has {int((y == 1).sum())} on and {int((y == 0).sum())} off")
+                            f"it has {int((y == 1).sum())} on and {int((y == 0).sum())} off: raise n_pool")
     clf = LogisticRegression(C=1.0, max_iter=2000).fit(pool.z[keep].cpu().numpy(), y)
     w = clf.coef_[0]
     return w / np.linalg.norm(w)
@@ -226,11 +230,12 @@ def turn_study(G, judge, pool: Pool, k: int, lines: int, positions, seed: int) -
     z_dist, yaw = G.config.z_dist, pool.values["yaw"]
     real = np.flatnonzero(pool.real)  # lines start at samples the judge calls real
     if not len(real):
-        raise ExemplarError("no sample of the pool is called real by the judge: nothing to turn")
+        raise ExemplarError("no sample of the pool is called real by the judge: nothing to turn (is G trained?)")
     left, right = np.flatnonzero((yaw <= -YAW_SIDE) & pool.real), np.flatnonzero((yaw >= YAW_SIDE) & pool.real)
     for name, idx in (("left", left), ("right", right)):
         if len(idx) < k:
-            raise ExemplarError(f"only {len(idx)} samples look {name} (judge yaw beyond {YAW_SIDE}); {k} needed")
+            raise ExemplarError(f"only {len(idx)} samples look {name} (judge yaw beyond {YAW_SIDE}); {k} needed: "
+                                "raise n_pool or lower turn_k")
     out = {"turn": {"yaw": [], "readings": []}, "random direction": {"yaw": [], "readings": []}, "frames": [], "k": k}
     for _ in range(lines):
         turn = latent.concept(pool.z[rng.choice(left, k, replace=False)]) - latent.concept(

@@ -69,6 +69,15 @@ def test_exemplars_satisfy_the_request(pool):
                     assert ((p >= A.CONFIDENCE - 1e-2) if concept[f] else (p <= 1 - A.CONFIDENCE + 1e-2)).all()
 
 
+def test_a_pool_of_factors_the_judge_cannot_read_is_refused():
+    class NoYaw(FactorJudge):
+        targets = Targets(NAMES[:3], ("binary", "regression", "binary"))
+    with pytest.raises(ValueError, match=r"reads none of \['yaw'\]"):
+        A.sample_pool(FactorG(), NoYaw(), 10, seed=0)  # a CelebA judge has no yaw
+    with pytest.raises(ValueError, match="beard"):
+        A.sample_pool(FactorG(), FactorJudge(), 10, seed=0, factors=("male", "beard"))
+
+
 def test_exemplars_fail_clearly_when_too_few_qualify(pool):
     with pytest.raises(A.ExemplarError, match="only .* samples are read as"):
         A.exemplars(pool, A.EQUATIONS[0].a, 10_000, np.random.default_rng(0))
