@@ -132,10 +132,13 @@ class Judge(nn.Module):
             if self.targets.names != ("rotation",):
                 out.update({f"class {c}": real & (pred["label"] == c) for c in range(self.targets.n_classes)})
             return out
-        for j, (n, k) in enumerate(zip(self.targets.names, self.targets.kinds)):
-            on = pred[n] > 0.5 if k == "binary" else pred[n] > float(self.thresholds[j])
-            out[n] = real & on
-        return out
+        return {**out, **{n: real & on for n, on in self.on(pred).items()}}
+
+    def on(self, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Each object / factor on or off, whatever the 'real' flag: a probability above 0.5, a regression value
+        above its threshold. The same rule reads predictions and the truth (`reading_accuracy`)."""
+        return {n: values[n] > (0.5 if k == "binary" else float(self.thresholds[j]))
+                for j, (n, k) in enumerate(zip(self.targets.names, self.targets.kinds))}
 
     def rates(self, images) -> dict[str, float]:
         """The share of images with each reading (see `readings`)."""
@@ -311,12 +314,8 @@ def reading_accuracy(net: Judge, pack: Pack) -> dict[str, float]:
     targets, y = targets_for(pack)
     if targets.kinds == ("class",):
         raise ValueError("reading_accuracy is for object / factor judges; a class judge has judge_accuracy")
-    pred = net.predict(pack.images)
-    out = {}
-    for j, (n, k) in enumerate(zip(targets.names, targets.kinds)):
-        thr = 0.5 if k == "binary" else float(net.thresholds[j])
-        out[n] = float(((pred[n] > thr) == (y[:, j] > thr)).mean())
-    return out
+    read, truth = net.on(net.predict(pack.images)), net.on({n: y[:, j] for j, n in enumerate(targets.names)})
+    return {n: float((read[n] == truth[n]).mean()) for n in targets.names}
 
 
 def degraded_uint8(images: np.ndarray, kind: str, amount: float, seed: int = 0) -> np.ndarray:

@@ -35,7 +35,7 @@ class FactorJudge:
 
     targets = Targets(NAMES, ("binary", "regression", "binary", "regression"))
     thresholds = torch.tensor([0.0, 0.5, 0.0, 0.0])
-    readings = Judge.readings
+    readings, on = Judge.readings, Judge.on
 
     def __init__(self, real=1.0):
         self.real = real

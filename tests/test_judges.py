@@ -9,6 +9,7 @@ from dcgan_core.judges import (
     fit_judge,
     judge_accuracy,
     rate_gap,
+    reading_accuracy,
     shuffle_patches,
     targets_for,
     validity,
@@ -118,3 +119,10 @@ def test_face_factors_read_on_at_the_data_thresholds(tmp_path):
         assert float(net.thresholds[net.targets.names.index(name)]) == pytest.approx(thr)
     beard = pack.attributes[:, pack.attribute_names.index("beard")]
     assert np.median(beard) == 0 and ON_THRESHOLDS["beard"] > 0
+    targets, y = targets_for(pack)
+    truth = {n: y[:, j] for j, n in enumerate(targets.names)}
+    net.predict = lambda images: {**truth, "real": np.ones(len(images))}  # a judge that reads the truth
+    assert set(reading_accuracy(net, pack).values()) == {1.0}
+    net.predict = lambda images: {**truth, "smile": 1 - truth["smile"], "real": np.ones(len(images))}
+    acc = reading_accuracy(net, pack)
+    assert acc["smile"] < 0.5 and acc["glasses"] == 1.0  # one factor read backwards
