@@ -217,7 +217,7 @@ def bench_page(lines: list[dict]) -> str:
         rows += ["", "Where a step's time goes (`bench --phases`, ms per step, each phase timed after a sync):", "",
                  f"| phase | {' | '.join(heads)} |", "|---|" + "---|" * len(split)]
         rows += [f"| {k} | " + " | ".join(f"{b['phases_ms_per_step'].get(k, 0):.1f}" for b in split) + " |"
-                 for k in split[0]["phases_ms_per_step"]]
+                 for k in dict.fromkeys(k for b in split for k in b["phases_ms_per_step"])]  # every line's phases
         rows.append("| **step** | " + " | ".join(f"**{sum(b['phases_ms_per_step'].values()):.1f}**" for b in split)
                     + " |")
     for b in (b for b in lines if b.get("kind") == "side-by-side"):

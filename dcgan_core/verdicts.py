@@ -64,7 +64,8 @@ TRANSFER_GAIN = 0.25
 # The turn vector "rotates the face" when the judge's yaw follows the position on (nearly) every line: a line turns
 # when the Spearman correlation of yaw with the position, oriented along the vector, is >= 0.5, and at least 80% of
 # lines must turn. Any large step in z turns the head one way or the other, so a random direction of the same norm
-# turns about half of its lines (P(>= 16 of 20) = 0.006 for a coin); its median correlation is a coin flip too.
+# turns about half of its lines (of the cpu profile's 20, >= 16 with P = 0.006 for a coin); its median correlation
+# is a coin flip too.
 TURN_RHO_MIN = 0.5
 TURN_SHARE_MIN = 0.8
 # A verdict uses a face factor only if the judge reads it on held-out real faces at least this well: the on/off

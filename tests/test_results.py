@@ -73,6 +73,8 @@ def test_bench_page():
     split = {**line, "phases_ms_per_step": {"G forward": 1.25, "other": 0.5}}
     page = bench_page([line, split])
     assert "| phase | tiny16, fp32 |" in page and "| G forward | 1.2 |" in page and "| **step** | **1.8** |" in page
+    later = {**line, "phases_ms_per_step": {"G forward": 1.0, "compile": 2.0}}  # a phase only a later line has
+    assert "| compile | 0.0 | 2.0 |" in bench_page([split, later])
 
 
 def test_key_numbers_and_forest_plot_come_from_the_rules_effects():
