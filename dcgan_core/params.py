@@ -73,7 +73,7 @@ class Chapter:
     def judge(self, model: str, progress: bool = True):
         """The judge of a model's training data (cached under runs/<profile>/judges; the profile's judge_epochs)."""
         from .judges import JudgeConfig, fit_judge
-        cfg = JudgeConfig(epochs=self.spec.get("judge_epochs", 8), device=self.device)
+        cfg = JudgeConfig(epochs=self.spec.get("judge_epochs", JudgeConfig.epochs), device=self.device)
         return fit_judge(self.pack(self.models[model]["data"]), cfg, self.runs_root / "judges", progress)
 
     def data(self, model: str) -> str:

@@ -45,7 +45,7 @@ def load_profile(name: str) -> dict:
     for key in ("device", "packs", "models", "notebooks"):
         if key not in prof:
             raise ParameterError(f"{path}: missing top-level key {key!r}")
-    if not isinstance(prof.get("judge_epochs", 8), int) or prof.get("judge_epochs", 8) < 1:
+    if "judge_epochs" in prof and (not isinstance(prof["judge_epochs"], int) or prof["judge_epochs"] < 1):
         raise ParameterError(f"{path}: judge_epochs must be an integer >= 1, got {prof.get('judge_epochs')!r}")
     for pname, spec in prof["packs"].items():
         bad = set(spec) - PACK_KEYS
@@ -240,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("html_dir", nargs="?", default=str(ROOT / "_build" / "html"))
     args = p.parse_args(argv)
     try:
-        if args.cmd == "packs":
+        if args.cmd == "packs":  # the first step of make reproduce: NPROC is checked before anything is packed
+            for spec in load_profile(args.profile)["models"].values():
+                processes(spec.get("batch_size") or check_preset(spec["preset"]).train.get("batch_size", 128))
             for path in ensure_packs(args.profile):
                 print(f"pack ready: {path}")
         elif args.cmd == "tidy":

@@ -163,3 +163,9 @@ def test_a_bad_process_count_is_refused_before_training(tmp_path, monkeypatch, n
     with pytest.raises(ParameterError, match=message):
         pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False)
     assert not (tmp_path / "runs").exists()  # nothing written
+
+
+def test_a_bad_process_count_stops_make_reproduce_before_packing(monkeypatch, capsys):
+    monkeypatch.setattr(pipeline, "ensure_packs", lambda profile: pytest.fail("packed despite NPROC=3"))
+    monkeypatch.setenv("DCGAN_NPROC", "3")
+    assert pipeline.main(["packs", "smoke"]) == 2 and "divide" in capsys.readouterr().out
