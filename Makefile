@@ -1,14 +1,17 @@
 # The only entry points a user needs. Each builds .venv from pyproject.toml first when it is missing or stale.
-#   make reproduce [PROFILE=cpu|smoke|paper] [NPROC=N]   pack data, run every notebook, build the book (_build/html)
+#   make reproduce [PROFILE=cpu|smoke|paper] [NPROC=N [SYNC_BN=1]]   pack data, run every notebook, build the book
 #   make test                                  lint, unit tests, and the smoke pipeline with a check of the book
 #   make notebook NB=05_latent_walks [PROFILE=..] [ARGS="-p repeats 3"]   rerun one chapter
 #   make bench [DEVICE=cuda] [EXAMPLES=path/to/pytorch/examples/dcgan/main.py]   training throughput of the
 #                                              presets (and whole-process time side by side with pytorch/examples)
 PROFILE ?= cpu
 DEVICE ?= cpu
-# NPROC > 1: each model trains with torchrun and NPROC processes (DistributedDataParallel)
+# NPROC > 1: each model trains with torchrun and NPROC processes (DistributedDataParallel); batch norm then
+# normalises each process's share of the batch, unless SYNC_BN=1 (CUDA) syncs it over the global batch (Sec. 4)
 NPROC ?= 1
+SYNC_BN ?= 0
 export DCGAN_NPROC := $(strip $(NPROC))
+export DCGAN_SYNC_BN := $(strip $(SYNC_BN))
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python

@@ -61,6 +61,19 @@ def from_env() -> Dist:
     return Dist(rank, world, local)
 
 
+def torchrun_command(nproc: int, args: list[str]) -> list[str]:
+    """The command that runs `python -m dcgan_core <args>` as nproc processes on this machine (torchrun)."""
+    import sys
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", "-m",
+            "dcgan_core", *args]
+
+
+def check_sync_bn(sync_bn: bool, device: torch.device | str) -> None:
+    """SyncBatchNorm runs on CUDA only: refuse it elsewhere, before anything is written."""
+    if sync_bn and torch.device(device).type != "cuda":
+        raise ValueError("sync_bn needs CUDA (torch's SyncBatchNorm has no CPU kernel); drop --sync-bn on CPU")
+
+
 def setup(d: Dist, device: str, timeout_s: float) -> torch.device:
     """Join the process group (nccl on CUDA, gloo on CPU) and return this rank's device (cuda:LOCAL_RANK)."""
     if not timeout_s > 0 or timeout_s == float("inf"):
@@ -132,9 +145,8 @@ def wrap(G: nn.Module, D: nn.Module, d: Dist, device: torch.device, sync_bn: boo
     pair = PairD(D)
     if not d.enabled:
         return G, pair
+    check_sync_bn(sync_bn, device)
     if sync_bn:
-        if device.type != "cuda":
-            raise ValueError("sync_bn needs CUDA (torch's SyncBatchNorm has no CPU kernel); drop --sync-bn on CPU")
         G, pair = nn.SyncBatchNorm.convert_sync_batchnorm(G), nn.SyncBatchNorm.convert_sync_batchnorm(pair)
     ids = [device.index] if device.type == "cuda" else None
     return (nn.parallel.DistributedDataParallel(G, device_ids=ids),

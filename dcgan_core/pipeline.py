@@ -150,8 +150,10 @@ def ensure_trained(name: str, spec: dict, packs: dict, device: str, runs_root: s
     spec = {**spec, "seed": spec.get("seed", 0) if seed is None else seed}
     cfg = train_config(spec, packs, device, progress)
     nproc = processes(cfg.batch_size)  # make ... NPROC=8: torchrun with 8 processes
+    sync = sync_bn(nproc, device)  # make ... SYNC_BN=1: batch norm over the global batch, as one process has it
     data_sha = load_pack(cfg.data).meta["sha256"]
     job = [cfg.identity(), data_sha] + ([{"world_size": nproc}] if nproc > 1 else [])  # per-rank BN: other maths
+    job += [{"sync_bn": True}] if sync else []
     key = hashlib.sha256(json.dumps(job, sort_keys=True, default=str).encode()).hexdigest()[:8]
     run = Path(runs_root) / f"{name}-s{spec['seed']}-{key}"
     last = run / "checkpoints" / "last.pt"
@@ -159,7 +161,7 @@ def ensure_trained(name: str, spec: dict, packs: dict, device: str, runs_root: s
         return run
     resume = (run / "config.json").is_file()
     if nproc > 1:
-        launch(cfg, run, resume, nproc)
+        launch(cfg, run, resume, nproc, sync)
     else:
         train(cfg, run, resume=resume)
     return run
@@ -176,14 +178,25 @@ def processes(batch_size: int) -> int:
     return int(raw)
 
 
-def launch(cfg, run: str | Path, resume: bool, nproc: int) -> None:
-    """Train `cfg` into `run` with torchrun and nproc processes (DistributedDataParallel); stops on failure."""
+def sync_bn(nproc: int, device: str) -> bool:
+    """Whether DCGAN_SYNC_BN (make SYNC_BN=1) asks for SyncBatchNorm, which needs several processes and CUDA."""
+    raw = os.environ.get("DCGAN_SYNC_BN", "0").strip()
+    if raw not in ("0", "1"):
+        raise ParameterError(f"SYNC_BN={raw!r} must be 0 or 1")
+    if raw == "1" and (nproc < 2 or not device.startswith("cuda")):
+        raise ParameterError(f"SYNC_BN=1 syncs batch norm across processes on CUDA; this run has NPROC={nproc} on "
+                             f"{device}: drop SYNC_BN, or use NPROC >= 2 on a GPU profile")
+    return raw == "1"
+
+
+def launch(cfg, run: str | Path, resume: bool, nproc: int, sync: bool = False) -> None:
+    """Train `cfg` into `run` with torchrun and nproc processes (DistributedDataParallel, SyncBatchNorm with sync);
+    stops on failure."""
     import subprocess
-    import sys
 
     from .cli import train_args
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", "-m",
-           "dcgan_core", "train", *train_args(cfg, str(run), resume)]
+    from .distributed import torchrun_command
+    cmd = torchrun_command(nproc, ["train", *train_args(cfg, str(run), resume), *["--sync-bn"] * sync])
     if subprocess.run(cmd, cwd=ROOT).returncode:
         raise RuntimeError(f"torchrun training of {run} failed (command: {' '.join(cmd)}); rerun it to see the error")
 
@@ -241,8 +254,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         if args.cmd == "packs":  # the first step of make reproduce: NPROC is checked before anything is packed
-            for spec in load_profile(args.profile)["models"].values():
-                processes(spec.get("batch_size") or check_preset(spec["preset"]).train.get("batch_size", 128))
+            prof = load_profile(args.profile)
+            for spec in prof["models"].values():
+                nproc = processes(spec.get("batch_size") or check_preset(spec["preset"]).train.get("batch_size", 128))
+                sync_bn(nproc, prof["device"])
             for path in ensure_packs(args.profile):
                 print(f"pack ready: {path}")
         elif args.cmd == "tidy":

@@ -371,8 +371,7 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, d: Dist, device: torch.dev
     if B % d.world:
         raise ValueError(f"batch_size={B} (the global batch) must be divisible by the {d.world} processes")
     steps_per_epoch, total = n // B, total_steps(cfg, n)  # the last partial batch of each epoch is dropped
-    if sync_bn and device.type != "cuda":  # before anything is written, so a rerun without the flag works
-        raise ValueError("sync_bn needs CUDA (torch's SyncBatchNorm has no CPU kernel); drop --sync-bn on CPU")
+    distributed.check_sync_bn(sync_bn, device)  # before anything is written, so a rerun without the flag works
     job = {"world_size": d.world, "sync_bn": sync_bn and d.enabled}  # one process: its statistics are global
     _prepare_run_dir(out, cfg, model_cfg.to_dict(), pack.meta, resume, job, write=False)  # every rank checks
     distributed.barrier(d)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 14's one prepared run for a machine with a GPU: the CUDA tests, `make bench DEVICE=cuda`, and a short
-# paper-lsun64 run at 64x64 (torchrun on 2 processes when 2 GPUs are there). About 5 minutes on one H200.
+# paper-lsun64 run at 64x64 (torchrun on 2 processes when 2 GPUs are there). Not yet run on a GPU: time it.
 #   scripts/gpu_check.sh                      PY: .venv/bin/python if present, else python3 (a GPU image's torch)
 #   OUT=dir DEVICE=cpu BENCH=0 scripts/gpu_check.sh   a dry run of the same steps on the CPU, without make bench
 # Logs, bench.jsonl and the run's metrics land in OUT (default gpu_check/).

@@ -4,7 +4,6 @@ parameters on every rank, rank 0 alone writing, and an exact resume after kill -
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -123,8 +122,7 @@ def test_ddp_gradient_is_the_mean_of_the_shards_gradients(tmp_path):
 
 
 def _torchrun(args, **kw):
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={WORLD}", "-m",
-           "dcgan_core", "train", *args]
+    cmd = distributed.torchrun_command(WORLD, ["train", *args])
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
                             **kw)

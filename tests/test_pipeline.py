@@ -169,3 +169,26 @@ def test_a_bad_process_count_stops_make_reproduce_before_packing(monkeypatch, ca
     monkeypatch.setattr(pipeline, "ensure_packs", lambda profile: pytest.fail("packed despite NPROC=3"))
     monkeypatch.setenv("DCGAN_NPROC", "3")
     assert pipeline.main(["packs", "smoke"]) == 2 and "divide" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("nproc, sync, device, message", [("1", "1", "cuda", "NPROC=1"), ("2", "1", "cpu", "on cpu"),
+                                                          ("2", "yes", "cuda", "0 or 1")])
+def test_sync_bn_without_processes_or_cuda_is_refused(monkeypatch, nproc, sync, device, message):
+    monkeypatch.setenv("DCGAN_SYNC_BN", sync)
+    with pytest.raises(ParameterError, match=message):
+        pipeline.sync_bn(int(nproc), device)
+    monkeypatch.setenv("DCGAN_SYNC_BN", "0")
+    assert pipeline.sync_bn(int(nproc), device) is False
+
+
+def test_sync_bn_is_passed_to_torchrun_and_keys_its_own_run(tmp_path, monkeypatch):
+    packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(128)))}
+    spec = {"data": "two", "heldout": "two", "preset": "tiny16", "steps": 6, "batch_size": 32}
+    launched = []
+    monkeypatch.setattr(pipeline, "launch", lambda cfg, run, resume, nproc, sync: launched.append((run, sync)))
+    monkeypatch.setattr(pipeline, "sync_bn", lambda nproc, device: os.environ["DCGAN_SYNC_BN"] == "1")  # no GPU here
+    monkeypatch.setenv("DCGAN_NPROC", "2")
+    for sync in ("0", "1"):
+        monkeypatch.setenv("DCGAN_SYNC_BN", sync)
+        pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False)
+    assert [s for _, s in launched] == [False, True] and launched[0][0] != launched[1][0]  # other maths, other run
