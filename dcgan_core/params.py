@@ -97,11 +97,16 @@ class Chapter:
             raise ParameterError(f"parameter {what}={name!r} is not a pack of profile {self.profile!r}; "
                                  f"valid: {', '.join(self.packs)}")
 
-    def _pack_size(self, name: str) -> int | None:
-        """Images in a pack of the profile, or None when it is not packed yet (checked again when it is)."""
+    def _pack_meta(self, name: str) -> dict | None:
+        """meta.json of a pack of the profile, or None when it is not packed yet (checked again when it is)."""
         import json
         meta = Path(self.packs[name]) / "meta.json"
-        return json.loads(meta.read_text())["count"] if meta.is_file() else None
+        return json.loads(meta.read_text()) if meta.is_file() else None
+
+    def _pack_size(self, name: str) -> int | None:
+        """Images in a pack of the profile, or None when it is not packed yet."""
+        meta = self._pack_meta(name)
+        return None if meta is None else meta["count"]
 
     def _seeds(self, seeds) -> None:
         if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
@@ -258,9 +263,8 @@ class WindowParams(Chapter):
         if not isinstance(self.layer, int) or isinstance(self.layer, bool) or not -n <= self.layer < n:
             raise ParameterError(f"parameter layer={self.layer!r} must index G's {n} hidden layers: 0..{n - 1} or "
                                  f"-{n}..-1 (-2: the paper's second-highest)")
-        import json
-        meta = Path(self.packs[self.models[self.model]["data"]]) / "meta.json"
-        classes = json.loads(meta.read_text()).get("box_classes") if meta.is_file() else None
+        meta = self._pack_meta(self.models[self.model]["data"])
+        classes = None if meta is None else meta.get("box_classes")
         if classes is not None and "window" not in classes:
             raise ParameterError(f"model={self.model!r}: its training pack's boxes have no 'window' class "
                                  f"({', '.join(classes)}); the chapter removes windows")
@@ -288,10 +292,8 @@ class ArithmeticParams(Chapter):
         if not ok or 1 not in self.k_sweep or self.k not in self.k_sweep:
             raise ParameterError(f"parameter k_sweep={self.k_sweep!r} must be a list of exemplar counts >= 1 that "
                                  f"includes 1 (the single-sample baseline) and k={self.k}")
-        import json
-        meta = Path(self.packs[self.models[self.model]["data"]]) / "meta.json"
-        names = json.loads(meta.read_text()).get("attribute_names") if meta.is_file() else None
-        if meta.is_file() and not names:
+        meta = self._pack_meta(self.models[self.model]["data"])
+        if meta is not None and not meta.get("attribute_names"):
             raise ParameterError(f"model={self.model!r}: its training pack has no face attributes; the chapter "
                                  "needs a faces set (synth-faces or CelebA)")
 

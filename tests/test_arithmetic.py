@@ -207,3 +207,10 @@ def test_batch_statistics_generators_decode_each_query_as_the_pool_did():
 def test_a_line_turns_from_the_rho_threshold_up():
     from dcgan_core.verdicts import TURN_RHO_MIN
     assert A.turned_share([TURN_RHO_MIN, TURN_RHO_MIN - 1e-6, 1.0, -1.0]) == 0.5
+
+
+def test_the_discrepancies_page_quotes_the_code_constants():
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[1] / "book" / "discrepancies.md").read_text()
+    assert f"P >= {A.CONFIDENCE}" in text and f"{A.MARGIN} past the threshold" in text
+    assert f"(<= -{A.YAW_SIDE} / >= {A.YAW_SIDE})" in text
