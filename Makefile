@@ -38,6 +38,7 @@ $(STAMP): pyproject.toml
 
 lint: $(SETUP)
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 test: lint
 	$(PY) -m pytest -q
@@ -57,23 +58,23 @@ $(CHAPTERS)/.profile: FORCE
 	@echo $(PROFILE) | cmp -s - $@ || echo $(PROFILE) > $@
 
 $(PACKED): $(PROFILE_FILE) $(LIB) $(SETUP)
-	$(PY) -m dcgan_core.pipeline packs $(PROFILE)
+	$(PY) -m dcgan_core.book.pipeline packs $(PROFILE)
 	touch $@
 
 # papermill writes NAME.failed.ipynb; only a notebook that ran to the end is renamed into the book.
 $(CHAPTERS)/%.ipynb: notebooks/%.ipynb $(PROFILE_FILE) $(LIB) $(CHAPTERS)/.profile $(PACKED)
 	$(VENV)/bin/papermill notebooks/$*.ipynb $(CHAPTERS)/$*.failed.ipynb -p profile $(PROFILE) \
 		--cwd notebooks --no-progress-bar --log-output $(ARGS)
-	$(PY) -m dcgan_core.pipeline tidy $(CHAPTERS)/$*.failed.ipynb
+	$(PY) -m dcgan_core.book.pipeline tidy $(CHAPTERS)/$*.failed.ipynb
 	mv $(CHAPTERS)/$*.failed.ipynb $@
 
 # later chapters analyse the models the training chapter trained (and reuse its runs and judges)
 $(filter-out $(CHAPTERS)/01_training.ipynb,$(NOTEBOOKS:%=$(CHAPTERS)/%.ipynb)): $(CHAPTERS)/01_training.ipynb
 
 book: $(NOTEBOOKS:%=$(CHAPTERS)/%.ipynb)
-	$(PY) -m dcgan_core.pipeline summary $(PROFILE)
+	$(PY) -m dcgan_core.book.pipeline summary $(PROFILE)
 	$(VENV)/bin/jupyter-book build . --builder html -W --quiet
-	$(PY) -m dcgan_core.pipeline check-book
+	$(PY) -m dcgan_core.book.pipeline check-book
 	@echo "book: _build/html/index.html"
 
 notebook: $(SETUP)

@@ -12,13 +12,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from . import train
-from .data.packed import load_pack
-from .models import Discriminator, Generator, resolve
-from .runinfo import hardware
-from .train import PHASES, TrainConfig, check_pack, make_optimizers, train_step
+from dcgan_core.core import train
+from dcgan_core.core.models import Discriminator, Generator, resolve
+from dcgan_core.core.train import PHASES, TrainConfig, check_pack, make_optimizers, save_config, train_step
+from dcgan_core.data.packed import PackWriter, load_pack
+from dcgan_core.instruments.hashing import MIN_FIT, HasherConfig, SemanticHasher
+from dcgan_core.utils.runinfo import hardware
 
 
 def bench(preset: str, batch_size: int = 128, steps: int = 10, warmup: int = 3, device: str = "cpu",
@@ -78,6 +80,7 @@ def bench(preset: str, batch_size: int = 128, steps: int = 10, warmup: int = 3, 
 
 def step_flop(step: Callable[[], object]) -> float:
     """Floating-point operations of one call of `step` (convolutions and matmuls, forward and backward)."""
+    # imported here: only `bench` counts FLOPs
     from torch.utils.flop_counter import FlopCounterMode
     with FlopCounterMode(display=False) as counter:
         step()
@@ -100,10 +103,7 @@ def matmul_peak(device: str = "cpu", precision: str = "fp32", n: int = 4096, rep
 
 def bench_dedup(n: int = 500_000, resolution: int = 32, seed: int = 0) -> dict:
     """Images/s of `SemanticHasher.transform` streaming a memory-mapped pack of n random images (fit excluded)."""
-    import numpy as np
 
-    from .data.packed import PackWriter, load_pack
-    from .dedup import MIN_FIT, HasherConfig, SemanticHasher
 
     if n < MIN_FIT:
         raise ValueError(f"--images must be >= {MIN_FIT} (the hasher's minimum fit set), got {n}")
@@ -142,7 +142,6 @@ def side_by_side(examples: str | Path, pack: str | Path, niter: int = 2, batch_s
                                 "https://github.com/pytorch/examples and pass EXAMPLES=path/to/dcgan/main.py")
     if min(niter, repeats, batch_size) < 1:
         raise ValueError(f"niter, repeats and batch_size must be >= 1, got {niter}, {repeats}, {batch_size}")
-    from .cli import train_args
 
     steps = niter * math.ceil(EXAMPLES_FAKE_IMAGES / batch_size)  # examples keeps each epoch's last short batch
     configs = {name: TrainConfig.for_preset(str(pack), preset, steps=steps, batch_size=batch_size, device=device,
@@ -159,8 +158,8 @@ def side_by_side(examples: str | Path, pack: str | Path, niter: int = 2, batch_s
             commands = {"pytorch/examples": [str(examples), "--dataset", "fake", "--batchSize", str(batch_size),
                                              "--niter", str(niter), "--outf", f"{tmp}/examples{rep}",
                                              "--manualSeed", "0", *["--accel"] * (device != "cpu")]}
-            commands |= {name: ["-m", "dcgan_core", "train", *train_args(cfg, f"{tmp}/ours{rep}-{i}")]
-                         for i, (name, cfg) in enumerate(configs.items())}
+            commands |= {name: ["-m", "dcgan_core", "train", "--config", str(save_config(cfg, f"{tmp}/ours{i}.json")),
+                                "--out", f"{tmp}/ours{rep}-{i}"] for i, (name, cfg) in enumerate(configs.items())}
             for name, args in commands.items():
                 t0 = time.perf_counter()
                 done = subprocess.run([sys.executable, *args], capture_output=True, text=True)

@@ -6,8 +6,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 
-from .models import PRESETS
+from dcgan_core.bench import bench, bench_dedup, side_by_side
+from dcgan_core.core import distributed
+from dcgan_core.core.checkpoint import load_run
+from dcgan_core.core.models import PRESETS
+from dcgan_core.core.train import PRECISIONS, UPDATE_SCHEMES, TrainConfig, load_config, sample_grid, train
+from dcgan_core.data.show import show_pack
+from dcgan_core.data.sources import FETCHABLE, SOURCES, fetch, pack_source
+from dcgan_core.instruments.hashing import THRESHOLDS, HasherConfig, check_radius, dedup_pack
 
 
 def _kv(items: list[str]) -> dict:
@@ -24,45 +32,40 @@ def _kv(items: list[str]) -> dict:
     return out
 
 
-def train_args(cfg, out: str, resume: bool = False) -> list[str]:
-    """The `train` command line that rebuilds `cfg` (a TrainConfig): what a torchrun launch of a profile's model
-    runs. Fields the command line cannot set must be at their preset's values."""
-    from dataclasses import asdict
-
-    if cfg.lr_g != cfg.lr_d:
-        raise ValueError(f"the train command sets one --lr for both nets; this config has lr_g={cfg.lr_g}, "
-                         f"lr_d={cfg.lr_d}")
-    args = ["--data", str(cfg.data), "--preset", cfg.preset, "--out", str(out),
-            *(["--steps", str(cfg.steps)] if cfg.steps is not None else ["--epochs", str(cfg.epochs)]),
-            "--batch-size", str(cfg.batch_size), "--lr", repr(cfg.lr_g), "--weight-decay", repr(cfg.weight_decay),
-            "--update-scheme", cfg.update_scheme, "--seed", str(cfg.seed), "--device", cfg.device,
-            "--precision", cfg.precision, "--log-every", str(cfg.log_every), "--ckpt-every", str(cfg.ckpt_every),
-            "--snapshot-epochs", *map(str, cfg.snapshot_epochs)]
-    args += ["--channels-last" if cfg.channels_last else "--no-channels-last"]
-    args += ["--resume"] * resume + ["--no-progress"] * (not cfg.progress)
-    if cfg.model_overrides:
-        args += ["--set", *(f"{k}={json.dumps(v)}" for k, v in cfg.model_overrides.items())]
-    rebuilt = _train_config(_parser().parse_args(["train", *args]))
-    if asdict(rebuilt) != asdict(cfg):
-        diff = sorted(k for k, v in asdict(cfg).items() if asdict(rebuilt)[k] != v)
-        raise ValueError(f"the train command cannot express this config's {diff}; launch it from Python")
-    return args
+# train flag -> TrainConfig field; a flag left out takes the field's value from --config, or its default
+TRAIN_FLAGS = {"data": "data", "preset": "preset", "steps": "steps", "epochs": "epochs", "batch_size": "batch_size",
+               "weight_decay": "weight_decay", "update_scheme": "update_scheme", "seed": "seed", "device": "device",
+               "precision": "precision", "channels_last": "channels_last", "log_every": "log_every",
+               "ckpt_every": "ckpt_every", "snapshot_epochs": "snapshot_epochs"}
 
 
-def _train_config(args):
-    from .train import TrainConfig
-    return TrainConfig.for_preset(
-        args.data, args.preset, steps=args.steps, epochs=args.epochs, batch_size=args.batch_size,
-        lr_g=args.lr, lr_d=args.lr, weight_decay=args.weight_decay, update_scheme=args.update_scheme, seed=args.seed,
-        device=args.device, precision=args.precision, channels_last=args.channels_last,
-        log_every=args.log_every, ckpt_every=args.ckpt_every, model_overrides=_kv(args.set),
-        snapshot_epochs=args.snapshot_epochs, progress=not args.no_progress)
+def _train_config(args: argparse.Namespace) -> TrainConfig:
+    """The run's TrainConfig: --config's (or the preset's and TrainConfig's defaults), then every flag given."""
+    given = {field: getattr(args, flag) for flag, field in TRAIN_FLAGS.items() if getattr(args, flag) is not None}
+    if args.lr is not None:
+        given |= {"lr_g": args.lr, "lr_d": args.lr}
+    if args.set is not None:
+        given["model_overrides"] = _kv(args.set)
+    if args.no_progress:
+        given["progress"] = False
+    if args.config:
+        base = asdict(load_config(args.config))
+        if "steps" in given or "epochs" in given:  # one length replaces the other
+            base |= {"steps": None, "epochs": None}
+        return TrainConfig(**{**base, **given})
+    missing = [f"--{flag.replace('_', '-')}" for flag in ("data", "preset") if flag not in given]
+    if missing or ("steps" in given) == ("epochs" in given):
+        raise ValueError(f"train needs --data, --preset and one of --steps / --epochs (missing: "
+                         f"{', '.join(missing) or '--steps or --epochs'}), or --config FILE")
+    return TrainConfig.for_preset(given.pop("data"), given.pop("preset"), **given)
+
+
+def _default(field: str) -> str:
+    """'(default: X)' for a TrainConfig field: the CLI shows the dataclass's value, never a copy of its own."""
+    return f"(default: {TrainConfig.__dataclass_fields__[field].default})"
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .data.sources import FETCHABLE, SOURCES
-    from .dedup import THRESHOLDS, HasherConfig
-    from .train import PRECISIONS, UPDATE_SCHEMES
 
     p = argparse.ArgumentParser(prog="python -m dcgan_core", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -114,24 +117,26 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--no-progress", action="store_true")
 
     s = sub.add_parser("train", help="train a DCGAN on a packed dataset into a run directory")
-    s.add_argument("--data", required=True, help="packed dataset directory (see `pack`)")
-    s.add_argument("--preset", required=True, help=f"model preset: {presets}")
+    s.add_argument("--config", default=None, metavar="FILE",
+                   help="a TrainConfig as JSON (a run's config.json, or RUN/launch.json); flags given override it")
+    s.add_argument("--data", help="packed dataset directory (see `pack`)")
+    s.add_argument("--preset", help=f"model preset: {presets}")
     s.add_argument("--out", required=True, help="run directory (config.json, metrics.jsonl, samples/, checkpoints/)")
-    g = s.add_mutually_exclusive_group(required=True)
+    g = s.add_mutually_exclusive_group()
     g.add_argument("--steps", type=int, help="total optimiser steps")
     g.add_argument("--epochs", type=float, help="total epochs over the pack")
-    s.add_argument("--batch-size", type=int, default=None, help="default: the preset's (Sec. 4: 128)")
-    s.add_argument("--lr", type=float, default=None, help="learning rate of both nets (Sec. 4: 2e-4)")
-    s.add_argument("--weight-decay", type=float, default=None, help="L2 on the gradient (authors' faces: 1e-5)")
-    s.add_argument("--update-scheme", choices=UPDATE_SCHEMES, default=None)
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
-    s.add_argument("--precision", choices=PRECISIONS, default="fp32")
+    s.add_argument("--batch-size", type=int, help="default: the preset's (Sec. 4: 128)")
+    s.add_argument("--lr", type=float, help="learning rate of both nets; default: the preset's (Sec. 4: 2e-4)")
+    s.add_argument("--weight-decay", type=float, help="L2 on the gradient; default: the preset's (paper: 0)")
+    s.add_argument("--update-scheme", choices=UPDATE_SCHEMES, help=f"{_default('update_scheme')}")
+    s.add_argument("--seed", type=int, help=_default("seed"))
+    s.add_argument("--device", help=f"cpu, cuda or cuda:N {_default('device')}")
+    s.add_argument("--precision", choices=PRECISIONS, help=_default("precision"))
     s.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
-                   help="NHWC memory layout: the same maths, faster on CPU and tensor cores (default: on)")
-    s.add_argument("--log-every", type=int, default=50)
-    s.add_argument("--ckpt-every", type=int, default=500)
-    s.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                   help=f"NHWC memory layout: the same maths, faster on CPU {_default('channels_last')}")
+    s.add_argument("--log-every", type=int, help=_default("log_every"))
+    s.add_argument("--ckpt-every", type=int, help=_default("ckpt_every"))
+    s.add_argument("--set", nargs="*", default=None, metavar="KEY=VALUE",
                    help="ModelConfig overrides, e.g. resolution=32 channels=1 z_dist=normal")
     s.add_argument("--snapshot-epochs", type=int, nargs="*", default=None,
                    help="epochs whose checkpoints are kept (Fig. 2/3: 1 5)")
@@ -199,18 +204,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.cmd == "pack":
-        from .data.sources import pack_source
         opts = {k: v for k, v in vars(args).items() if k not in ("cmd", "source", "out")}
         path = pack_source(args.source, args.out, **opts)
         print(f"packed {args.source} -> {path}")
     elif args.cmd == "show":
-        from .data.show import show_pack
         print(f"wrote {show_pack(args.pack, args.out, n=args.n, seed=args.seed)}")
     elif args.cmd == "fetch":
-        from .data.sources import fetch
         fetch(args.source, args.root)
     elif args.cmd == "dedup":
-        from .dedup import HasherConfig, check_radius, dedup_pack
         check_radius(args.radius)  # bad input fails before the pack is read
         cfg = HasherConfig(fit_on=args.fit_on, seed=args.seed, epochs=args.epochs, noise=args.noise,
                            dropout=args.dropout, threshold=args.threshold)
@@ -218,29 +219,22 @@ def _run(args: argparse.Namespace) -> int:
         print(f"kept {r['kept']:,} of {r['input_count']:,} images ({r['removed']:,} in {r['groups']:,} duplicate "
               f"groups removed) -> {args.out} (report: {args.out}/dedup.json)")
     elif args.cmd == "train":
-        from . import distributed
-        from .train import train
         cfg = _train_config(args)
         last = train(cfg, args.out, resume=args.resume, sync_bn=args.sync_bn, timeout_s=args.dist_timeout)
         if distributed.from_env().main:
             print(json.dumps(last))
     elif args.cmd == "sample":
-        from .checkpoint import load_run
-        from .train import sample_grid
         G, _, state = load_run(args.run, args.device, args.checkpoint)
         sample_grid(G, args.n, args.out, seed=args.seed)
         print(f"wrote {args.n} samples from step {state['step']} of {args.run} -> {args.out}")
     elif args.cmd == "bench":
-        from .bench import bench
         _append(json.dumps(bench(args.preset, args.batch_size, args.steps, args.warmup, args.device,
                                  args.precision, args.channels_last, phases=args.phases, use_compile=args.compile,
                                  **_kv(args.set))),
                 args.append_to)
     elif args.cmd == "bench-dedup":
-        from .bench import bench_dedup
         _append(json.dumps(bench_dedup(args.images, args.resolution)), args.append_to)
     elif args.cmd == "bench-side":
-        from .bench import side_by_side
         _append(json.dumps(side_by_side(args.examples, args.pack, args.niter, args.batch_size, args.repeats,
                                              device=args.device)),
                 args.append_to)

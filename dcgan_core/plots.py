@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.patches import Rectangle
+
+from dcgan_core.core.checkpoint import load_run, snapshot_epoch, snapshot_names
+from dcgan_core.instruments.metrics import pairwise_nn
+from dcgan_core.instruments.reference import generate_uint8
+from dcgan_core.utils.torch_utils import eval_mode
+from dcgan_core.verdicts.rules import mean_ci
 
 SAMPLE_DPI = 120  # sample figures: 1 inch per image is 120 px, so a 32-px sample shows at >= 3x in the book
 
@@ -15,6 +24,7 @@ SAMPLE_DPI = 120  # sample figures: 1 inch per image is 120 px, so a 32-px sampl
 def glue_figure(name: str, fig) -> None:
     """Hand a figure to the book (myst-nb glue, numbered by a {glue:figure} directive) and close it, so the
     notebook shows it once, where the directive puts it."""
+    # imported here: myst_nb exists only inside a jupyter-book / notebook kernel
     from myst_nb import glue
 
     glue(name, fig, display=False)
@@ -93,8 +103,6 @@ def distance_histograms(mem: dict, title: str, ax=None):
 def snapshot_grids(runs: dict[str, Path], n: int = 6):
     """For each run, the same fixed z decoded by each snapshot (after epoch 1, 5, ..., final): Fig. 2/3.
     n images per row at 1 inch (SAMPLE_DPI px) each: 6 fit the book's text column at 3.5x a 32-px sample."""
-    from .checkpoint import load_run, snapshot_epoch, snapshot_names
-    from .torch_utils import eval_mode
 
     rows = [(name, ck) for name, run in runs.items() for ck in snapshot_names(run)]
     fig, axes = plt.subplots(len(rows), 1, figsize=(n, 1.25 * len(rows)), squeeze=False, dpi=SAMPLE_DPI)
@@ -113,8 +121,6 @@ def snapshot_grids(runs: dict[str, Path], n: int = 6):
 def final_samples(run: str | Path, title: str, n: int = 24, ncol: int = 6, seed: int = 0):
     """n samples of a run's final generator, ncol per row at 1 inch (SAMPLE_DPI px) each: 6 fit the book's text
     column at 3.5x a 32-px image."""
-    from .checkpoint import load_run
-    from .evaluate import generate_uint8
 
     G, _, state = load_run(run, "cpu")
     fig, ax = plt.subplots(figsize=(ncol, n / ncol + 0.3), dpi=SAMPLE_DPI)
@@ -128,7 +134,6 @@ def nearest_neighbour_panels(items: dict[str, tuple], k: int = 3, n: int = 6, sp
     """Per name (one panel under the other), each of n samples followed by its k nearest reference images, per_row
     such groups to a row at `inch` x SAMPLE_DPI px per image. items: name -> (samples, reference) for pixel space,
     or (samples, reference, sample_vectors, reference_vectors)."""
-    from .metrics import pairwise_nn
 
     rows = -(-n // per_row)
     fig, axes = plt.subplots(len(items), 1, figsize=(per_row * (k + 1) * inch, len(items) * (rows * inch + 0.35)),
@@ -198,7 +203,6 @@ def quality_curve(evals: dict, ladders: dict):
 def pair_grid(images, pairs, flagged, ncol: int = 8, inch: float = 0.5):
     """Image pairs (joined by a 1-px seam), ncol pairs per row with a gap between pairs, `inch` (x SAMPLE_DPI px)
     per image; flagged pairs framed in red (the chapter flags collisions that are not planted copies)."""
-    from matplotlib.patches import Rectangle
 
     pairs = np.asarray(pairs).reshape(-1, 2)
     imgs = np.asarray(images)
@@ -265,8 +269,6 @@ def intervention_rows(rows: dict[str, np.ndarray], inch: float = 1.0):
 def arithmetic_figure(example: dict, text: str, inch: float = 0.8):
     """Fig. 7 layout: the k exemplars of A, B and C in columns, the decoded A - B + C with its 8 jittered copies
     (3x3, centre = Y), and the same arithmetic in pixel space. `text` is "a - b + c = target"."""
-    import re
-    import textwrap
 
     names = re.split(r" - | \+ | = ", text)
     k = len(example["a"])
@@ -320,7 +322,6 @@ def k_effect(success: dict[str, dict[int, list[float]]]):
 
 def note_figure(text: str):
     """A figure that says why there is nothing to show (a claim that was not testable on this profile)."""
-    from matplotlib.patches import Rectangle
 
     fig, ax = plt.subplots(figsize=(7.5, 0.8))
     ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=9, wrap=True)
@@ -340,7 +341,6 @@ def forest(claims: list[dict]):
     """The results page's overview: per claim with an effect, its value per seed (small dots), their mean with a
     95% t interval (bar, coloured by verdict), the rule's threshold (dashed) with its passing side shaded, and each
     negative control's mean (open diamond). Each row has its own scale: the units differ between claims."""
-    from .verdicts import mean_ci
 
     rows = [c for c in claims if c.get("effect")]
     fig, axes = plt.subplots(len(rows), 1, figsize=(9, 0.62 * len(rows) + 0.6), squeeze=False, dpi=100)

@@ -1,12 +1,16 @@
 import json
 import subprocess
 import sys
+from dataclasses import asdict
 
 import pytest
 
-from dcgan_core.cli import main
-
-from .conftest import two_mode_images, write_pack
+from dcgan_core.book import pipeline
+from dcgan_core.cli import _parser, _train_config, main
+from dcgan_core.core import runs
+from dcgan_core.core.models import PRESETS
+from dcgan_core.core.train import TrainConfig, save_config
+from tests.conftest import two_mode_images, write_pack
 
 
 @pytest.mark.parametrize("cmd", ["pack", "show", "fetch", "dedup", "train", "sample", "bench", "bench-dedup"])
@@ -37,24 +41,29 @@ def test_bad_arguments_exit_2_with_a_message(tmp_path, capsys):
     assert "pack SOURCE --out" in capsys.readouterr().err
     assert main(["bench", "--preset", "nope"]) == 2
     assert "valid presets" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        main(["train", "--data", "x", "--preset", "tiny16", "--out", "y"])  # neither --steps nor --epochs
+    assert main(["train", "--data", "x", "--preset", "tiny16", "--out", "y"]) == 2  # neither --steps nor --epochs
+    assert "--steps or --epochs" in capsys.readouterr().err
+    assert main(["train", "--config", str(tmp_path / "none.json"), "--out", "y"]) == 2
+    assert "no such file" in capsys.readouterr().err
 
 
-def test_train_command_rebuilds_every_profile_model_config():
-    from dataclasses import asdict
-
-    from dcgan_core import pipeline
-    from dcgan_core.cli import _parser, _train_config, train_args
+def test_train_config_file_rebuilds_every_profile_model_config(tmp_path):
+    """What a torchrun launch hands its processes (`train --config RUN/launch.json`) is the config itself."""
     for profile in ("cpu", "smoke", "paper"):
         prof = pipeline.load_profile(profile)
         packs = {k: str(pipeline.pack_dir(profile, k)) for k in prof["packs"]}
-        specs = list(prof["models"].values())
-        for spec in [*specs, {**specs[0], "channels_last": False}]:  # the memory layout both ways
-            cfg = pipeline.train_config({**spec, "seed": 2}, packs, "cpu", progress=False)
-            args = train_args(cfg, "runs/x")
-            assert asdict(_train_config(_parser().parse_args(["train", *args]))) == asdict(cfg)
-    odd = pipeline.train_config({"data": "x", "preset": "tiny16", "steps": 3}, {"x": "p"}, "cpu")
-    odd.lr_d = 1e-3
-    with pytest.raises(ValueError, match="one --lr for both nets"):
-        train_args(odd, "runs/x")
+        entries = list(prof["models"].values())
+        for entry in [*entries, {**entries[0], "channels_last": False, "lr_d": 1e-3, "z_dist": "normal"}]:
+            cfg = runs.entry_config(entry, packs[entry["data"]], "cpu", seed=2, progress=False)
+            path = save_config(cfg, tmp_path / "launch.json")
+            args = _parser().parse_args(["train", "--config", str(path), "--out", "runs/x"])
+            assert asdict(_train_config(args)) == asdict(cfg)
+    flags = _parser().parse_args(["train", "--config", str(path), "--out", "runs/x", "--steps", "7", "--seed", "5"])
+    assert (_train_config(flags).steps, _train_config(flags).epochs, _train_config(flags).seed) == (7, None, 5)
+
+
+def test_train_flags_take_their_defaults_from_the_dataclasses():
+    args = _parser().parse_args(["train", "--data", "p", "--preset", "tiny16", "--out", "r", "--steps", "1"])
+    cfg, defaults = _train_config(args), TrainConfig(data="p", preset="tiny16", steps=1)
+    assert cfg.log_every == defaults.log_every and cfg.seed == defaults.seed and cfg.precision == defaults.precision
+    assert cfg.batch_size == PRESETS["tiny16"].train.get("batch_size", defaults.batch_size)

@@ -8,7 +8,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from dcgan_core import plots  # noqa: E402
-from dcgan_core.train import TrainConfig, train  # noqa: E402
+from dcgan_core.core.train import TrainConfig, train  # noqa: E402
 
 
 @pytest.fixture

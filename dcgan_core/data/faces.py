@@ -11,12 +11,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from .images import BadImage, decode, resize_crop, to_chw, to_mode
 
 
 def detect_faces(gray: np.ndarray, min_face: int = 48, scale_factor: float = 1.2) -> list[tuple[int, int, int, int]]:
     """Face boxes (left, top, right, bottom) in a float grey image, largest first."""
+    # imported here: scikit-image is slow to import; only face detection needs it
     from skimage.data import lbp_frontal_face_cascade_filename
     from skimage.feature import Cascade
 
@@ -51,7 +53,6 @@ def _iou(a, b) -> float:
 def face_records(paths: list[Path], resolution: int, channels: int, min_face: int,
                  extra: Callable[[Path], dict]) -> tuple[int, Iterator, dict]:
     """Detect faces in every photo first (so the count is known), then yield one record per face crop."""
-    from tqdm import tqdm
 
     found, crops = [], []
     for p in tqdm(paths, desc="detect faces", unit="img"):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..runinfo import write_json
+from dcgan_core.utils.runinfo import write_json
 
 FORMAT_VERSION = 1
 SIDE_ARRAYS = ("labels", "attributes", "landmarks", "source_index")

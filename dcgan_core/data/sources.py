@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from . import embedded
+from .faces import face_records
 from .images import RESIZE_NOTE, BadImage, convert_array, decode, list_images, resize_crop, to_chw, to_mode
 from .packed import SIDE_ARRAYS, PackError, PackWriter
 
@@ -70,6 +72,7 @@ def cifar10(root: str, split: str = "train", resolution: int = 32, channels: int
 
 def svhn(root: str, split: str = "train", resolution: int = 32, channels: int = 3, **_) -> SourceOut:
     """SVHN cropped digits, format 2 (.mat with X (32,32,3,N) and y in 1..10, where 10 means 0)."""
+    # imported here: only the SVHN .mat reader needs it
     from scipy.io import loadmat
 
     if split not in ("train", "test", "extra"):
@@ -113,6 +116,7 @@ def imagenet32(root: str, split: str = "train", resolution: int = 32, channels: 
 def lsun(root: str, split: str = "train", resolution: int = 64, channels: int = 3, category: str = "bedroom",
          limit: int | None = None, **_) -> SourceOut:
     """LSUN scene category from the official lmdb export ({category}_{split}_lmdb, values are webp/jpeg)."""
+    # imported here: lmdb is needed only for LSUN's database
     import lmdb
 
     path = Path(root) / f"{category}_{split}_lmdb"
@@ -192,7 +196,6 @@ def folder(root: str, resolution: int = 64, channels: int = 3, labels_from_dirs:
     def extra(p: Path) -> dict:
         return {"labels": classes.index(p.relative_to(root).parts[0])} if labels_from_dirs else {}
     if detect_faces:
-        from .faces import face_records
         n, recs, face_meta = face_records(paths, resolution, channels, min_face, extra)
         return n, recs, {**meta, **face_meta}
     recs = ((str(p), _from_file(p, resolution, channels, **extra(p))) for p in paths)
@@ -203,7 +206,6 @@ def folder(root: str, resolution: int = 64, channels: int = 3, labels_from_dirs:
 
 def _embedded(name: str):
     def reader(**kw):
-        from . import embedded
         return getattr(embedded, name.replace("-", "_"))(**kw)
     reader.__doc__ = f"embedded set {name} (no download)"
     return reader
@@ -292,6 +294,7 @@ def pack_source(source: str, out: str | Path, root: str | None = None, resolutio
 
 def fetch(source: str, root: str) -> None:
     """Download with torchvision's checksum-checked downloaders (needs internet)."""
+    # imported here: torchvision is slow to import and only `fetch` needs it
     import torchvision.datasets as tvd
 
     if source == "cifar10":

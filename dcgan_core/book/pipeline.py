@@ -1,0 +1,208 @@
+"""The reproduction pipeline: profiles, the packs and models they name, notebook parameters.
+
+One module owns the paths, all anchored at the project root (the directory holding dcgan_core/, whatever
+the working directory): packs in data/packed/<profile>/<name>, runs in runs/<profile>/<model>-s<seed>-<hash>,
+executed chapters in book/chapters/<notebook>.ipynb with their results in book/chapters/<notebook>/.
+`python -m dcgan_core.book.pipeline packs|summary|tidy|check-book ...` is what the Makefile calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from dcgan_core.book.bookcheck import check_book
+from dcgan_core.book.results import bench_page, load_results, results_page, walltime_page
+from dcgan_core.core import runs
+from dcgan_core.core.models import check_preset
+from dcgan_core.data.embedded import generator_version
+from dcgan_core.data.packed import load_pack
+from dcgan_core.data.sources import pack_source
+from dcgan_core.instruments.hashing import HasherConfig, dedup_pack
+from dcgan_core.plots import forest as forest_plot
+from dcgan_core.utils.errors import ParameterError
+from dcgan_core.utils.runinfo import atomic_write
+
+ROOT = Path(__file__).resolve().parents[2]  # the project root
+PROFILES_DIR = ROOT / "profiles"
+CHAPTERS_DIR = ROOT / "book" / "chapters"
+GENERATED_DIR = ROOT / "book" / "generated"
+PACK_KEYS = {"source", "root", "resolution", "channels", "split", "limit", "seed", "category", "crop",
+             "of", "radius"}  # source "dedup": `of` another pack of the profile, at Hamming `radius` (Sec. 4.1.1)
+
+
+def load_profile(name: str) -> dict:
+    """profiles/<name>.yaml, checked for the keys every notebook relies on."""
+    path = PROFILES_DIR / f"{name}.yaml"
+    if not path.is_file():
+        valid = sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
+        raise ParameterError(f"unknown profile {name!r}; valid profiles in {PROFILES_DIR}: "
+                             f"{', '.join(valid) or 'none found'}")
+    prof = yaml.safe_load(path.read_text())
+    for key in ("device", "packs", "models", "notebooks"):
+        if key not in prof:
+            raise ParameterError(f"{path}: missing top-level key {key!r}")
+    if "judge_epochs" in prof and (not isinstance(prof["judge_epochs"], int) or prof["judge_epochs"] < 1):
+        raise ParameterError(f"{path}: judge_epochs must be an integer >= 1, got {prof.get('judge_epochs')!r}")
+    for pname, spec in prof["packs"].items():
+        bad = set(spec) - PACK_KEYS
+        if bad or "source" not in spec:
+            raise ParameterError(f"{path}: pack {pname!r} needs 'source' and only keys from {sorted(PACK_KEYS)}; "
+                                 f"got {sorted(spec)}")
+        if spec["source"] == "dedup" and spec.get("of") not in list(prof["packs"])[:list(prof["packs"]).index(pname)]:
+            raise ParameterError(f"{path}: pack {pname!r} (source dedup) needs of: <a pack listed before it>; "
+                                 f"got {spec.get('of')!r}")
+    for mname, spec in prof["models"].items():
+        runs.check_entry(spec, f"{path}: model {mname!r}")
+        try:
+            check_preset(spec.get("preset"))
+        except ValueError as e:
+            raise ParameterError(f"{path}: model {mname!r} preset={spec.get('preset')!r} is unknown; "
+                                 f"{str(e).split('; ')[-1]}") from None
+        for ref in ("data", "heldout"):
+            if spec.get(ref) not in prof["packs"]:
+                raise ParameterError(f"{path}: model {mname!r} {ref}={spec.get(ref)!r} is not a pack of this profile")
+    return prof
+
+
+def pack_dir(profile: str, name: str) -> Path:
+    return ROOT / "data" / "packed" / profile / name
+
+
+def runs_dir(profile: str) -> Path:
+    return ROOT / "runs" / profile
+
+
+def relative(path: str | Path) -> str:
+    """A path as the book prints it: relative to the project root, never this machine's absolute path."""
+    p = Path(path).resolve()
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else p.name
+
+
+def ensure_packs(profile: str, progress: bool = True) -> list[Path]:
+    """Pack every dataset the profile names; a pack made with the same arguments is kept."""
+
+    out = []
+    for name, spec in load_profile(profile)["packs"].items():
+        path = pack_dir(profile, name)
+        stamp = path / "pack-args.json"
+        if spec["source"] == "dedup":  # remade whenever the pack it de-duplicates or the hasher changed
+            spec = {**spec, "input_sha256": load_pack(pack_dir(profile, spec["of"])).meta["sha256"],
+                    "hasher": asdict(HasherConfig(seed=spec.get("seed", 0)))}
+        if generator_version(spec["source"]) is not None:  # a procedural set's renderer changed: remake
+            spec = {**spec, "generator_version": generator_version(spec["source"])}
+        if stamp.is_file() and json.loads(stamp.read_text()).get("args") == spec:
+            out.append(path)
+            continue
+        t0 = time.perf_counter()
+        args = {k: v for k, v in spec.items() if k not in ("source", "generator_version")}
+        if spec["source"] == "dedup":  # Sec. 4.1.1: the paper de-duplicated LSUN before training
+            dedup_pack(pack_dir(profile, spec["of"]), path, spec.get("radius", 0),
+                       HasherConfig(seed=spec.get("seed", 0)), overwrite=True, progress=progress)
+        else:
+            pack_source(spec["source"], path, overwrite=True, progress=progress, **args)
+        stamp.write_text(json.dumps({"args": spec, "seconds": round(time.perf_counter() - t0, 1)}))
+        out.append(path)
+    return out
+
+
+def pack_times(profile: str) -> dict[str, float]:
+    """Seconds each of the profile's packs took to make (as recorded when it was made)."""
+    times = {}
+    for name in load_profile(profile)["packs"]:
+        stamp = pack_dir(profile, name) / "pack-args.json"
+        if stamp.is_file():
+            times[name] = json.loads(stamp.read_text()).get("seconds")
+    return times
+
+
+def ensure_trained(name: str, entry: dict, packs: dict, device: str, runs_root: str | Path,
+                   seed: int | None = None, progress: bool = True) -> Path:
+    """Train a profile's model entry at `seed`, or reuse the run whose config matches (`core.runs`)."""
+    return runs.ensure_trained(runs.entry_config(entry, packs[entry["data"]], device, seed, progress), name,
+                               runs_root)
+
+
+def write_summary(profile: str) -> list[Path]:
+    """Generate book/generated/results.md, walltimes.md (from every chapter's results.json) and bench.md
+    (from the lines `make bench` appended to book/generated/bench.jsonl)."""
+
+    results = load_results(CHAPTERS_DIR)
+    GENERATED_DIR.mkdir(parents=True, exist_ok=True)
+    bench_file = GENERATED_DIR / "bench.jsonl"
+    bench = [json.loads(ln) for ln in bench_file.read_text().splitlines() if ln] if bench_file.is_file() else []
+    pages = [GENERATED_DIR / "results.md", GENERATED_DIR / "walltimes.md", GENERATED_DIR / "bench.md"]
+    forest = None
+    if any(c.get("effect") for r in results for c in r["claims"]):
+        import matplotlib
+        matplotlib.use("Agg")
+        fig = forest_plot([c for r in results for c in r["claims"]])
+        fig.savefig(GENERATED_DIR / "forest.png", dpi=100)
+        forest = "forest.png"
+    pages[0].write_text(results_page(results, profile, forest))
+    pages[1].write_text(walltime_page(results, pack_times(profile)))
+    pages[2].write_text(bench_page(bench))
+    return pages
+
+
+def tidy_notebook(path: str | Path) -> None:
+    """Fold papermill's injected-parameters cell out of the book (jupyter-book's remove-cell tag): the chapter's
+    one-line parameter summary says what ran."""
+
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    atomic_write(path, lambda f: nbformat.write(nb, f))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m dcgan_core.book.pipeline")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("packs", help="pack every dataset a profile needs")
+    s.add_argument("profile")
+    s = sub.add_parser("summary", help="generate the book's results and wall-time pages")
+    s.add_argument("profile")
+    s = sub.add_parser("tidy", help="fold an executed notebook's injected parameters out of the book")
+    s.add_argument("notebook")
+    s = sub.add_parser("check-book", help="check the built book: absolute paths, parameter dumps, images")
+    s.add_argument("html_dir", nargs="?", default=str(ROOT / "_build" / "html"))
+    args = p.parse_args(argv)
+    try:
+        if args.cmd == "packs":  # the first step of make reproduce: NPROC is checked before anything is packed
+            prof = load_profile(args.profile)
+            for spec in prof["models"].values():
+                batch = spec.get("batch_size") or check_preset(spec["preset"]).train.get("batch_size", 128)
+                nproc = runs.processes(batch)
+                runs.sync_bn(nproc, prof["device"])
+            for path in ensure_packs(args.profile):
+                print(f"pack ready: {path}")
+        elif args.cmd == "tidy":
+            tidy_notebook(args.notebook)
+        elif args.cmd == "check-book":
+            problems = check_book(args.html_dir)
+            for line in problems:
+                print(f"book check: {line}")
+            if problems:
+                return 1
+            print("book check: no absolute paths, parameter dumps, missing images or narrow figures")
+        else:
+            for page in write_summary(args.profile):
+                print(f"wrote {page}")
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+

@@ -1,0 +1,198 @@
+"""results.json: each notebook's claims with the paper's value, ours, a baseline and a verdict;
+and the book's results page, generated from all of them."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from dcgan_core.plots import VERDICT_COLOURS
+from dcgan_core.utils.runinfo import provenance, write_json
+from dcgan_core.verdicts.claims import Claim
+from dcgan_core.verdicts.rules import MIN_SEEDS, VERDICTS
+
+
+class Recorder:
+    """Collects a notebook's claims and writes results.json with provenance and wall time."""
+
+    def __init__(self, chapter: str, title: str, out_dir: str | Path, profile: str, device: str = "cpu"):
+        self.chapter, self.title, self.out_dir = chapter, title, Path(out_dir)
+        self.profile, self.device = profile, device
+        self.claims: list[Claim] = []
+        self.t0 = time.perf_counter()
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+
+    def add(self, claim: Claim) -> Claim:
+        self.claims.append(claim)
+        return claim
+
+    def markdown(self) -> str:
+        """The chapter's claims as the chapter shows them: verdict, claim, ours, controls, rule."""
+        out = []
+        for c in self.claims:
+            ctl = "; ".join(f"{x['name']}: *{x['verdict']}*" for x in c.controls)
+            out.append(f"- **{c.verdict}**: {c.claim}. Ours: {c.ours}. Data: {c.data or '-'}. "
+                       f"Negative controls: {ctl or 'none'}. Rule (`{c.code}`): {c.rule}. Why: {c.why}.")
+        return "\n".join(out)
+
+    def write(self, **extra) -> Path:
+        path = self.out_dir / "results.json"
+        write_json(path, {"chapter": self.chapter, "title": self.title, "profile": self.profile,
+                          "claims": [asdict(c) for c in self.claims], **extra,
+                          "provenance": {**provenance(self.device), "profile": self.profile,
+                                         "wall_time_s": round(time.perf_counter() - self.t0, 1)}})
+        return path
+
+
+def load_results(chapters_dir: str | Path) -> list[dict]:
+    """Every chapter's results.json under chapters_dir, in chapter order."""
+    return [json.loads(p.read_text()) for p in sorted(Path(chapters_dir).glob("*/results.json"))]
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _detail(c: dict, r: dict) -> list[str]:
+    """One claim's block: paper, data, ours, baseline, controls, rule, why, code."""
+    out = [f"### {c['section']}: {c['claim']}", "",
+           f"**Verdict: {c['verdict']}** ({c.get('why', '')}). "
+           f"Chapter: {{doc}}`{r['title']} <../chapters/{r['chapter']}>`.", "",
+           f"- **Paper:** {c['paper']}", f"- **Data and protocol:** {c.get('data') or '-'}",
+           f"- **Ours:** {c['ours']} (seeds {c.get('seeds') or '-'})", f"- **Baseline:** {c['baseline']}"]
+    for ctl in c.get("controls", []):
+        out.append(f"- **Negative control, {ctl['name']}:** {ctl['ours']}: *{ctl['verdict']}* ({ctl['why']})")
+    out += [f"- **Rule:** {c.get('rule') or '-'}", f"- **Decided by:** `{c.get('code') or '-'}`", ""]
+    return out
+
+
+def _badge(verdict: str) -> str:
+    """The verdict in its colour (inline HTML: the summary is read at a glance)."""
+    return (f'<span style="color:white;background:{VERDICT_COLOURS[verdict]};padding:0 5px;border-radius:4px;'
+            f'white-space:nowrap">{verdict}</span>')
+
+
+def _key_number(e: dict | None) -> str:
+    """The rule's number: mean over seeds against its threshold."""
+    if not e:
+        return "-"
+    side = "below" if e["better"] == "lower" else "above"
+    return (f"{e['name']}: {sum(e['per_seed']) / len(e['per_seed']):.3g} (threshold {e['threshold']:.3g}, "
+            f"{side} passes; the rule has the rest)")
+
+
+def _control_number(x: dict) -> str:
+    e = x.get("effect")
+    value = f" {sum(e['per_seed']) / len(e['per_seed']):.3g}" if e else ""
+    return f"{x['name']}{value}: {x['verdict']}"
+
+
+def results_page(results: list[dict], profile: str, forest_figure: str | None = None) -> str:
+    """The book's results page: the forest plot (which claims held, at a glance), a one-line-per-claim summary
+    (verdict in colour, the rule's number beside its negative controls'), then each claim's data, rule and
+    controls."""
+    rows = ["| Section | Claim | Verdict | Key number | Negative controls |", "|---|---|---|---|---|"]
+    details: list[str] = []
+    for r in results:
+        for c in r["claims"]:
+            ctl = "; ".join(_control_number(x) for x in c.get("controls", [])) or "-"
+            rows.append(f"| {_cell(c['section'])} | {_cell(c['claim'])} | {_badge(c['verdict'])} | "
+                        f"{_cell(_key_number(c.get('effect')))} | {_cell(ctl)} |")
+            details += _detail(c, r)
+    forest = [] if forest_figure is None else [
+        f"```{{figure}} {forest_figure}", ":name: fig-forest", "",
+        "Each claim's decisive number per training seed (small dots), their mean with a 95% interval (coloured by "
+        "verdict), the rule's threshold (dashed line; the passing side shaded green) and the negative controls' "
+        "means (open diamonds), on each claim's own scale. A claim held where the interval sits in the green and "
+        "its controls do not.", "```", ""]
+    counts = {v: sum(c["verdict"] == v for r in results for c in r["claims"]) for v in VERDICTS}
+    tally = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+    return "\n".join([
+        "# Results", "",
+        f"Every claim the chapters tested, for the **{profile}** profile, generated from each chapter's "
+        "`results.json`. Each verdict comes from a rule in `dcgan_core.verdicts` whose thresholds are named "
+        "constants there; a rule is also applied to negative controls (an untrained generator, a memoriser, "
+        "random filters), and a claim whose control passes is *inconclusive*. A verdict rests on at least "
+        f"{MIN_SEEDS} training seeds; with fewer it reads *single run*. Tally: {tally or 'no claims'}.", "",
+        *forest, *rows, "", "## The claims in detail", "", *details])
+
+
+def _hardware(p: dict) -> str:
+    return p["hardware"].get("gpu") or f"{p['hardware']['cpu_count']}-core CPU ({p['hardware']['cpu_capability']})"
+
+
+def walltime_page(results: list[dict], pack_seconds: dict[str, float] | None = None) -> str:
+    """Measured wall time of packing and of each notebook, with the machine it ran on."""
+    rows = ["| Step | Profile | Wall time (s) | Hardware | Commit |", "|---|---|---|---|---|"]
+    if pack_seconds and results:
+        p = results[0]["provenance"]
+        rows.append(f"| packing ({', '.join(pack_seconds)}) | {p['profile']} | "
+                    f"{sum(v for v in pack_seconds.values() if v):.1f} | {_hardware(p)} | - |")
+    for r in results:
+        p = r["provenance"]
+        rows.append(f"| {r['title']} | {p['profile']} | {p['wall_time_s']} | {_hardware(p)} | "
+                    f"`{p['git_commit'][:12]}` |")
+    total = sum(r["provenance"]["wall_time_s"] for r in results) + sum(v for v in (pack_seconds or {}).values() if v)
+    rows.append(f"| **total (without the book build)** | | **{total:.0f}** | | |")
+    return "\n".join(rows) + "\n"
+
+
+def _preset(b: dict) -> str:
+    """The preset with its model overrides, if any."""
+    overrides = ", ".join(f"{k}={v}" for k, v in (b.get("overrides") or {}).items())
+    return b["preset"] + (f" ({overrides})" if overrides else "")
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _roofline(b: dict) -> str:
+    """GFLOP per step | achieved GFLOP/s and its share of a large matmul's rate in the same precision."""
+    if "gflop_per_step" not in b:  # a line from before the FLOP count
+        return "- | -"
+    share = 100 * b["achieved_gflops"] / b["matmul_peak_gflops"]
+    return f"{b['gflop_per_step']:,} | {b['achieved_gflops']:,} ({share:.0f}% of {b['matmul_peak_gflops']:,.0f})"
+
+
+def _side_by_side(b: dict) -> list[str]:
+    """The rows of one `bench-side` measurement: each command's runs and its speed-up over pytorch/examples."""
+    runs = len(b["seconds"]["pytorch/examples"])
+    rows = ["", f"Side by side as a user runs them (`make bench EXAMPLES=...`): whole processes with start-up, "
+            f"{b['steps']} steps of {b['batch_size']} at 64x64 ({b['preset']}; pytorch/examples: `main.py --dataset "
+            f"fake --niter {b['niter']}`), {b.get('device', 'cpu')}, {_hardware(b)}:", "",
+            "| command | " + " | ".join(f"run {i + 1} (s)" for i in range(runs)) + " | speed-up over examples |",
+            "|---|" + "---|" * (runs + 1)]
+    return rows + [f"| {name} | " + " | ".join(f"{t:.1f}" for t in times) + f" | {b['speedup'][name]:.2f}x |"
+                   for name, times in b["seconds"].items()]
+
+
+def bench_page(lines: list[dict]) -> str:
+    """Throughput measured by `make bench`, or how to measure it."""
+    if not lines:
+        return "Not measured on this machine yet: run `make bench` (or `make bench DEVICE=cuda`).\n"
+    rows = ["| preset | batch | precision | NHWC | images/s | GFLOP/step | GFLOP/s (% of matmul) | hardware |",
+            "|---|---|---|---|---|---|---|---|"]
+    for b in (b for b in lines if b.get("kind") is None):
+        rows.append(f"| {_preset(b)} | {b['batch_size']} | {b['precision']}{' + compile' * bool(b.get('compile'))} | "
+                    f"{_yes(b['channels_last'])} | {b['images_per_s']:,} | {_roofline(b)} | {_hardware(b)} |")
+    split = [b for b in lines if b.get("phases_ms_per_step")]
+    if split:
+        heads = [f"{_preset(b)}, {b['precision']}{', NHWC' * bool(b['channels_last'])}" for b in split]
+        rows += ["", "Where a step's time goes (`bench --phases`, ms per step, each phase timed after a sync):", "",
+                 f"| phase | {' | '.join(heads)} |", "|---|" + "---|" * len(split)]
+        rows += [f"| {k} | " + " | ".join(f"{b['phases_ms_per_step'].get(k, 0):.1f}" for b in split) + " |"
+                 for k in dict.fromkeys(k for b in split for k in b["phases_ms_per_step"])]  # every line's phases
+        rows.append("| **step** | " + " | ".join(f"**{sum(b['phases_ms_per_step'].values()):.1f}**" for b in split)
+                    + " |")
+    for b in (b for b in lines if b.get("kind") == "side-by-side"):
+        rows += _side_by_side(b)
+    hashing = [b for b in lines if b.get("kind") == "dedup-hash"]
+    if hashing:
+        rows += ["", "De-duplication hashing (Sec. 4.1.1), fitted autoencoder streaming a memory-mapped pack:", "",
+                 "| images | resolution | images/s | 3M images (LSUN) would take | hardware |", "|---|---|---|---|---|"]
+        rows += [f"| {b['images']:,} | {b['resolution']} | {b['images_per_s']:,} | {b['lsun_3m_seconds']:,} s | "
+                 f"{_hardware(b)} |" for b in hashing]
+    return "\n".join(rows) + "\n"

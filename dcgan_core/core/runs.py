@@ -1,0 +1,106 @@
+"""Run directories keyed by their config: a model is trained once into `<root>/<name>-s<seed>-<key>` and reused
+(or resumed) whenever the same config asks for it again; several processes launch through torchrun.
+
+A profile's model entry is written in the configs' own terms: TrainConfig fields (epochs, precision, ...) and
+ModelConfig fields (resolution, z_dist, ...: the preset's overrides), plus the pack names `data` and `heldout`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from dataclasses import fields
+from pathlib import Path
+
+from dcgan_core.core.checkpoint import load_checkpoint
+from dcgan_core.core.distributed import torchrun_command
+from dcgan_core.core.models import ModelConfig
+from dcgan_core.core.train import TrainConfig, save_config, total_steps, train
+from dcgan_core.data.packed import load_pack
+from dcgan_core.utils.errors import ParameterError
+
+ENTRY_PACKS = ("data", "heldout")  # pack names of the profile, not config fields
+ENTRY_FIXED = ("model_overrides", "device", "progress")  # set by the caller: ModelConfig fields go in directly
+TRAIN_FIELDS = tuple(f.name for f in fields(TrainConfig) if f.name not in ("data", *ENTRY_FIXED))
+MODEL_FIELDS = tuple(f.name for f in fields(ModelConfig))
+ROOT = Path(__file__).resolve().parents[2]  # the project root: torchrun runs from it
+
+
+def check_entry(entry: dict, where: str) -> None:
+    """A profile's model entry names only TrainConfig / ModelConfig fields and its packs (refused by name)."""
+    unknown = sorted(set(entry) - set(ENTRY_PACKS) - set(TRAIN_FIELDS) - set(MODEL_FIELDS))
+    if unknown:
+        raise ParameterError(f"{where} has unknown key(s) {unknown}; a model entry takes {list(ENTRY_PACKS)}, "
+                             f"TrainConfig fields {list(TRAIN_FIELDS)} and ModelConfig fields {list(MODEL_FIELDS)}")
+
+
+def entry_config(entry: dict, data: str | Path, device: str, seed: int | None = None,
+                 progress: bool = True) -> TrainConfig:
+    """The TrainConfig of a profile's model entry trained on pack directory `data` (`seed` overrides the entry's)."""
+    check_entry(entry, "model entry")
+    train_kw = {k: v for k, v in entry.items() if k in TRAIN_FIELDS}
+    if seed is not None:
+        train_kw["seed"] = seed
+    overrides = {k: v for k, v in entry.items() if k in MODEL_FIELDS}
+    return TrainConfig.for_preset(str(data), train_kw.pop("preset"), model_overrides=overrides, device=device,
+                                  progress=progress, **train_kw)
+
+
+def processes(batch_size: int) -> int:
+    """The number of training processes DCGAN_NPROC asks for (make NPROC=N), checked before anything starts."""
+    raw = os.environ.get("DCGAN_NPROC", "1").strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise ParameterError(f"NPROC={raw!r} must be a whole number of processes >= 1 (make reproduce NPROC=8)")
+    if batch_size % int(raw):
+        raise ParameterError(f"NPROC={raw} does not divide the global batch of {batch_size}; choose NPROC among the "
+                             f"divisors of {batch_size}")
+    return int(raw)
+
+
+def sync_bn(nproc: int, device: str) -> bool:
+    """Whether DCGAN_SYNC_BN (make SYNC_BN=1) asks for SyncBatchNorm, which needs several processes and CUDA."""
+    raw = os.environ.get("DCGAN_SYNC_BN", "0").strip()
+    if raw not in ("0", "1"):
+        raise ParameterError(f"SYNC_BN={raw!r} must be 0 or 1")
+    if raw == "1" and (nproc < 2 or not device.startswith("cuda")):
+        raise ParameterError(f"SYNC_BN=1 syncs batch norm across processes on CUDA; this run has NPROC={nproc} on "
+                             f"{device}: drop SYNC_BN, or use NPROC >= 2 on a GPU profile")
+    return raw == "1"
+
+
+def run_dir(cfg: TrainConfig, name: str, runs_root: str | Path, nproc: int = 1, sync: bool = False) -> Path:
+    """Where a config's run lives: the name carries a hash of everything that changes its maths."""
+    job = [cfg.identity(), load_pack(cfg.data).meta["sha256"]] + ([{"world_size": nproc}] if nproc > 1 else [])
+    job += [{"sync_bn": True}] if sync else []  # per-rank or synced batch norm: other maths
+    key = hashlib.sha256(json.dumps(job, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    return Path(runs_root) / f"{name}-s{cfg.seed}-{key}"
+
+
+def ensure_trained(cfg: TrainConfig, name: str, runs_root: str | Path) -> Path:
+    """Train `cfg`, or reuse the run whose config matches (resuming it if unfinished); NPROC / SYNC_BN from the
+    environment (make reproduce NPROC=8) launch it through torchrun."""
+    nproc = processes(cfg.batch_size)
+    sync = sync_bn(nproc, cfg.device)
+    run = run_dir(cfg, name, runs_root, nproc, sync)
+    last = run / "checkpoints" / "last.pt"
+    if last.is_file() and load_checkpoint(last)["step"] >= total_steps(cfg):
+        return run
+    resume = (run / "config.json").is_file()
+    if nproc > 1:
+        launch(cfg, run, resume, nproc, sync)
+    else:
+        train(cfg, run, resume=resume)
+    return run
+
+
+def launch(cfg: TrainConfig, run: str | Path, resume: bool, nproc: int, sync: bool = False) -> None:
+    """Train `cfg` into `run` with torchrun and nproc processes (DistributedDataParallel, SyncBatchNorm with sync):
+    the processes read the config from RUN/launch.json (`train --config`); stops on failure."""
+    run = Path(run)
+    config = save_config(cfg, run / "launch.json")
+    args = ["train", "--config", str(config), "--out", str(run), *["--resume"] * resume, *["--sync-bn"] * sync]
+    cmd = torchrun_command(nproc, args)
+    if subprocess.run(cmd, cwd=ROOT).returncode:
+        raise RuntimeError(f"torchrun training of {run} failed (command: {' '.join(cmd)}); rerun it to see the error")

@@ -1,0 +1,82 @@
+"""Sec. 4.1's reference points: real held-out images in a judge's space, a ladder of degraded real images
+and the memoriser control, against which samples are placed (`studies.training` scores them)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from dcgan_core.core.models import Generator
+from dcgan_core.data.packed import Pack
+from dcgan_core.instruments.judges import Judge, degraded_uint8, rate_gap, validity
+from dcgan_core.instruments.metrics import frechet_distance, kid, precision_recall
+from dcgan_core.utils.torch_utils import eval_mode, to_uint8
+
+LADDER = (("blur", 0.5), ("blur", 1.0), ("blur", 2.0), ("pixelate", 4))
+MEMORISER_NOISE = 3.0  # grey levels of Gaussian noise on the memoriser's copies of training images
+
+
+@torch.no_grad()
+def generate_uint8(G: Generator, n: int, seed: int = 0, batch_size: int = 500) -> np.ndarray:
+    """n samples as uint8 (N, C, H, W), the packed format, from a seeded z."""
+    device = next(G.parameters()).device
+    gen = torch.Generator(device).manual_seed(seed)
+    out = []
+    with eval_mode(G):
+        for i in range(0, n, batch_size):
+            x = G(G.sample_z(min(batch_size, n - i), generator=gen)).float()
+            out.append(to_uint8(x).cpu())
+    return torch.cat(out).numpy()
+
+
+def ladder_name(kind: str, amount: float) -> str:
+    return f"real, blurred sigma {amount:g}" if kind == "blur" else f"real, pixelated {amount:g}x"
+
+
+def memoriser_samples(train: Pack, n: int, seed: int = 0) -> np.ndarray:
+    """The memorisation control: n random training images with slight pixel noise."""
+    rng = np.random.default_rng(seed)
+    x = np.asarray(train.images[np.sort(rng.choice(len(train), n, replace=n > len(train)))], np.float32)
+    return np.clip(x + rng.normal(0, MEMORISER_NOISE, x.shape), 0, 255).round().astype(np.uint8)
+
+
+class Reference:
+    """Held-out real images split into two disjoint halves: A is what samples are compared with, B gives the
+    floor, the blur ladder and the judge's readings on real images."""
+
+    def __init__(self, judge: Judge, heldout: Pack, n: int, seed: int = 0):
+        if len(heldout) < 4:
+            raise ValueError(f"the held-out pack has {len(heldout)} images; need >= 4 to split into two halves")
+        self.n = min(n, len(heldout) // 2)
+        order = np.random.default_rng(seed).permutation(len(heldout))
+        self.a = np.asarray(heldout.images[np.sort(order[:self.n])])
+        self.b = np.asarray(heldout.images[np.sort(order[self.n:2 * self.n])])
+        self.judge, self.seed = judge, seed
+        self.feats = judge.embed(self.a)
+        self.real_rates = judge.rates(self.b)
+
+    def quality(self, images: np.ndarray) -> dict:
+        """FD, KID, precision/recall against half A, and the judge's readings beside real images'."""
+        feats = self.judge.embed(images)
+        k_mean, k_std = kid(feats, self.feats, subset_size=min(1000, len(feats)), seed=self.seed)
+        prec, rec = precision_recall(self.feats, feats)
+        rates = self.judge.rates(images)
+        gap, where = rate_gap(rates, self.real_rates)
+        return {"fd": frechet_distance(feats, self.feats), "kid": k_mean, "kid_std": k_std, "precision": prec,
+                "recall": rec, "rates": rates, "rate_gap": gap, "gap_at": where, "feature_space": self.judge.name}
+
+    def ladder(self) -> dict[str, dict]:
+        """Quality of half B as it is (the floor) and made worse by each step of LADDER."""
+        out = {"real (held-out floor)": self.quality(self.b)}
+        for kind, amount in LADDER:
+            out[ladder_name(kind, amount)] = self.quality(degraded_uint8(self.b, kind, amount, self.seed))
+        return out
+
+    def judge_check(self, untrained: np.ndarray) -> dict:
+        """The judge's readings on real images and on failure images: kinds it never trained on (untrained-G
+        samples, 4x pixelation, 4-px patches shuffled where it trained on quarter-image patches) and one it
+        trained on in kind (blur sigma 2)."""
+        failures = {"untrained G": untrained[:self.n], "pixelated 4x": degraded_uint8(self.b, "pixelate", 4),
+                    "shuffled 4-px patches": degraded_uint8(self.b, "shuffle", 4, self.seed),
+                    "blur sigma 2 (a trained-on kind)": degraded_uint8(self.b, "blur", 2.0)}
+        return validity(self.judge, self.b, failures)

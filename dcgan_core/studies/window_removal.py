@@ -1,0 +1,246 @@
+"""What the window-removal chapter measures (Sec. 6.3.1, Fig. 6; the paper only looked).
+
+Per training seed, as GAN Dissection counts ablations: fit the paper's logistic regression on G's layer maps from
+the detector's window boxes on `n_fit` samples, drop the maps with positive weight while generating `n_eval`
+paired z, and count what the detector sees before and after, beside controls run the same way: as many randomly
+chosen maps (several draws), the maps with the most negative weights, every map of the layer, and the same recipe
+on the layers above and below.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from dcgan_core.core.checkpoint import load_run
+from dcgan_core.core.models import Generator
+from dcgan_core.instruments.detector import ObjectSegmenter, boxes_of, presence
+from dcgan_core.instruments.interventions import capture, check_g_layer, generate, regression_data, window_regression
+from dcgan_core.instruments.metrics import frechet_distance
+from dcgan_core.plots import intervention_rows
+from dcgan_core.verdicts import rules
+from dcgan_core.verdicts.claims import Claim
+
+WINDOW = "window"
+
+
+def z_batch(G: Generator, n: int, seed: int) -> torch.Tensor:
+    return G.sample_z(n, generator=torch.Generator(next(G.parameters()).device).manual_seed(seed))
+
+
+def fit_maps(G: Generator, detector: ObjectSegmenter, layer: int, n_fit: int, seed: int, window: int) -> dict | None:
+    """Sec. 6.3.1: the regression on `n_fit` samples (paper: 150) whose window boxes the detector draws; the
+    maps with weight > 0 (the paper's dropped set) and as many with the most negative weights. None when the
+    detector finds no window on the samples, or windows at every location of the layer (nothing to fit)."""
+    z = z_batch(G, n_fit, seed)
+    masks = detector.masks(generate(G, z))
+    boxes = [boxes_of(m[window]) for m in masks]
+    maps = capture(G, z, layer)
+    _, y = regression_data(maps, boxes, masks.shape[-1], seed)
+    if not y.any() or y.all():  # no window, or windows everywhere at this layer's resolution: nothing to tell apart
+        return None
+    model = window_regression(maps, boxes, masks.shape[-1], seed)
+    w = model.coef_[0]
+    positive = np.flatnonzero(w > 0)
+    negative = np.argsort(w)[:min(len(positive), int((w < 0).sum()))]  # only maps with negative weight
+    return {"positive": positive, "negative": negative, "weights": w,
+            "n_boxes": sum(len(b) for b in boxes), "n_images_with_boxes": sum(bool(b) for b in boxes)}
+
+
+def measure(images: np.ndarray, detector: ObjectSegmenter, judge, ref_feats: np.ndarray) -> dict:
+    """What the detector sees (presence per class, marked area per class) and FD in the judge's space."""
+    masks = detector.masks(images)
+    return {"present": presence(masks), "area": masks.sum((2, 3)),
+            "fd": frechet_distance(judge.embed(images), ref_feats)}
+
+
+def seed_study(G: Generator, detector: ObjectSegmenter, judge, ref_feats: np.ndarray, classes: list[str],
+               layer: int, n_fit: int, n_eval: int, n_random: int, seed: int) -> dict:
+    """Every intervention on the same n_eval z; measures per condition, the fitted maps per layer. None when the
+    detector sees no window on the fit samples of this seed's G."""
+    check_g_layer(G, layer)
+    window = classes.index(WINDOW)
+    n_layers = len(G.config.g_widths())
+    layer = layer % n_layers
+    fits = {k: fit_maps(G, detector, k, n_fit, seed, window) for k in (layer - 1, layer, layer + 1)
+            if 0 <= k < n_layers}  # the paper's layer against the layers below and above
+    fits = {k: f for k, f in fits.items() if f is not None}
+    if layer not in fits:
+        return None
+    z = z_batch(G, n_eval, seed + 1)
+    pos = fits[layer]["positive"]
+    rng = np.random.default_rng(seed)
+    width = G.config.g_widths()[layer]
+    negative = fits[layer]["negative"]
+    conditions = {"none": (layer, []), "window maps": (layer, pos), "most negative maps": (layer, negative),
+                  "every map of the layer": (layer, np.arange(width))}
+    conditions |= {f"random maps {i}": (layer, np.sort(rng.choice(width, len(pos), replace=False)))
+                   for i in range(n_random)}
+    conditions |= {f"window maps, layer {k}": (k, f["positive"]) for k, f in fits.items() if k != layer}
+    out = {name: measure(generate(G, z, lay, maps), detector, judge, ref_feats) for name, (lay, maps) in
+           conditions.items()}
+    return {"measures": out, "fits": fits, "layer": layer, "n_maps": len(pos), "width": width, "conditions": conditions,
+            "random": [f"random maps {i}" for i in range(n_random)], "window": window}
+
+
+def effects(study: dict) -> dict[str, dict]:
+    """Per condition against 'none' (paired on z): window rate before/after and its drop with a t interval, window
+    area, mean absolute change of the other classes' rates, FD change, and what vanished windows turned into."""
+    m, w = study["measures"], study["window"]
+    base = m["none"]
+    others = [k for k in range(base["present"].shape[1]) if k != w]
+    out = {}
+    for name, cur in m.items():
+        drop = base["present"][:, w].astype(float) - cur["present"][:, w]
+        gone = base["present"][:, w] & ~cur["present"][:, w]
+        appeared = cur["present"][gone][:, others] & ~base["present"][gone][:, others]
+        out[name] = {"window_rate": float(cur["present"][:, w].mean()), "window_drop": rules.mean_ci(drop),
+                     "window_area": float(cur["area"][:, w].mean()),
+                     "other_change": float(np.mean(np.abs(cur["present"][:, others].mean(0)
+                                                          - base["present"][:, others].mean(0)))),
+                     "fd_change": cur["fd"] - base["fd"], "fd": cur["fd"],
+                     "turned_into": dict(zip(others, appeared.sum(0).tolist())), "vanished": int(gone.sum())}
+    return out
+
+
+def effects_table(studies: dict[int, dict]) -> str:
+    """Markdown: per intervention, mean over seeds (random draws averaged); the window drop's 95% interval is over
+    the first seed's z."""
+    first = next(iter(studies.values()))
+    eff = [effects(st) for st in studies.values()]
+    rnd = first["random"]
+    keys = ("window_rate", "window_area", "other_change", "fd_change")
+
+    def mean(name: str | list, key: str) -> float:
+        names = name if isinstance(name, list) else [name]
+        return float(np.mean([e[n][key] for e in eff for n in names]))
+
+    rows = ["| intervention | maps dropped | window rate | window drop, 95% CI | window area (px) | other objects' "
+            "rate change | FD change |", "|---|---|---|---|---|---|---|"]
+    labels = [n for n in first["measures"] if n not in rnd and all(n in e for e in eff)] + [rnd]
+    for name in labels:
+        label = f"random maps ({len(rnd)} draws, mean)" if isinstance(name, list) else name
+        rate, area, other, fd = (mean(name, k) for k in keys)
+        if isinstance(name, list):
+            drops = [eff[0][k]["window_drop"][0] for k in rnd]
+            ci = f"{np.mean(drops):+.1%} (draws {min(drops):+.1%} to {max(drops):+.1%})"
+        else:
+            m, lo, hi = eff[0][name]["window_drop"]
+            ci = f"{m:+.1%} [{lo:+.1%}, {hi:+.1%}]"
+        rows.append(f"| {label} | {_dropped(first, 'random' if isinstance(name, list) else name)} | {rate:.1%} | "
+                    f"{ci} | {area:.1f} | {other:.1%} | {fd:+.2f} |")
+    return "\n".join(rows)
+
+
+def _dropped(study: dict, name: str) -> str:
+    """'k of n': maps dropped by a condition, of its layer's maps."""
+    if name == "random":
+        return f"{study['n_maps']} of {study['width']}"
+    layer, maps = study["conditions"][name]
+    return f"{len(maps)} of {_layer_width(study, layer)}"
+
+
+def _layer_width(study: dict, layer: int) -> int:
+    return len(study["fits"][layer]["weights"]) if layer in study["fits"] else study["width"]
+
+
+def turned_into(studies: dict[int, dict], classes: list[str]) -> str:
+    """One line: over seeds, how many windows vanished under the window-map drop and what appeared instead."""
+    counts, vanished = {}, 0
+    for st in studies.values():
+        e = effects(st)["window maps"]
+        vanished += e["vanished"]
+        for k, c in e["turned_into"].items():
+            counts[classes[k]] = counts.get(classes[k], 0) + c
+    into = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]) if v) or "nothing"
+    return f"{vanished} windows vanished over all seeds; where one did, the detector newly saw: {into}."
+
+
+def claims(studies: dict[int, dict], data: str) -> list[Claim]:
+    """'Dropping the window maps removes windows' and 'the rest of the scene is kept', each with its control,
+    over the seeds whose samples show windows."""
+    if not studies:
+        return untestable(data, [], "the detector finds no window on the generated samples of any seed")
+    seeds = list(studies)
+    eff = [effects(studies[s]) for s in seeds]
+    rnd = studies[seeds[0]]["random"]
+    drop = [e["window maps"]["window_drop"][0] for e in eff]
+    rdrops = [[e[k]["window_drop"][0] for k in rnd] for e in eff]
+    removes = rules.removes_windows(drop, rdrops)
+    ctrl = rules.removes_windows([d[0] for d in rdrops], [d[1:] for d in rdrops])
+    fires = Claim.decided(
+        removes, {"one random draw against the others": (ctrl, f"drop {np.mean([d[0] for d in rdrops]):+.1%}")},
+        section="6.3.1", claim="dropping the window maps makes G forget to draw windows", data=data, seeds=seeds,
+        paper="Fig. 6: windows disappear or become doors and mirrors (150 samples, 52 hand-drawn boxes, shown)",
+        ours=f"window rate {np.mean([e['none']['window_rate'] for e in eff]):.0%} -> "
+             f"{np.mean([e['window maps']['window_rate'] for e in eff]):.0%} (drop {np.mean(drop):+.1%})",
+        baseline=f"as many random maps: drop {np.mean(rdrops):+.1%} (mean of {len(rnd)} draws per seed)",
+        values={"drop": drop, "random_drops": rdrops})
+    other = [e["window maps"]["other_change"] for e in eff]
+    fd = [e["window maps"]["fd_change"] for e in eff]
+    r_other = [[e[k]["other_change"] for k in rnd] for e in eff]
+    r_fd = [[e[k]["fd_change"] for k in rnd] for e in eff]
+    kept = rules.scene_kept(other, fd, r_other, r_fd)
+    every = [e["every map of the layer"] for e in eff]
+    e_other, e_fd = [x["other_change"] for x in every], [x["fd_change"] for x in every]
+    kept_ctrl = rules.scene_kept(e_other, e_fd, r_other, r_fd)
+    scene = Claim.decided(
+        kept, {"every map of the layer dropped": (kept_ctrl, f"other objects {np.mean(e_other):.1%}, "
+                                                             f"FD {np.mean(e_fd):+.2f}")},
+        section="6.3.1", claim="the rest of the scene is kept when the window maps are dropped", data=data,
+        seeds=seeds,
+        paper="Fig. 6: the rest of the room stays (shown)",
+        ours=f"other objects' rates change {np.mean(other):.1%}, FD {np.mean(fd):+.2f}",
+        baseline=f"as many random maps: {np.mean(r_other):.1%}, FD {np.mean(r_fd):+.2f}",
+        values={"other_change": other, "fd_change": fd})
+    return [fires, scene]
+
+
+def fit_summary(studies: dict[int, dict]) -> str:
+    """One line per seed: what the regression was fit on and how many maps it selected, per layer."""
+    lines = []
+    for seed, st in studies.items():
+        parts = [f"layer {k} ({len(f['weights'])} maps): {len(f['positive'])} with weight > 0"
+                 for k, f in sorted(st["fits"].items())]
+        f = st["fits"][st["layer"]]
+        lines.append(f"- seed {seed}: {f['n_boxes']} window boxes on {f['n_images_with_boxes']} of the fit samples; "
+                     + "; ".join(parts))
+    return "\n".join(lines)
+
+
+def figure(G: Generator, study: dict, seed: int, n: int = 6):
+    """Fig. 6 layout: n z (columns) that show a window, as generated / window maps dropped / random maps dropped."""
+
+    z = z_batch(G, len(study["measures"]["none"]["present"]), seed + 1)
+    has = np.flatnonzero(study["measures"]["none"]["present"][:, study["window"]])[:n]
+    rnd = study["random"][0]
+    rows = {"as generated": generate(G, z[has]),
+            f"{study['n_maps']} window maps dropped": generate(G, z[has], *study["conditions"]["window maps"]),
+            f"{study['n_maps']} random maps dropped ({rnd})": generate(G, z[has], *study["conditions"][rnd])}
+    return intervention_rows(rows)
+
+
+def untestable(data: str, seeds: list[int], why: str = "no object boxes on this profile's rooms to train the "
+               "window detector on (synthetic rooms have them)") -> list[Claim]:
+    """Both claims, when they cannot be counted here."""
+    return [Claim.decided(rules.not_testable(why), section="6.3.1", claim=c, paper="Fig. 6", ours="-",
+                          baseline="-", data=data, seeds=seeds)
+            for c in ("dropping the window maps makes G forget to draw windows",
+                      "the rest of the scene is kept when the window maps are dropped")]
+
+
+def study_over_seeds(runs: dict[int, str], detector: ObjectSegmenter, judge, ref_feats: np.ndarray,
+                     classes: list[str], layer: int, n_fit: int, n_eval: int, n_random: int, device: str = "cpu"
+                     ) -> tuple[dict[int, dict], Generator | None, list[int]]:
+    """`seed_study` for each seed's run; returns the studies, the first studied seed's G (for the figure) and the
+    seeds left out because their samples give no window locations to fit."""
+
+    studies, first, left_out = {}, None, []
+    for seed, run in runs.items():
+        G = load_run(run, device)[0]
+        study = seed_study(G, detector, judge, ref_feats, classes, layer, n_fit, n_eval, n_random, seed)
+        if study is None:
+            left_out.append(seed)
+            continue
+        studies[seed], first = study, G if first is None else first
+    return studies, first, left_out

@@ -1,0 +1,194 @@
+"""The pipeline: profiles, parameters, run reuse, and the smoke profile end to end (book included)."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dcgan_core.book import params, pipeline
+from dcgan_core.book.pipeline import ParameterError
+from dcgan_core.core import runs
+from dcgan_core.verdicts.rules import VERDICTS
+from tests.conftest import two_mode_images, write_pack
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_profiles_are_valid_and_give_every_notebook_its_parameters():
+    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert notebooks == sorted(params.CHAPTERS)  # a chapter is a notebook file, with its parameter object
+    for profile in ("smoke", "cpu", "paper"):
+        prof = pipeline.load_profile(profile)
+        assert sorted(prof["notebooks"]) == notebooks
+        for nb in notebooks:
+            assert params.load(nb, profile).profile == profile
+
+
+def test_cpu_profile_rests_every_verdict_on_three_seeds():
+    for nb in params.CHAPTERS:
+        assert len(params.load(nb, "cpu").seeds) >= 3, nb
+
+
+def test_paper_profile_uses_the_paper_settings():
+    prof = pipeline.load_profile("paper")
+    assert prof["models"]["lsun"]["preset"] == "paper-lsun64" and prof["device"] == "cuda"
+    assert params.load("05_latent_walks", "paper").n_anchors == 9  # Sec. 6.1
+    assert params.load("04_svhn_probe", "paper").supervised_trials == 64  # Table 2
+
+
+def test_profiles_resolve_from_any_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert pipeline.load_profile("smoke")["device"] == "cpu"
+    assert params.load("01_training", "smoke").out_dir == ROOT / "book" / "chapters" / "01_training"
+    with pytest.raises(ParameterError, match=f"valid profiles in {ROOT / 'profiles'}: cpu, paper, smoke"):
+        pipeline.load_profile("laptop")
+
+
+def test_unknown_preset_or_profile_key_is_named(tmp_path, monkeypatch):
+    import yaml
+    prof = yaml.safe_load((ROOT / "profiles" / "smoke.yaml").read_text())
+    prof["models"]["rooms"]["preset"] = "dcgan64"
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(prof))
+    monkeypatch.setattr(pipeline, "PROFILES_DIR", tmp_path)
+    with pytest.raises(ParameterError, match="preset='dcgan64' is unknown; valid presets: paper-lsun64"):
+        pipeline.load_profile("bad")
+    prof = yaml.safe_load((ROOT / "profiles" / "smoke.yaml").read_text())
+    prof["notebooks"]["05_latent_walks"]["repeets"] = 3
+    (tmp_path / "typo.yaml").write_text(yaml.safe_dump(prof))
+    with pytest.raises(ParameterError, match=r"unknown parameter\(s\) \['repeets'\]"):
+        params.load("05_latent_walks", "typo")
+
+
+def test_dedup_packs_follow_the_pack_they_deduplicate(tmp_path, monkeypatch):
+    import yaml
+    prof = yaml.safe_load((ROOT / "profiles" / "smoke.yaml").read_text())
+    prof["packs"] = {"rooms-dedup": {"source": "dedup", "of": "rooms"}, **prof["packs"]}
+    (tmp_path / "early.yaml").write_text(yaml.safe_dump(prof, sort_keys=False))
+    monkeypatch.setattr(pipeline, "PROFILES_DIR", tmp_path)
+    with pytest.raises(ParameterError, match="pack 'rooms-dedup' .source dedup. needs of: <a pack listed before it>"):
+        pipeline.load_profile("early")
+    monkeypatch.setattr(pipeline, "PROFILES_DIR", ROOT / "profiles")
+    paper = pipeline.load_profile("paper")
+    assert paper["packs"]["lsun-bedroom-dedup"]["of"] == "lsun-bedroom"
+    assert paper["models"]["lsun"]["data"] == "lsun-bedroom-dedup"  # Sec. 4.1.1: de-duplicated before training
+
+
+def test_ensure_trained_reuses_matching_runs(tmp_path):
+    packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(128)))}
+    spec = {"data": "two", "heldout": "two", "preset": "tiny16", "steps": 6, "batch_size": 32}
+    run = pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False)
+    mtime = (run / "checkpoints" / "last.pt").stat().st_mtime_ns
+    assert pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False) == run
+    assert (run / "checkpoints" / "last.pt").stat().st_mtime_ns == mtime  # reused, not retrained
+    other = pipeline.ensure_trained("m", {**spec, "lr_g": 1e-3}, packs, "cpu", tmp_path / "runs", progress=False)
+    assert other != run
+    longer = pipeline.ensure_trained("m", {**spec, "steps": 8}, packs, "cpu", tmp_path / "runs", progress=False)
+    assert json.loads((longer / "metrics.jsonl").read_text().splitlines()[-1])["step"] == 8
+
+
+@pytest.mark.pipeline
+def test_smoke_profile_end_to_end_builds_the_book(tmp_path):
+    """`make reproduce PROFILE=smoke` in a copy of the working tree; then check the built book."""
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.split()
+    work = tmp_path / "tree"
+    for f in files:
+        if (ROOT / f).is_file():
+            (work / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / f, work / f)
+    (work / ".venv").symlink_to(Path(sys.prefix))
+    env = {**os.environ, "PYTHONPATH": str(work)}
+    make = ["make", "PROFILE=smoke", "SETUP="]  # SETUP= : use the shared .venv as it is
+    proc = subprocess.run([*make, "reproduce"], cwd=work, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    html = work / "_build" / "html"
+    chapters = sorted(p.stem for p in (work / "notebooks").glob("*.ipynb"))
+    for ch in chapters:
+        assert (html / "book" / "chapters" / f"{ch}.html").is_file(), ch
+        assert not (work / "book" / "chapters" / f"{ch}.failed.ipynb").exists()
+    n_claims = sum(len(json.loads((work / "book" / "chapters" / ch / "results.json").read_text())["claims"])
+                   for ch in chapters)
+    page = (html / "book" / "generated" / "results.html").read_text()
+    body = re.search(r"<tbody>(.*?)</tbody>", page, re.S).group(1)
+    rows = re.findall(r"<tr", body)
+    assert n_claims >= len(chapters) and len(rows) == n_claims
+    badges = re.findall(r'white-space:nowrap">([^<]+)</span>', body)
+    assert len(badges) == n_claims and set(badges) <= set(VERDICTS)
+    from dcgan_core.book.bookcheck import check_book
+    assert check_book(html) == []  # no absolute path, parameter dump, missing image or narrow chapter figure
+    assert "fig-forest" in page
+    for claim in (c for ch in chapters for c in json.loads((work / "book" / "chapters" / ch / "results.json")
+                                                          .read_text())["claims"]):
+        assert claim["rule"] and claim["code"].startswith("dcgan_core.verdicts.rules."), claim["claim"]
+
+    # a bad parameter stops papermill in the validation cell, and nothing is published
+    bad = subprocess.run([*make, "notebook", "NB=05_latent_walks", "ARGS=-p steps 1"], cwd=work, env=env,
+                         capture_output=True, text=True)
+    assert bad.returncode != 0
+    assert "steps=1 must be an integer >= 3" in bad.stdout + bad.stderr
+    assert not (work / "book" / "chapters" / "05_latent_walks.ipynb").exists()
+    assert (work / "book" / "chapters" / "05_latent_walks.failed.ipynb").exists()
+
+
+def test_a_pack_from_an_older_renderer_is_remade(tmp_path, monkeypatch):
+    import yaml
+
+    from dcgan_core.data import synth_faces
+    prof = {"device": "cpu", "models": {}, "notebooks": {},
+            "packs": {"f": {"source": "synth-faces", "resolution": 32, "limit": 4, "seed": 0}}}
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(prof))
+    monkeypatch.setattr(pipeline, "PROFILES_DIR", tmp_path)
+    monkeypatch.setattr(pipeline, "pack_dir", lambda profile, name: tmp_path / "packed" / name)
+    path = pipeline.ensure_packs("tiny", progress=False)[0]
+    stamp = json.loads((path / "pack-args.json").read_text())
+    assert stamp["args"]["generator_version"] == synth_faces.VERSION
+    mtime = (path / "pack-args.json").stat().st_mtime_ns
+    pipeline.ensure_packs("tiny", progress=False)
+    assert (path / "pack-args.json").stat().st_mtime_ns == mtime  # same renderer: kept
+    monkeypatch.setattr(synth_faces, "VERSION", synth_faces.VERSION + 1)
+    pipeline.ensure_packs("tiny", progress=False)
+    assert json.loads((path / "pack-args.json").read_text())["args"]["generator_version"] == synth_faces.VERSION
+
+
+@pytest.mark.parametrize("nproc, message", [("two", "whole number"), ("0", "whole number"), ("3", "divide")])
+def test_a_bad_process_count_is_refused_before_training(tmp_path, monkeypatch, nproc, message):
+    packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(128)))}
+    spec = {"data": "two", "heldout": "two", "preset": "tiny16", "steps": 6, "batch_size": 32}
+    monkeypatch.setenv("DCGAN_NPROC", nproc)
+    with pytest.raises(ParameterError, match=message):
+        pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False)
+    assert not (tmp_path / "runs").exists()  # nothing written
+
+
+def test_a_bad_process_count_stops_make_reproduce_before_packing(monkeypatch, capsys):
+    monkeypatch.setattr(pipeline, "ensure_packs", lambda profile: pytest.fail("packed despite NPROC=3"))
+    monkeypatch.setenv("DCGAN_NPROC", "3")
+    assert pipeline.main(["packs", "smoke"]) == 2 and "divide" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("nproc, sync, device, message", [("1", "1", "cuda", "NPROC=1"), ("2", "1", "cpu", "on cpu"),
+                                                          ("2", "yes", "cuda", "0 or 1")])
+def test_sync_bn_without_processes_or_cuda_is_refused(monkeypatch, nproc, sync, device, message):
+    monkeypatch.setenv("DCGAN_SYNC_BN", sync)
+    with pytest.raises(ParameterError, match=message):
+        runs.sync_bn(int(nproc), device)
+    monkeypatch.setenv("DCGAN_SYNC_BN", "0")
+    assert runs.sync_bn(int(nproc), device) is False
+
+
+def test_sync_bn_is_passed_to_torchrun_and_keys_its_own_run(tmp_path, monkeypatch):
+    packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(128)))}
+    spec = {"data": "two", "heldout": "two", "preset": "tiny16", "steps": 6, "batch_size": 32}
+    launched = []
+    monkeypatch.setattr(runs, "launch", lambda cfg, run, resume, nproc, sync: launched.append((run, sync)))
+    monkeypatch.setattr(runs, "sync_bn", lambda nproc, device: os.environ["DCGAN_SYNC_BN"] == "1")  # no GPU here
+    monkeypatch.setenv("DCGAN_NPROC", "2")
+    for sync in ("0", "1"):
+        monkeypatch.setenv("DCGAN_SYNC_BN", sync)
+        pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False)
+    assert [s for _, s in launched] == [False, True] and launched[0][0] != launched[1][0]  # other maths, other run

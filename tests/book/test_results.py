@@ -1,0 +1,92 @@
+import json
+from dataclasses import asdict
+
+import pytest
+
+from dcgan_core.book.results import Recorder, load_results, results_page, walltime_page
+from dcgan_core.verdicts import rules
+from dcgan_core.verdicts.claims import Claim
+
+
+def claim(v="reproduced", **kw):
+    return Claim(section="4.1", claim="a | claim", paper="p", ours="o", baseline="b", verdict=v, **kw)
+
+
+def test_verdicts_are_validated():
+    with pytest.raises(ValueError, match="verdict must be one of"):
+        claim("sort of")
+
+
+def test_decided_claim_carries_rule_code_controls_and_turns_inconclusive():
+    passing = rules.quality([1.0] * 3, 10.0, [0.0] * 3)
+    failing = rules.quality([50.0] * 3, 10.0, [0.5] * 3)
+    c = Claim.decided(passing, {"untrained G": (failing, "FD 50")}, section="4.1", claim="c", paper="p", ours="o",
+                      baseline="b", data="synthetic rooms, a stand-in for LSUN bedrooms", seeds=[0, 1, 2])
+    assert c.verdict == "reproduced" and c.code == "dcgan_core.verdicts.rules.quality" and "sigma 1" in c.rule
+    assert c.controls == [{"name": "untrained G", "verdict": "not reproduced", "why": failing.why, "ours": "FD 50",
+                           "effect": failing.effect}]
+    assert c.effect == passing.effect and c.effect["per_seed"] == [1.0, 1.0, 1.0]
+    c = Claim.decided(passing, {"untrained G": (passing, "FD 1")}, section="4.1", claim="c", paper="p", ours="o",
+                      baseline="b")
+    assert c.verdict == "inconclusive" and "untrained G" in c.why
+
+
+def test_recorder_and_results_page(tmp_path):
+    for i, name in enumerate(["01_a", "02_b"]):
+        rec = Recorder(name, f"Chapter {i}", tmp_path / name, "smoke")
+        rec.add(claim())
+        rec.add(claim("not reproduced"))
+        rec.write()
+    data = json.loads((tmp_path / "01_a" / "results.json").read_text())
+    assert data["provenance"]["profile"] == "smoke" and "git_commit" in data["provenance"]
+    results = load_results(tmp_path)
+    page = results_page(results, "smoke")
+    rows = [ln for ln in page.splitlines() if ln.startswith("| 4.1")]
+    assert len(rows) == 4 and "a \\| claim" in rows[0] and 'nowrap">not reproduced</span>' in rows[-1]
+    assert "fig-forest" not in page and "fig-forest" in results_page(results, "smoke", "forest.png")
+    assert page.count("### 4.1: a | claim") == 4 and "../chapters/02_b" in page  # one detail block per claim
+    assert "2 reproduced, 2 not reproduced" in page
+    page = walltime_page(results, {"rooms": 2.0})
+    assert len(page.strip().splitlines()) == 2 + 1 + 2 + 1  # header, rule, packing, a row per chapter, total
+    assert "packing (rooms)" in page and "**total" in page
+
+
+def test_bench_page():
+    from dcgan_core.book.results import bench_page
+
+    assert "make bench" in bench_page([])
+    line = {"preset": "tiny16", "overrides": {}, "device": "cpu", "batch_size": 8, "precision": "fp32",
+            "channels_last": False, "images_per_s": 1234.5, "hardware": {"cpu_count": 2, "cpu_capability": "AVX512"}}
+    page = bench_page([line, {**line, "precision": "bf16"}])
+    assert page.count("| tiny16 |") == 2 and "1,234.5" in page and "| - | - |" in page
+    counted = {**line, "gflop_per_step": 291.2, "achieved_gflops": 233.0, "matmul_peak_gflops": 360.4}
+    assert "| tiny16 | 8 | fp32 | no | 1,234.5 | 291.2 | 233.0 (65% of 360) |" in bench_page([counted])
+    assert "| tiny16 (width=8) | 8 |" in bench_page([{**counted, "overrides": {"width": 8}}])
+    hashing = {"kind": "dedup-hash", "images": 1000, "resolution": 32, "images_per_s": 90000.0,
+               "lsun_3m_seconds": 33.3, "hardware": line["hardware"]}
+    page = bench_page([line, hashing])
+    assert page.count("| tiny16 |") == 1 and "| 1,000 | 32 | 90,000.0 | 33.3 s |" in page
+    side = {"kind": "side-by-side", "niter": 2, "steps": 16, "batch_size": 128, "preset": "pytorch-examples64",
+            "seconds": {"pytorch/examples": [30.0, 32.0], "ours": [15.0, 16.0]},
+            "speedup": {"pytorch/examples": 1.0, "ours": 2.0}, "hardware": line["hardware"]}
+    page = bench_page([line, side])
+    assert page.count("| tiny16 |") == 1 and "| ours | 15.0 | 16.0 | 2.00x |" in page and "--niter 2" in page
+    split = {**line, "phases_ms_per_step": {"G forward": 1.25, "other": 0.5}}
+    page = bench_page([line, split])
+    assert "| phase | tiny16, fp32 |" in page and "| G forward | 1.2 |" in page and "| **step** | **1.8** |" in page
+    later = {**line, "phases_ms_per_step": {"G forward": 1.0, "compile": 2.0}}  # a phase only a later line has
+    assert "| compile | 0.0 | 2.0 |" in bench_page([split, later])
+
+
+def test_key_numbers_and_forest_plot_come_from_the_rules_effects():
+    import matplotlib
+    matplotlib.use("Agg")
+    from dcgan_core.book.results import _key_number
+    from dcgan_core.plots import forest
+
+    good, bad = rules.quality([1.0, 2.0, 3.0], 10.0, [0.0] * 3), rules.quality([50.0] * 3, 10.0, [0.5] * 3)
+    c = Claim.decided(good, {"untrained G": (bad, "FD 50")}, section="4.1", claim="c", paper="p", ours="o",
+                      baseline="b", seeds=[0, 1, 2])
+    assert _key_number(c.effect).startswith("judge FD (bar: real images blurred sigma 1): 2 (threshold 10, below")
+    fig = forest([asdict(c), asdict(claim())])  # a claim without an effect gets no row
+    assert len(fig.axes) == 1 and fig.axes[0].get_title(loc="left").startswith("4.1 c: reproduced")

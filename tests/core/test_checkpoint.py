@@ -1,0 +1,64 @@
+"""Checkpoints: self-describing, atomic, validated on load; snapshot file names owned in one place."""
+
+import pytest
+import torch
+
+from dcgan_core.core.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    load_run,
+    save_checkpoint,
+    snapshot_epoch,
+    snapshot_name,
+    snapshot_names,
+)
+from dcgan_core.core.train import TrainConfig, train
+
+
+def cfg(pack, **kw):
+    base = dict(batch_size=32, log_every=4, ckpt_every=4, progress=False)
+    return TrainConfig.for_preset(str(pack), "tiny16", **{**base, **kw})
+
+
+def test_corrupt_or_truncated_checkpoint_gives_clear_error(two_mode_pack, tmp_path):
+    train(cfg(two_mode_pack, steps=4), tmp_path / "r")
+    ckpt = tmp_path / "r" / "checkpoints" / "last.pt"
+    data = ckpt.read_bytes()
+    ckpt.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+        load_checkpoint(ckpt)
+    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+        train(cfg(two_mode_pack, steps=8), tmp_path / "r", resume=True)
+
+
+def test_checkpoint_loads_on_cpu_and_rebuilds_models(two_mode_pack, tmp_path):
+    train(cfg(two_mode_pack, steps=4), tmp_path / "r")
+    G, D, state = load_run(tmp_path / "r", "cpu")
+    assert state["step"] == 4 and G(G.sample_z(2)).shape == (2, 1, 16, 16)
+
+
+def test_snapshot_names_round_trip_and_sort_in_training_order(tmp_path):
+    assert snapshot_name(5) == "epoch-0005.pt" and snapshot_epoch("epoch-0005.pt") == 5
+    assert snapshot_epoch("last.pt") is None
+    (tmp_path / "checkpoints").mkdir()
+    for e in (10, 1, 5):
+        (tmp_path / "checkpoints" / snapshot_name(e)).touch()
+    assert snapshot_names(tmp_path) == ["epoch-0001.pt", "epoch-0005.pt", "epoch-0010.pt", "last.pt"]
+
+
+def test_an_interrupted_save_keeps_the_previous_checkpoint(two_mode_pack, tmp_path, monkeypatch):
+    train(cfg(two_mode_pack, steps=4), tmp_path / "r")
+    path = tmp_path / "r" / "checkpoints" / "last.pt"
+    before = path.read_bytes()
+    state = load_checkpoint(path)
+
+    def crash(obj, f):
+        f.write(b"half a checkpoint")
+        raise KeyboardInterrupt
+    monkeypatch.setattr(torch, "save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(path, {**state, "step": 99})
+    assert path.read_bytes() == before and load_checkpoint(path)["step"] == 4
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []  # no temp file left
+    with pytest.raises(CheckpointError, match="without"):
+        save_checkpoint(path, {"step": 1})

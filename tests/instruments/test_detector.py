@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+
+from dcgan_core.instruments import detector
+from tests.conftest import pack, two_mode_images, write_pack
+
+
+def test_detector_boxes_presence_and_refusals(tmp_path):
+    mask = np.zeros((8, 8), bool)
+    mask[1:3, 2:5] = True  # 6 px
+    mask[6, 6] = True  # 1 px: below MIN_PIXELS
+    assert detector.boxes_of(mask) == [[2.0, 1.0, 5.0, 3.0]]
+    masks = np.zeros((2, 3, 8, 8), bool)
+    masks[0, 1, :2, :2] = True
+    assert detector.presence(masks).tolist() == [[False, True, False], [False, False, False]]
+    with pytest.raises(ValueError, match="no object boxes"):
+        detector.fit_detector(pack_of_two_modes(tmp_path))
+
+
+def pack_of_two_modes(tmp_path):
+    from dcgan_core.data.packed import load_pack
+    return load_pack(write_pack(tmp_path / "two", two_mode_images(8)))
+
+
+def test_detector_trains_on_rooms_and_caches(tmp_path, monkeypatch):
+    rooms = pack("synth-rooms", tmp_path / "rooms", resolution=32, limit=64, workers=1)
+    cfg = detector.DetectorConfig(epochs=1, batch_size=32, width=8)
+    det = detector.fit_detector(rooms, cfg, tmp_path / "cache", progress=False)
+    masks = det.masks(np.asarray(rooms.images[:4]))
+    assert masks.shape == (4, 7, 32, 32) and masks.dtype == bool
+    assert len(list((tmp_path / "cache").glob("detector-*.pt"))) == 1
+    monkeypatch.setattr(detector, "_train", lambda *a, **k: pytest.fail("trained again instead of loading"))
+    again = detector.fit_detector(rooms, cfg, tmp_path / "cache", progress=False)
+    np.testing.assert_array_equal(again.masks(np.asarray(rooms.images[:4])), masks)
+    assert set(detector.scores(det, rooms)) == set(rooms.meta["box_classes"])
+
+

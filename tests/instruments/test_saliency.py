@@ -1,0 +1,133 @@
+import numpy as np
+import pytest
+import torch
+from captum.attr import GuidedBackprop
+from torch import nn
+
+from dcgan_core.core.models import Discriminator, resolve
+from dcgan_core.instruments import saliency
+from dcgan_core.verdicts import rules
+
+
+def tiny_leaky_net() -> nn.Sequential:
+    """x (2) -> W1 -> LeakyReLU(0.2) -> w2 -> y, with weights that give one negative pre-activation and negative
+    gradients, so guided and plain backprop differ."""
+    net = nn.Sequential(nn.Linear(2, 2, bias=False), nn.LeakyReLU(0.2), nn.Linear(2, 1, bias=False))
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[1.0, 2.0], [-3.0, 1.0]]))
+        net[2].weight.copy_(torch.tensor([[-1.0, 2.0]]))
+    return net
+
+
+def by_hand(x: np.ndarray, rule: str) -> np.ndarray:
+    w1, w2 = np.array([[1.0, 2.0], [-3.0, 1.0]]), np.array([-1.0, 2.0])
+    local = np.where(w1 @ x > 0, 1.0, 0.2)  # LeakyReLU's derivative
+    g = w2 * local
+    if rule == "guided":  # our rule: the unit's own backward, then only positive gradients pass
+        g = np.maximum(g, 0)
+    return w1.T @ g
+
+
+def test_guided_leaky_relu_matches_the_hand_computation():
+    x = torch.tensor([[1.0, 0.5]])  # pre-activations (2.0, -2.5): the second unit is on its negative slope
+    net = tiny_leaky_net()
+    guided = GuidedBackprop(saliency.guided_copy(net)).attribute(x.clone().requires_grad_(True), target=0)
+    np.testing.assert_allclose(guided[0].detach().numpy(), by_hand(x[0].numpy(), "guided"), rtol=1e-6)
+    plain = GuidedBackprop(net).attribute(x.clone().requires_grad_(True), target=0)  # the trap: nothing rewritten
+    np.testing.assert_allclose(plain[0].detach().numpy(), by_hand(x[0].numpy(), "plain"), rtol=1e-6)
+    assert not np.allclose(guided.detach().numpy(), plain.detach().numpy())
+    assert isinstance(net[1], nn.LeakyReLU)  # the original is untouched
+
+
+@pytest.fixture(scope="module")
+def D():
+    torch.manual_seed(0)
+    return Discriminator(resolve("tiny16", channels=3)).eval()
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(0).integers(0, 256, (6, 3, 16, 16), dtype=np.uint8)
+
+
+def test_guided_differs_from_the_gradient_on_d(D, images):
+    guided = saliency.saliency(D, images, -1, 0)
+    plain = saliency.saliency(D, images, -1, 0, "gradient")
+    gxi = saliency.saliency(D, images, -1, 0, "gradient x input")
+    assert guided.shape == images.shape and np.abs(guided - plain).mean() > 0.05 * np.abs(plain).mean()
+    x = images.astype(np.float32) / 127.5 - 1
+    np.testing.assert_allclose(gxi, plain * x, rtol=1e-5, atol=1e-8)
+
+
+def test_bad_layer_or_feature_names_the_valid_range(D, images):
+    with pytest.raises(ValueError, match=r"layer=5 is not a conv layer of D; valid: 0..1 or -2..-1"):
+        saliency.saliency(D, images, 5, 0)
+    width = D.convs[-1][0].out_channels
+    with pytest.raises(ValueError, match=rf"feature=999 is not a feature map of D's layer -1; valid: 0..{width - 1}"):
+        saliency.saliency(D, images, -1, 999)
+    with pytest.raises(ValueError, match="method='deconvnet'"):
+        saliency.saliency(D, images, -1, 0, "deconvnet")
+
+
+def test_box_energy_on_a_map_with_a_known_answer():
+    energies = np.zeros((2, 8, 8))
+    energies[0, :4, :4] = 1.0  # all energy in the top-left quarter
+    energies[1] = 1.0  # spread evenly
+    boxes = [[[0, 0, 0, 4, 4]], [[0, 0, 0, 4, 4], [1, 4, 4, 8, 8]]]
+    e, a = saliency.box_energy(energies, boxes, 3)
+    assert e[0, 0] == 1.0 and a[0, 0] == 0.25 and np.isnan(e[0, 1]) and np.isnan(e[:, 2]).all()
+    assert e[1, 0] == pytest.approx(0.25) and e[1, 1] == pytest.approx(0.25) and a[1, 1] == 0.25
+
+
+def test_concentration_says_yes_and_no():
+    rng = np.random.default_rng(0)
+    area = np.full((20, 2), 0.2)
+    on_class_0 = np.stack([0.6 + rng.normal(0, 0.05, 20), 0.2 + rng.normal(0, 0.05, 20)], 1)
+    at_chance = 0.2 + rng.normal(0, 0.05, (20, 2))
+    assert saliency.concentration(on_class_0, area)["selective"]
+    assert saliency.concentration(on_class_0, area)["best_class"] == 0
+    assert not saliency.concentration(at_chance, area)["selective"]
+    few = np.full((20, 2), np.nan)
+    few[:3] = 0.9
+    assert not saliency.concentration(few, area)["selective"]  # a class present in < 5 images is not tested
+
+
+def test_randomisation_is_cascading_and_leaves_d_untouched(D):
+    before = {k: v.clone() for k, v in D.state_dict().items()}
+    steps = saliency.randomised_cascade(D, seed=1)
+    assert [name for name, _ in steps] == ["conv 1", "conv 1-0"]
+    for depth, (_, Dr) in enumerate(steps, start=1):
+        n = len(D.convs)
+        for k in range(n):
+            same = torch.equal(Dr.convs[k][0].weight, D.convs[k][0].weight)
+            assert same == (k < n - depth), (depth, k)  # blocks from the last down to n - depth are random
+        assert torch.equal(Dr.head[1].weight, D.head[1].weight)
+    for k, v in D.state_dict().items():
+        assert torch.equal(v, before[k]), k
+
+
+def test_map_similarity_is_one_for_the_same_maps_and_low_for_unrelated():
+    rng = np.random.default_rng(0)
+    a = rng.random((4, 16, 16))
+    rho, ssim = saliency.map_similarity(a, a)
+    assert rho == pytest.approx(1.0) and ssim == pytest.approx(1.0)
+    rho, ssim = saliency.map_similarity(a, rng.random((4, 16, 16)))
+    assert abs(rho) < 0.2 and ssim < 0.3
+
+
+@pytest.mark.parametrize("trained, random, expect", [
+    ([100, 110, 105], [60, 70, 65], "reproduced"),
+    ([100, 70, 105], [60, 70, 65], "partly"),
+    ([60, 70, 65], [60, 70, 65], "not reproduced"),  # the second-random-D control: no more than the baseline
+])
+def test_fires_on_objects_rule(trained, random, expect):
+    assert rules.fires_on_objects(trained, random, [128] * 3).verdict == expect
+
+
+@pytest.mark.parametrize("selective, expect", [
+    ([5, 10, 12], "reproduced"),  # <= 10% of 128 on every seed
+    ([5, 10, 20], "partly"),
+    ([80, 70, 75], "not reproduced"),  # the trained-D control, or random filters whose maps follow the edges
+])
+def test_little_discrimination_rule(selective, expect):
+    assert rules.little_discrimination(selective, [128] * 3).verdict == expect

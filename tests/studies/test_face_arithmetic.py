@@ -1,0 +1,216 @@
+"""Sec. 6.3.2 on a fake generator whose z coordinates are the face factors, read by a fake judge: the answers are
+known, so exemplar picking, the success rate, the baselines and the turn vector can be checked exactly."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from dcgan_core.instruments.judges import Judge, Targets
+from dcgan_core.studies import face_arithmetic as A
+
+NAMES = ("male", "smile", "glasses", "yaw")
+
+
+class FactorG(nn.Module):
+    """Channel c of the image is z[c] everywhere (z uniform in [-1, 1]^8): factor c is z[c]."""
+
+    def __init__(self):
+        super().__init__()
+        self.config = SimpleNamespace(z_dist="uniform", nz=8)
+        self.dummy = nn.Parameter(torch.zeros(1))
+
+    def sample_z(self, n, generator=None):
+        return torch.rand(n, 8, generator=generator) * 2 - 1
+
+    def forward(self, z):
+        return z[:, :4, None, None].expand(-1, -1, 4, 4) + 0 * self.dummy
+
+
+class FactorJudge:
+    """Reads channel means: male and glasses as probabilities sigmoid(5 z), smile as a value (z + 1) / 2 (on above
+    0.5), yaw = z."""
+
+    targets = Targets(NAMES, ("binary", "regression", "binary", "regression"))
+    thresholds = torch.tensor([0.0, 0.5, 0.0, 0.0])
+    readings, on = Judge.readings, Judge.on
+
+    def __init__(self, real=1.0):
+        self.real = real
+
+    def predict(self, images):
+        z = np.asarray(images, np.float64).mean((2, 3)) / 127.5 - 1
+        prob = 1 / (1 + np.exp(-5 * z))
+        return {"male": prob[:, 0], "smile": (z[:, 1] + 1) / 2, "glasses": prob[:, 2], "yaw": z[:, 3],
+                "real": np.full(len(z), self.real)}
+
+
+@pytest.fixture(scope="module")
+def pool():
+    return A.sample_pool(FactorG(), FactorJudge(), 4000, seed=0)
+
+
+def test_exemplars_satisfy_the_request(pool):
+    rng = np.random.default_rng(0)
+    for eq in A.EQUATIONS:
+        for part in "abc":
+            concept = getattr(eq, part)
+            idx = A.exemplars(pool, concept, 20, rng)
+            assert len(set(idx.tolist())) == 20
+            z = pool.z[idx]
+            for j, f in enumerate(("male", "smile", "glasses")):
+                if f == "smile":  # a value: at least MARGIN from its threshold 0.5, i.e. z >= 0.4 or <= -0.4
+                    v = (z[:, j] + 1) / 2
+                    assert ((v >= 0.5 + A.MARGIN) if concept[f] else (v <= 0.5 - A.MARGIN)).all()
+                else:  # a probability sigmoid(5 z) >= CONFIDENCE, or <= 1 - CONFIDENCE
+                    p = torch.sigmoid(5 * z[:, j])
+                    assert ((p >= A.CONFIDENCE - 1e-2) if concept[f] else (p <= 1 - A.CONFIDENCE + 1e-2)).all()
+
+
+def test_a_pool_of_factors_the_judge_cannot_read_is_refused():
+    class NoYaw(FactorJudge):
+        targets = Targets(NAMES[:3], ("binary", "regression", "binary"))
+    with pytest.raises(ValueError, match=r"reads none of \['yaw'\]"):
+        A.sample_pool(FactorG(), NoYaw(), 10, seed=0)  # a CelebA judge has no yaw
+    with pytest.raises(ValueError, match="beard"):
+        A.sample_pool(FactorG(), FactorJudge(), 10, seed=0, factors=("male", "beard"))
+
+
+def test_exemplars_fail_clearly_when_too_few_qualify(pool):
+    with pytest.raises(A.ExemplarError, match="only .* samples are read as"):
+        A.exemplars(pool, A.EQUATIONS[0].a, 10_000, np.random.default_rng(0))
+    unsure = A.sample_pool(FactorG(), FactorJudge(real=0.5), 500, seed=0)  # a judge unsure the samples are real
+    with pytest.raises(A.ExemplarError):
+        A.exemplars(unsure, A.EQUATIONS[0].a, 1, np.random.default_rng(0))
+
+
+def test_success_rate_on_a_known_answer():
+    judge = FactorJudge()
+    target = {"male": 1, "smile": 1, "glasses": 0}
+    z = torch.tensor([[0.9, 0.9, -0.9, 0], [0.9, 0.9, 0.9, 0], [-0.9, 0.9, -0.9, 0], [0.9, -0.9, -0.9, 0]])
+    imgs = A.generate(FactorG(), torch.cat([z, torch.zeros(4, 4)], 1))
+    assert A.success(judge, imgs, target).tolist() == [True, False, False, False]
+
+
+def test_equations_are_validated():
+    eq = A.EQUATIONS[0]
+    assert eq.target == {"male": 1, "smile": 1, "glasses": 0} and eq.attribute == "smile"
+    assert A.EQUATIONS[1].target == {"male": 0, "smile": 0, "glasses": 1}
+    with pytest.raises(ValueError, match="0 or 1"):
+        A.Equation("bad", "", a={"male": 0}, b={"male": 1}, c={"male": 0})
+
+
+def test_equation_study_separates_the_recipe_from_its_baselines(pool):
+    G, judge = FactorG(), FactorJudge()
+    st = A.equation_study(G, judge, pool, A.EQUATIONS[0], draws=6, k=3, k_sweep=[1, 3, 10], seed=0)
+    s = {m: v.mean() for m, v in st["shares"].items()}
+    assert s["z arithmetic"] > 0.9 and s["learned direction"] > 0.9  # the factors are axes of z: both work
+    assert s["C alone"] < 0.1  # C is a neutral man: never smiling
+    assert s["random direction, k=1"] < 0.5
+    assert s["random direction"] < 0.5
+    assert s["cosine"] > 0.5  # A - B points along the smile axis, as the learned normal does
+    assert st["example"]["result"].shape == (9, 4, 4, 4)
+    again = A.equation_study(G, judge, pool, A.EQUATIONS[0], draws=6, k=3, k_sweep=[1, 3, 10], seed=0)
+    assert all(np.array_equal(st["shares"][m], again["shares"][m]) for m in st["shares"])  # seeded
+
+
+def test_pixel_arithmetic_is_clipped_mean_arithmetic():
+    a, b, c = (np.full((3, 1, 2, 2), v, np.uint8) for v in (200, 100, 250))
+    assert A.pixel_arithmetic(a, b, c).tolist() == [[[[255, 255], [255, 255]]]]
+    assert A.pixel_arithmetic(b, a, b)[0, 0, 0, 0] == 0
+
+
+def test_turn_vector_turns_and_a_random_direction_does_not(pool):
+    st = A.turn_study(FactorG(), FactorJudge(), pool, k=4, lines=8, positions=np.linspace(-1, 1, 9), seed=0)
+    assert A.turned_share(st["turn"]["rho"]) == 1.0
+    assert A.turned_share(st["random direction"]["rho"]) < 0.8
+    assert A.monotone_share(st["turn"]["yaw"]).mean() > A.monotone_share(st["random direction"]["yaw"]).mean()
+    assert set(A.drift(st["turn"]["readings"])) == {"male", "smile", "glasses"}
+
+
+def test_turn_scores_orientation():
+    pos = np.linspace(-1, 1, 5)
+    assert np.allclose(A.turn_scores(np.array([-pos, pos, np.zeros(5)]), pos), [1.0, -1.0, 0.0])
+
+
+READABLE = {f: {"measure": "on/off accuracy", "value": 1.0, "bar": 0.95, "readable": True} for f in A.ALIASES}
+
+
+@pytest.fixture(scope="module")
+def studies():
+    G, judge = FactorG(), FactorJudge()
+    return {s: A.seed_study(G, judge, 3000, draws=4, k=3, k_sweep=[1, 3], turn_k=4, turn_lines=4,
+                            positions=np.linspace(-1, 1, 5), seed=s, readable=READABLE) for s in (0, 1, 2)}
+
+
+def test_claims_on_a_generator_whose_axes_are_the_factors(studies):
+    claims = {c.claim: c for c in A.claims(studies, READABLE, "fake factors", 3, [1, 3])}
+    transfer = [c for name, c in claims.items() if "transfers" in name]
+    assert len(transfer) == 2 and all(c.verdict == "reproduced" for c in transfer)
+    assert all(ctl["verdict"] == "not reproduced" for c in transfer for ctl in c.controls)  # the random direction
+    pixel = [c for name, c in claims.items() if "pixel space" in name]
+    # the fake G is linear in z per channel, so pixel arithmetic works too: the claim must come out not reproduced
+    assert all(c.verdict == "not reproduced" for c in pixel)
+    averaging = [c for name, c in claims.items() if "averaging" in name]
+    assert [ctl["name"] for c in averaging for ctl in c.controls] == ["random direction, k vs 1"] * 2
+    # one confident exemplar already carries the exact factor axis here: averaging has nothing to add
+    assert all(c.verdict == "not reproduced" and c.controls[0]["verdict"] == "not reproduced" for c in averaging)
+    turn = next(c for name, c in claims.items() if "turn vector" in name)
+    assert turn.verdict == "reproduced" and turn.controls[0]["verdict"] == "not reproduced"
+
+
+def test_unreadable_factors_make_claims_not_testable(studies):
+    unread = {**READABLE, "smile": {**READABLE["smile"], "readable": False}, "yaw": {**READABLE["yaw"],
+                                                                                      "readable": False}}
+    st = A.seed_study(FactorG(), FactorJudge(), 2000, 2, 3, [1, 3], 4, 2, np.linspace(-1, 1, 5), 0, unread)
+    assert st["equations"] == {} and st["turn"] is None  # every equation uses smile
+    verdicts = {c.verdict for c in A.claims({0: st}, unread, "fake", 3, [1, 3])}
+    assert verdicts == {"not testable at this scale"}
+
+
+def test_tables_and_figures(studies):
+    from dcgan_core import plots
+    table = A.method_table(studies, "smile")
+    assert "| z arithmetic |" in table and "| pixel space |" in table and "cosine" in table
+    assert "| turn |" in A.turn_table(studies)
+    readable_md = A.factor_table({**READABLE, "yaw": {"measure": "-", "value": None, "bar": None, "readable": False}})
+    assert "| yaw | - | - | - | no |" in readable_md
+    rgb = {k: v[:, :3] for k, v in studies[0]["equations"]["smile"]["example"].items()}  # the fake has 4 channels
+    fig = plots.arithmetic_figure(rgb, A.EQUATIONS[0].text)
+    assert len(fig.axes) == 5 and fig.axes[3].get_title().startswith("= Y in z: smiling man")
+    for f in (fig, plots.yaw_sweep({s: st["turn"] for s, st in studies.items()}, np.linspace(-1, 1, 5)),
+              plots.k_effect({"smile": {1: [0.1, 0.2, 0.3], 3: [0.5, 0.6, 0.7]}}), plots.note_figure("nothing")):
+        plots.plt.close(f)
+    assert studies[0]["turn"]["frames"].shape == (A.SHOWN_LINES, 5, 4, 4, 4)
+    curve = A.k_curve(studies, [1, 3])
+    assert set(curve) == {"smile", "glasses"} and len(curve["smile"][3]) == 3  # per seed
+    assert curve["smile"][3] == [float(st["equations"]["smile"]["shares"]["k=3"].mean()) for st in studies.values()]
+
+
+def test_batch_statistics_generators_decode_each_query_as_the_pool_did():
+    from dcgan_core.core.models import Generator, resolve
+    from dcgan_core.instruments.interventions import generate
+    torch.manual_seed(0)
+    G = Generator(resolve("tiny16", bn_eval="batch"))  # the authors' faces preset normalises with batch statistics
+    z0 = G.sample_z(1, generator=torch.Generator().manual_seed(1))
+    z = (z0 + torch.rand(9, *z0.shape[1:]) * 0.5 - 0.25).clamp(-1, 1)  # Fig. 7's jittered copies of one Y
+
+    def gap(a, b):
+        return np.abs(a.astype(float) - b.astype(float)).mean()
+    alone, with_copies = A.decode(G, z[:1]), A.decode(G, z)[:1]
+    naive = gap(generate(G, z[:1]), generate(G, z)[:1])  # the copies normalised against each other
+    assert gap(alone, with_copies) < naive / 10
+
+
+def test_a_line_turns_from_the_rho_threshold_up():
+    from dcgan_core.verdicts.rules import TURN_RHO_MIN
+    assert A.turned_share([TURN_RHO_MIN, TURN_RHO_MIN - 1e-6, 1.0, -1.0]) == 0.5
+
+
+def test_the_discrepancies_page_quotes_the_code_constants():
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[2] / "book" / "discrepancies.md").read_text()
+    assert f"P >= {A.CONFIDENCE}" in text and f"{A.MARGIN} past the threshold" in text
+    assert f"(<= -{A.YAW_SIDE} / >= {A.YAW_SIDE})" in text

@@ -1,0 +1,70 @@
+"""Evaluation of trained runs: the held-out halves, the ladder, the memoriser control and the claims' controls."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dcgan_core.core.train import TrainConfig, train
+from dcgan_core.instruments import reference
+from dcgan_core.studies import training
+from tests.conftest import two_mode_images, write_pack
+
+
+class PixelJudge:
+    """A stand-in judge: 4x4 average-pooled pixels as features; 'bright' when the left half is brighter."""
+
+    name = "pixels-4x4"
+
+    def embed(self, images):
+        x = torch.as_tensor(np.asarray(images)).float() / 255
+        return F.adaptive_avg_pool2d(x, 4).flatten(1).numpy()
+
+    def rates(self, images):
+        x = np.asarray(images, float)
+        left = x[..., : x.shape[-1] // 2].mean((1, 2, 3)) > x[..., x.shape[-1] // 2:].mean((1, 2, 3))
+        return {"real": 1.0, "left bright": float(left.mean())}
+
+
+@pytest.fixture
+def packs(tmp_path):
+    from dcgan_core.data import load_pack
+    train_pack = load_pack(write_pack(tmp_path / "train", two_mode_images(256)))
+    held = load_pack(write_pack(tmp_path / "held", two_mode_images(200, seed=3)))
+    return train_pack, held
+
+
+def test_evaluate_run_and_claims_with_their_controls(packs, tmp_path):
+    train_pack, held = packs
+    runs = []
+    for seed in (0, 1, 2):
+        cfg = TrainConfig.for_preset(str(train_pack.path), "tiny16", steps=8, batch_size=32, seed=seed,
+                                     progress=False, snapshot_epochs=(1,))
+        train(cfg, tmp_path / f"r{seed}")
+        runs.append(tmp_path / f"r{seed}")
+    ref = reference.Reference(PixelJudge(), held, 64)
+    evs = [training.evaluate_run(r, train_pack, ref, seed=s) for s, r in enumerate(runs)]
+    ev = evs[0]
+    assert list(ev["snapshots"]) == ["epoch-0001.pt", "last.pt"]
+    assert ev["snapshots"]["last.pt"]["images_seen"] == 8 * 32
+    memo = ev["memoriser_memorisation"]["pixel"]
+    assert memo["near_copy_rate"] > 0.9 and memo["median_ratio"] < 0.5  # the control copies
+    ladder = ref.ladder()
+    q = training.quality_claim("two-mode", evs, [0, 1, 2], ladder, "test data", "Fig. 3")
+    assert {c["name"] for c in q.controls} == {"untrained G", "real images blurred sigma 2"}
+    assert q.code == "dcgan_core.verdicts.rules.quality" and q.data == "test data" and q.seeds == [0, 1, 2]
+    m = training.memorisation_claim("two-mode", evs, [0, 1, 2], "reproduced", ladder, "test data")
+    assert m.controls[0]["verdict"] == "not reproduced"  # the memoriser fails the memorisation rule
+    m = training.memorisation_claim("two-mode", evs, [0, 1, 2], "not reproduced", ladder, "test data")
+    assert m.verdict == "inconclusive"  # no verdict on copying for a generator that fails the quality bar
+
+
+def test_judge_claim_fails_a_judge_that_calls_failures_real():
+    good = {"real": {"real": 0.95, "bed": 0.9}, "untrained G": {"real": 0.3, "bed": 0.1},
+            "blur sigma 2": {"real": 0.1, "bed": 0.0}}
+    assert training.judge_claim("rooms", good, "d").verdict == "reproduced"
+    bad = {**good, "blur sigma 2": {"real": 0.1, "bed": 0.7}}
+    claim = training.judge_claim("rooms", bad, "d")
+    assert claim.verdict == "not reproduced" and "blur sigma 2: bed 70%" in claim.why
+
+

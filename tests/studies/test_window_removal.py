@@ -1,0 +1,78 @@
+import numpy as np
+import pytest
+import torch
+
+from dcgan_core.core.models import Generator, resolve
+from dcgan_core.verdicts import rules
+
+
+@pytest.fixture(scope="module")
+def G():
+    torch.manual_seed(0)
+    return Generator(resolve("cpu32-rgb")).eval()
+
+
+@pytest.mark.parametrize("drop, random, expect", [
+    ([0.30, 0.25, 0.28], [[0.05, 0.10, 0.12]] * 3, "reproduced"),
+    ([0.30, 0.08, 0.28], [[0.05, 0.10, 0.12]] * 3, "partly"),
+    ([0.05, 0.06, 0.04], [[0.05, 0.10, 0.12]] * 3, "not reproduced"),  # a random draw against the others
+])
+def test_removes_windows_rule(drop, random, expect):
+    assert rules.removes_windows(drop, random).verdict == expect
+
+
+@pytest.mark.parametrize("other, fd, expect", [
+    ([0.01, 0.02, 0.01], [1.0, 1.5, 1.2], "reproduced"),
+    ([0.01, 0.04, 0.01], [1.0, 1.5, 1.2], "partly"),  # one seed changes the other objects more than a draw
+    ([0.20, 0.25, 0.30], [9.0, 8.0, 9.5], "not reproduced"),  # every map of the layer dropped
+])
+def test_scene_kept_rule(other, fd, expect):
+    r_other, r_fd = [[0.02, 0.03, 0.05]] * 3, [[1.0, 2.0, 3.0]] * 3
+    assert rules.scene_kept(other, fd, r_other, r_fd).verdict == expect
+
+
+class BrightSpots:
+    """A stand-in detector: a 6x6 'window' (class 0) on the reddest 6x6 patch of an image whose reddest patch is
+    redder than its image mean by 2 grey levels; nothing else."""
+
+    def masks(self, images):
+        from scipy.ndimage import uniform_filter
+
+        red = np.asarray(images)[:, 0].astype(float)
+        out = np.zeros((len(red), 3) + red.shape[1:], bool)
+        for i, r in enumerate(red):
+            local = uniform_filter(r, 6, mode="nearest")
+            y, x = np.unravel_index(np.argmax(local), r.shape)
+            if local[y, x] > r.mean() + 2:
+                out[i, 0, max(y - 3, 0):y + 3, max(x - 3, 0):x + 3] = True
+        return out
+
+
+class PooledPixels:
+    """A stand-in judge: 4x4-pooled pixels as its feature space."""
+
+    def embed(self, images):
+        x = torch.as_tensor(np.asarray(images)).float()
+        return torch.nn.functional.avg_pool2d(x, 8).flatten(1).numpy()
+
+
+def test_seed_study_effects_and_claims_on_stand_ins():
+    from dcgan_core.studies import window_removal
+
+    torch.manual_seed(0)
+    G = Generator(resolve("cpu32-rgb", init_std=0.2)).eval()  # a larger init: samples with contrast to detect
+
+    ref = PooledPixels().embed(np.random.default_rng(0).integers(0, 256, (200, 3, 32, 32), dtype=np.uint8))
+    st = window_removal.seed_study(G, BrightSpots(), PooledPixels(), ref, ["window", "bed", "door"], -2, n_fit=20,
+                                   n_eval=60, n_random=3, seed=0)
+    assert st["layer"] == 1 and set(st["fits"]) == {0, 1, 2}
+    w = st["fits"][1]["weights"]
+    assert (w[st["fits"][1]["negative"]] < 0).all() and (w[st["fits"][1]["positive"]] > 0).all()
+    eff = window_removal.effects(st)
+    assert eff["none"]["window_drop"][0] == 0 and eff["none"]["fd_change"] == 0
+    assert eff["every map of the layer"]["window_rate"] != eff["none"]["window_rate"]
+    table = window_removal.effects_table({0: st})
+    assert "random maps (3 draws, mean)" in table and "| window maps |" in table
+    claims = window_removal.claims({0: st}, "stand-in data")
+    assert [c.verdict for c in claims][0] in rules.VERDICTS and all(c.seeds == [0] for c in claims)
+    assert window_removal.claims({}, "x")[0].verdict == "not testable at this scale"

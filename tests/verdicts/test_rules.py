@@ -1,0 +1,283 @@
+"""Every verdict rule on both sides of each threshold, the seed convention, and controls that must fail."""
+
+import numpy as np
+import pytest
+
+from dcgan_core.verdicts import rules as V
+
+EPS = 1e-6
+BAR = 10.0  # an FD bar for the quality rule
+OK_GAP, BAD_GAP = V.RATE_TOLERANCE - EPS, V.RATE_TOLERANCE + EPS
+
+
+@pytest.mark.parametrize("per_seed, mean_ok, expect", [
+    ([True, True, True], True, "reproduced"),
+    ([True, True], True, "single run"),  # fewer than MIN_SEEDS
+    ([True], True, "single run"),
+    ([True, True, False], True, "partly"),
+    ([True, False, False], False, "not reproduced"),
+    ([False], False, "not reproduced"),
+])
+def test_over_seeds(per_seed, mean_ok, expect):
+    assert V.over_seeds(per_seed, mean_ok)[0] == expect
+
+
+@pytest.mark.parametrize("fd, gap, expect", [
+    ([BAR - EPS] * 3, [OK_GAP] * 3, "reproduced"),
+    ([BAR + EPS] * 3, [OK_GAP] * 3, "not reproduced"),  # FD just above the bar
+    ([BAR - EPS] * 3, [BAD_GAP] * 3, "not reproduced"),  # content rates just outside the tolerance
+    ([BAR - 1, BAR - 1, BAR + 0.5], [0.0] * 3, "partly"),  # mean below the bar, one seed above
+    ([BAR - EPS], [0.0], "single run"),
+])
+def test_quality_rule(fd, gap, expect):
+    assert V.quality(fd, BAR, gap).verdict == expect
+
+
+def test_quality_needs_a_valid_judge():
+    assert V.quality([1.0] * 3, BAR, [0.0] * 3, judge_ok=False).verdict == "inconclusive"
+    assert V.quality([BAR * 2] * 3, BAR, [0.0] * 3, judge_ok=False).verdict == "inconclusive"
+
+
+def test_quality_controls_fail():
+    untrained = V.quality([20 * BAR] * 3, BAR, [0.9] * 3)  # far from the data, no content
+    heavy_blur = V.quality([1.5 * BAR], BAR, [0.6])
+    assert not untrained.passed and not heavy_blur.passed
+
+
+def _mem(near, ratio, n=3):
+    return {"pixel": [near] * n, "feature": [near] * n}, {"pixel": [ratio] * n, "feature": [ratio] * n}
+
+
+@pytest.mark.parametrize("near, ratio, quality, expect", [
+    (V.NEAR_COPY_MAX - EPS, V.DISTANCE_RATIO_MIN + EPS, "reproduced", "reproduced"),
+    (V.NEAR_COPY_MAX + EPS, V.DISTANCE_RATIO_MIN + EPS, "reproduced", "not reproduced"),
+    (V.NEAR_COPY_MAX - EPS, V.DISTANCE_RATIO_MIN - EPS, "reproduced", "not reproduced"),
+    (0.0, 1.5, "not reproduced", "inconclusive"),  # noise has no near copies: not evidence
+    (0.0, 1.5, "inconclusive", "inconclusive"),
+    (0.0, 1.0, "partly", "reproduced"),
+])
+def test_memorisation_rule(near, ratio, quality, expect):
+    assert V.memorisation(*_mem(near, ratio), quality).verdict == expect
+
+
+def test_memoriser_control_fails_memorisation():
+    assert V.memorisation(*_mem(0.98, 0.05), "reproduced").verdict == "not reproduced"
+
+
+@pytest.mark.parametrize("jumps, semantic, expect", [
+    (V.JUMP_SHARE_MAX, V.SEMANTIC_SHARE_MIN, "reproduced"),
+    (V.JUMP_SHARE_MAX + EPS, V.SEMANTIC_SHARE_MIN, "partly"),  # semantic but jumpy
+    (V.JUMP_SHARE_MAX, V.SEMANTIC_SHARE_MIN - EPS, "partly"),  # smooth but no content change
+    (V.JUMP_SHARE_MAX + EPS, V.SEMANTIC_SHARE_MIN - EPS, "not reproduced"),
+])
+def test_walk_rule(jumps, semantic, expect):
+    assert V.smooth_semantic_walk([jumps] * 3, [semantic] * 3).verdict == expect
+
+
+def test_walk_controls_fail():
+    untrained = V.smooth_semantic_walk([0.0] * 3, [0.0] * 3)  # smooth, no recognisable content
+    memoriser = V.smooth_semantic_walk([0.52, 0.45, 0.6], [0.7] * 3)  # content, but it stands still and jumps
+    assert not untrained.passed and not memoriser.passed
+
+
+@pytest.mark.parametrize("bed_on_failures, expect", [
+    (V.JUDGE_FAILURE_RATE_MAX * 0.9 - EPS, "reproduced"),
+    (V.JUDGE_FAILURE_RATE_MAX * 0.9 + EPS, "not reproduced"),
+])
+def test_judge_rule_checks_every_reading(bed_on_failures, expect):
+    real = {"real": 1.0, "bed": 0.9, "mirror": V.JUDGE_MIN_REAL_RATE - EPS}
+    out = V.judge_valid(real, {"untrained G": {"real": 0.1, "bed": bed_on_failures, "mirror": 0.09},
+                               "blur": {"real": 0.0, "bed": 0.0, "mirror": 0.0}})
+    assert out.verdict == expect  # mirror is too rare on real images to compare
+    if expect == "not reproduced":
+        assert "untrained G: bed" in out.why
+
+
+def test_judge_rule_catches_a_judge_that_sees_a_bed_in_a_blob():
+    """The failure this rule exists for: 'real' and 'bed' on for every untrained-G sample, other objects off.
+    An average over readings would pass it; the per-reading rule does not."""
+    real = {"real": 1.0, "window": 0.65, "bed": 1.0, "lamp": 0.64}
+    out = V.judge_valid(real, {"untrained G": {"real": 1.0, "window": 0.0, "bed": 1.0, "lamp": 0.0}})
+    assert out.verdict == "not reproduced" and "bed 100% vs real 100%" in out.why
+
+
+def test_mean_ci_matches_the_t_interval():
+    m, lo, hi = V.mean_ci([1.0, 2.0, 3.0])
+    half = 4.302652729911275 * 1.0 / np.sqrt(3)  # t(0.975, 2) x sd / sqrt(n)
+    assert m == 2.0 and lo == pytest.approx(2 - half) and hi == pytest.approx(2 + half)
+    assert V.mean_ci([5.0]) == (5.0, 5.0, 5.0)
+
+
+def test_mcnemar_counts_only_discordant_pairs():
+    a = np.array([True] * 20 + [False] * 80)
+    assert V.mcnemar(a, a) == 1.0
+    b = np.zeros(100, bool)  # b is right wherever a is wrong: 20 discordant pairs, all one way
+    assert V.mcnemar(a, b) == pytest.approx(2 * 0.5 ** 20)
+
+
+@pytest.mark.parametrize("diffs, p, expect", [
+    ([[-0.02, -0.03, -0.025, -0.02]] * 3, None, "reproduced"),  # paired draws, interval below 0
+    ([[-0.05, 0.04, -0.03, 0.03]] * 3, None, "partly"),  # mean below 0, interval crosses it
+    ([[0.01, 0.02, 0.015, 0.01]] * 3, None, "not reproduced"),
+    ([[-0.01]] * 3, [0.01] * 3, "reproduced"),  # one fit on all labels: McNemar
+    ([[-0.01]] * 3, [0.2] * 3, "partly"),
+    ([[-0.02, -0.03, -0.025]], None, "single run"),
+])
+def test_beats_rule(diffs, p, expect):
+    assert V.beats(diffs, p).verdict == expect
+
+
+def test_a_passing_control_makes_a_claim_inconclusive():
+    claim = V.quality([1.0] * 3, BAR, [0.0] * 3)
+    assert V.with_controls(claim, {"untrained G": V.quality([2.0] * 3, BAR, [0.0] * 3)}).verdict == "inconclusive"
+    assert V.with_controls(claim, {"untrained G": V.quality([50.0] * 3, BAR, [0.5] * 3)}).verdict == "reproduced"
+    failed = V.quality([50.0] * 3, BAR, [0.5] * 3)
+    assert V.with_controls(failed, {"x": claim}).verdict == "not reproduced"  # a failed claim stays failed
+
+
+def test_absolute_and_not_testable():
+    assert V.absolute([0.225, 0.22, 0.23], 0.2248, 0.015).verdict == "reproduced"
+    assert V.absolute([0.30, 0.31, 0.29], 0.2248, 0.015).verdict == "not reproduced"
+    out = V.not_testable("measured on MNIST, a stand-in for SVHN")
+    assert out.verdict == "not testable at this scale" and "stand-in" in out.why
+
+
+def test_outcomes_name_their_rule_and_code():
+    out = V.quality([1.0] * 3, BAR, [0.0] * 3)
+    assert out.code == "dcgan_core.verdicts.rules.quality" and f"sigma {V.QUALITY_BLUR_SIGMA:g}" in out.rule
+    with pytest.raises(ValueError, match="verdict must be one of"):
+        V.Outcome("sort of", "", "", "")
+
+
+@pytest.mark.parametrize("fp, pairs, expect", [
+    ([0, 0, 0], [400, 400, 400], "reproduced"),  # 0 of 1,200: upper bound 0.3%
+    ([1, 0, 1], [400, 400, 400], "reproduced"),  # 2 of 1,200: upper bound 0.6%
+    ([3, 3, 3], [400, 400, 400], "partly"),  # 0.75% on every seed, but the pooled upper bound is 1.4%
+    ([3, 4, 3], [400, 400, 400], "partly"),  # 0.83% mean, 1.0% on one seed
+    ([5, 5, 5], [400, 400, 400], "not reproduced"),  # 1.25%
+    ([0, 0, 0], [0, 0, 0], "not reproduced"),  # nothing collided: no rate to speak of
+    ([0, 0, 0], [30, 30, 30], "partly"),  # no false pair, but 90 pairs cannot bound the share below 1%
+])
+def test_false_positive_rule(fp, pairs, expect):
+    assert V.false_positive_share(fp, pairs).verdict == expect
+
+
+def test_false_positive_bound_is_clopper_pearson():
+    lo, hi = V.clopper_pearson(0, 300)
+    assert lo == 0.0 and hi == pytest.approx(1 - 0.025 ** (1 / 300), rel=1e-6)
+    assert V.clopper_pearson(0, 0) == (0.0, 1.0)
+
+
+@pytest.mark.parametrize("recall, fp, expect", [
+    ([0.6, 0.55, 0.7], [0.0, 0.005, 0.0], "reproduced"),
+    ([0.6, 0.45, 0.7], [0.0, 0.0, 0.0], "partly"),
+    ([0.2, 0.1, 0.3], [0.0, 0.0, 0.0], "not reproduced"),  # the exact-bytes control: precise, finds no near copy
+    ([0.9, 0.9, 0.9], [0.02, 0.02, 0.02], "not reproduced"),  # finds them at too many false pairs
+])
+def test_duplicates_found_rule(recall, fp, expect):
+    assert V.duplicates_found(recall, fp).verdict == expect
+
+
+@pytest.mark.parametrize("before, after, expect", [
+    ([0.08, 0.10, 0.06], [0.0, 0.01, 0.02], "reproduced"),
+    ([0.08, 0.10, 0.06], [0.0, 0.04, 0.02], "partly"),
+    ([0.08, 0.10, 0.06], [0.07, 0.09, 0.06], "not reproduced"),  # the random-removal control
+    ([0.01, 0.0, 0.02], [0.0, 0.0, 0.0], "inconclusive"),  # no copying to reduce
+    ([0.08, 0.01, 0.09], [0.0, 0.0, 0.0], "single run"),  # the seed that does not copy says nothing: 2 seeds left
+    ([0.05, 0.05, 0.05], [0.03, 0.03, 0.03], "not reproduced"),  # under 3% but not half: no real reduction
+])
+def test_dedup_memorisation_rule(before, after, expect):
+    assert V.dedup_reduces_memorisation(before, after).verdict == expect
+
+
+def test_rules_report_their_deciding_number_for_the_forest_plot():
+    cases = [V.quality([1.0, 2.0, 3.0], BAR, [0.0] * 3), V.false_positive_share([0, 1, 0], [400] * 3),
+             V.duplicates_found([0.6] * 3, [0.0] * 3), V.dedup_reduces_memorisation([0.08] * 3, [0.0] * 3),
+             V.fires_on_objects([100] * 3, [60] * 3, [128] * 3), V.little_discrimination([5] * 3, [128] * 3),
+             V.removes_windows([0.3] * 3, [[0.1, 0.2]] * 3), V.smooth_semantic_walk([0.0] * 3, [0.7] * 3),
+             V.beats([[-0.01, -0.02, -0.015, -0.012]] * 3)]
+    for out in cases:
+        e = out.effect
+        assert out.verdict == "reproduced" and len(e["per_seed"]) in (1, 3), out.code
+        m = sum(e["per_seed"]) / len(e["per_seed"])
+        assert (m < e["threshold"]) if e["better"] == "lower" else (m > e["threshold"]), out.code
+    assert V.not_testable("no boxes").effect is None
+    failed = V.quality([60.0] * 3, BAR, [0.0] * 3)
+    assert failed.verdict == "not reproduced" and min(failed.effect["per_seed"]) > failed.effect["threshold"]
+
+
+T_MIN, T_GAIN = V.TRANSFER_MIN, V.TRANSFER_GAIN
+
+
+@pytest.mark.parametrize("success, ref, expect", [
+    ([T_MIN + EPS] * 3, [0.0] * 3, "reproduced"),
+    ([T_MIN - EPS] * 3, [0.0] * 3, "not reproduced"),  # the majority of outputs must show the target
+    ([0.9] * 3, [0.9 - T_GAIN - EPS] * 3, "reproduced"),
+    ([0.9] * 3, [0.9 - T_GAIN + EPS] * 3, "not reproduced"),  # C alone already shows the target: no transfer
+    ([0.9, 0.9, 0.4], [0.0] * 3, "partly"),
+])
+def test_transfer_rule_and_its_negation(success, ref, expect):
+    assert V.transfers(success, ref).verdict == expect
+    flipped = {"reproduced": "not reproduced", "not reproduced": "reproduced", "partly": "partly"}[expect]
+    if expect != "partly":  # "does not transfer" is the same rule's negation, seed by seed
+        assert V.does_not_transfer(success, ref).verdict == flipped
+
+
+def test_transfer_control_fails_on_a_random_direction():
+    assert V.transfers([0.02, 0.0, 0.05], [0.0] * 3).verdict == "not reproduced"
+
+
+def test_shares_exactly_at_a_threshold_pass_it_despite_float_rounding():
+    assert 0.7 - 0.45 < V.TRANSFER_GAIN and np.mean([16 / 20, 17 / 20, 15 / 20]) < V.TURN_SHARE_MIN  # as floats
+    assert V.transfers([0.7] * 3, [0.45] * 3).verdict == "reproduced"  # a gain of exactly 25 points
+    assert V.does_not_transfer([0.7] * 3, [0.45] * 3).verdict == "not reproduced"
+    assert V.turns([16 / 20, 17 / 20, 15 / 20]).verdict == "partly"  # the mean is 16/20, seed 3 misses
+
+
+def test_does_not_transfer_reads_partly_on_a_split():
+    assert V.does_not_transfer([0.3, 0.3, 0.8], [0.0] * 3).verdict == "partly"  # 2 of 3 fail, and so does the mean
+    assert V.does_not_transfer([0.3, 0.9, 0.9], [0.0] * 3).verdict == "not reproduced"  # the mean transfers
+
+
+@pytest.mark.parametrize("rule, args", [
+    (V.transfers, ([0.9, 0.9], [0.0] * 3)), (V.does_not_transfer, ([], [])), (V.transfers, ([0.9] * 3, [0.0])),
+    (V.turns, ([],)), (V.more_is_better, ([],)), (V.more_is_better, ([[0.1, 0.2], []],)),
+])
+def test_verdicts_refuse_inputs_without_one_value_per_seed(rule, args):
+    with pytest.raises(ValueError, match="per seed"):
+        rule(*args)
+
+
+@pytest.mark.parametrize("diffs, expect", [
+    ([np.full(20, 0.2) + np.linspace(-0.05, 0.05, 20)] * 3, "reproduced"),
+    ([np.linspace(-0.5, 0.5, 21)] * 3, "not reproduced"),  # centred on 0: the interval straddles it
+    ([np.linspace(-0.3, -0.1, 20)] * 3, "not reproduced"),
+    ([np.full(20, 0.2) + np.linspace(-0.05, 0.05, 20)] * 2 + [np.linspace(-0.5, 0.5, 21)], "partly"),
+])
+def test_more_exemplars_rule(diffs, expect):
+    assert V.more_is_better(diffs).verdict == expect
+
+
+@pytest.mark.parametrize("shift, expect", [(EPS, "reproduced"), (-EPS, "not reproduced")])
+def test_more_exemplars_rule_at_its_threshold(shift, expect):
+    base = np.linspace(-0.1, 0.3, 20)
+    d = base - V.mean_ci(base)[1] + shift  # the interval's lower end just above / below 0
+    assert V.more_is_better([d] * 3).verdict == expect
+
+
+@pytest.mark.parametrize("share, expect", [
+    ([V.TURN_SHARE_MIN] * 3, "reproduced"),
+    ([V.TURN_SHARE_MIN - EPS] * 3, "not reproduced"),
+    ([0.45, 0.55, 0.5], "not reproduced"),  # a random direction turns about half of its lines, either way
+    ([1.0, 1.0, 0.6], "partly"),
+])
+def test_turn_rule(share, expect):
+    assert V.turns(share).verdict == expect
+
+
+def test_factor_bar():
+    assert V.factor_readable(accuracy=V.FACTOR_ACCURACY_MIN) and not V.factor_readable(accuracy=V.FACTOR_ACCURACY_MIN
+                                                                                       - EPS)
+    assert V.factor_readable(r2=V.FACTOR_R2_MIN) and not V.factor_readable(r2=V.FACTOR_R2_MIN - EPS)
+    with pytest.raises(ValueError):
+        V.factor_readable()
