@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dcgan_core.core import train
 from dcgan_core.core.models import Discriminator, Generator, resolve
-from dcgan_core.core.train import PHASES, TrainConfig, check_pack, make_optimizers, save_config, train_step
+from dcgan_core.core.train import PHASES, PhaseTimer, TrainConfig, check_pack, make_optimizers, save_config, train_step
 from dcgan_core.data.packed import PackWriter, load_pack
 from dcgan_core.instruments.hashing import MIN_FIT, HasherConfig, SemanticHasher
 from dcgan_core.utils.runinfo import hardware
@@ -47,10 +46,10 @@ def bench(preset: str, batch_size: int = 128, steps: int = 10, warmup: int = 3, 
 
     g_call, d_call = (torch.compile(G), torch.compile(D)) if use_compile else (G, D)
 
-    def run(n: int) -> None:
+    def run(n: int, timer: PhaseTimer | None = None) -> None:
         for i in range(n):
             x = (x_u8.float() / 127.5 - 1).contiguous(memory_format=fmt)
-            train_step(g_call, d_call, opt_g, opt_d, x, G.sample_z(batch_size), cfg, i)
+            train_step(g_call, d_call, opt_g, opt_d, x, G.sample_z(batch_size), cfg, i, timer=timer)
         if torch.device(device).type == "cuda":
             torch.cuda.synchronize()
 
@@ -60,14 +59,11 @@ def bench(preset: str, batch_size: int = 128, steps: int = 10, warmup: int = 3, 
     # the mean of two steps: under alternating updates (the authors' scheme) one G-only and one D-only step
     flop = sum(step_flop(lambda: train_step(G, D, opt_g, opt_d, x_u8.float() / 127.5 - 1, G.sample_z(batch_size),
                                             cfg, i)) for i in (0, 1)) / 2
-    train.PHASE_TIMES = {} if phases else None
-    try:
-        t0 = time.perf_counter()
-        run(steps)
-        dt = time.perf_counter() - t0
-        split = {k: round(1000 * train.PHASE_TIMES.get(k, 0.0) / steps, 2) for k in PHASES} if phases else {}
-    finally:
-        train.PHASE_TIMES = None
+    timer = PhaseTimer() if phases else None
+    t0 = time.perf_counter()
+    run(steps, timer)
+    dt = time.perf_counter() - t0
+    split = {k: round(1000 * timer.seconds.get(k, 0.0) / steps, 2) for k in PHASES} if phases else {}
     if phases:  # input preparation, z and everything between the phases
         split["other"] = round(1000 * dt / steps - sum(split.values()), 2)
     return {**({"phases_ms_per_step": split} if phases else {}), "preset": preset, "device": device,

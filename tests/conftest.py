@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from dcgan_core.data.packed import PackWriter, load_pack
 from dcgan_core.data.sources import pack_source
@@ -36,3 +37,49 @@ def two_mode_pack(tmp_path):
 @pytest.fixture(autouse=True)
 def _threads():
     torch.set_num_threads(2)
+
+
+# --- stand-ins shared by an instrument's tests and its study's -------------------------------------------------
+class PixelJudge:
+    """A stand-in judge: 4x4 average-pooled pixels as features; 'bright' when the left half is brighter."""
+
+    name = "pixels-4x4"
+
+    def embed(self, images):
+        x = torch.as_tensor(np.asarray(images)).float() / 255
+        return F.adaptive_avg_pool2d(x, 4).flatten(1).numpy()
+
+    def rates(self, images):
+        x = np.asarray(images, float)
+        left = x[..., : x.shape[-1] // 2].mean((1, 2, 3)) > x[..., x.shape[-1] // 2:].mean((1, 2, 3))
+        return {"real": 1.0, "left bright": float(left.mean())}
+
+
+@pytest.fixture
+def packs(tmp_path):
+    from dcgan_core.data import load_pack
+    train_pack = load_pack(write_pack(tmp_path / "train", two_mode_images(256)))
+    held = load_pack(write_pack(tmp_path / "held", two_mode_images(200, seed=3)))
+    return train_pack, held
+
+
+def blocky_images(n: int, seed: int = 0, side: int = 32) -> np.ndarray:
+    """n distinct RGB images: random 4x4 colour blocks upsampled to `side` px, plus a little noise."""
+    rng = np.random.default_rng(seed)
+    x = np.kron(rng.integers(0, 256, (n, 3, 4, 4)), np.ones((side // 4, side // 4)))
+    return np.clip(x + rng.normal(0, 3, x.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def images():
+    return blocky_images(1200)
+
+
+class BrightnessJudge:
+    """A judge with a known answer: every image is real content; 'bright' is on when the mean pixel is > 128."""
+
+    def predict(self, images):
+        return {"mean": np.asarray(images, float).mean((1, 2, 3))}
+
+    def readings(self, pred):
+        return {"real": np.ones(len(pred["mean"]), bool), "bright": pred["mean"] > 128}

@@ -160,10 +160,7 @@ class ProbeParams(Chapter):
     final_draws: int
     kmeans_centroids: int
     bn_stats: str
-    supervised_trials: int = 0  # 0 = no supervised baseline (the transfer chapter)
-    supervised_draws: int = 0  # label draws the chosen supervised trial is trained on (paired with the SVM's)
-    minimums = {"n_val": (1, ""), "draws_per_c": (1, ""), "final_draws": (1, ""), "kmeans_centroids": (2, ""),
-                "supervised_trials": (0, ""), "supervised_draws": (0, "")}
+    minimums = {"n_val": (1, ""), "draws_per_c": (1, ""), "final_draws": (1, ""), "kmeans_centroids": (2, "")}
 
     def check(self) -> None:
         self._model(self.gan_model, "gan_model")
@@ -177,10 +174,22 @@ class ProbeParams(Chapter):
             raise ParameterError(f"parameter c_grid={self.c_grid!r} must be a non-empty list of positive C values")
         if self.bn_stats not in ("population", "running"):
             raise ParameterError(f"parameter bn_stats={self.bn_stats!r} must be 'population' or 'running'")
-        if self.supervised_trials and not 1 <= self.supervised_draws <= self.final_draws:
+
+
+@dataclass(frozen=True)
+class FewLabelParams(ProbeParams):
+    """Sec. 5.2: the probe chapter's parameters and the supervised CNN trained on the same label draws."""
+
+    supervised_trials: int  # random-search trials of the supervised CNN (Table 2: 64)
+    supervised_draws: int  # label draws the chosen supervised trial is trained on (paired with the SVM's)
+    minimums = {**ProbeParams.minimums, "supervised_trials": (1, " (paper: 64)"), "supervised_draws": (1, "")}
+
+    def check(self) -> None:
+        super().check()
+        if self.supervised_draws > self.final_draws:
             raise ParameterError(f"parameter supervised_draws={self.supervised_draws!r} must be in 1..final_draws "
-                                 f"({self.final_draws}) when supervised_trials > 0")
-        if self.supervised_trials and self.per_class[0] is None:
+                                 f"({self.final_draws})")
+        if self.per_class[0] is None:
             raise ParameterError("the supervised baseline needs a labelled subset size: per_class[0] is None")
 
 
@@ -299,7 +308,7 @@ class ArithmeticParams(Chapter):
 
 CHAPTERS: dict[str, type[Chapter]] = {
     "01_training": TrainingParams, "02_dedup": DedupParams, "03_cifar_probe": ProbeParams,
-    "04_svhn_probe": ProbeParams, "05_latent_walks": WalkParams, "06_guided_backprop": GuidedParams,
+    "04_svhn_probe": FewLabelParams, "05_latent_walks": WalkParams, "06_guided_backprop": GuidedParams,
     "07_window_removal": WindowParams, "08_face_arithmetic": ArithmeticParams,
 }
 

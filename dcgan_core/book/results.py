@@ -37,6 +37,13 @@ class Recorder:
                        f"Negative controls: {ctl or 'none'}. Rule (`{c.code}`): {c.rule}. Why: {c.why}.")
         return "\n".join(out)
 
+    def conclude(self, claims: list[Claim], **extra) -> str:
+        """The chapter's last step: add its claims, write results.json (with `extra`), return the claims' markdown."""
+        for claim in claims:
+            self.add(claim)
+        self.write(**extra)
+        return self.markdown()
+
     def write(self, **extra) -> Path:
         path = self.out_dir / "results.json"
         write_json(path, {"chapter": self.chapter, "title": self.title, "profile": self.profile,

@@ -147,15 +147,16 @@ def make_optimizers(G: Generator, D: Discriminator, cfg: TrainConfig):
     return adam(G.parameters(), cfg.lr_g), adam(D.parameters(), cfg.lr_d)
 
 
-def train_step(G, D, opt_g, opt_d, x, z, cfg: TrainConfig, step: int, g_call=None, d_pair=None
-               ) -> dict[str, torch.Tensor]:
+def train_step(G, D, opt_g, opt_d, x, z, cfg: TrainConfig, step: int, g_call=None, d_pair=None,
+               timer: PhaseTimer | None = None) -> dict[str, torch.Tensor]:
     """One update. Returns the statistics this step computed as device tensors (no host sync): loss_D and D(x)
     when D was updated, loss_G when G was, and D(G(z)) always.
 
     joint: a D step then a G step on the same batch and z (pytorch/examples, Goodfellow's k=1).
     alternating: even steps update G only, odd steps update D only (authors' n_updates % 2).
     g_call / d_pair: G and D on (real, fake) as the update calls them (DDP-wrapped under torchrun, see
-    distributed.wrap); by default G itself and D on each batch in turn."""
+    distributed.wrap); by default G itself and D on each batch in turn. timer: where the phases' time goes."""
+    phase = untimed if timer is None else timer
     amp = torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
     g_call = G if g_call is None else g_call
     update_d = cfg.update_scheme == "joint" or step % 2 == 1
@@ -205,21 +206,26 @@ PHASES = ("G forward", "D forward", "D backward", "D optimiser", "G step: D forw
           "G optimiser")
 
 
-PHASE_TIMES: dict[str, float] | None = None  # set by bench(phases=True): seconds spent in each phase
+class PhaseTimer:
+    """Seconds spent in each named phase (PHASES) of the steps it is handed to (`bench --phases`); each span is
+    device-synced, which slows a CUDA step a little, so training itself never gets one."""
 
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
 
-@contextlib.contextmanager
-def phase(name: str):
-    """A named span of a training step: timed (with a device sync) only while `PHASE_TIMES` is a dict."""
-    if PHASE_TIMES is None:
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        sync = torch.cuda.synchronize if torch.cuda.is_available() and torch.cuda.is_initialized() else (lambda: None)
+        sync()
+        t0 = time.perf_counter()
         yield
-        return
-    sync = torch.cuda.synchronize if torch.cuda.is_available() and torch.cuda.is_initialized() else (lambda: None)
-    sync()
-    t0 = time.perf_counter()
-    yield
-    sync()
-    PHASE_TIMES[name] = PHASE_TIMES.get(name, 0.0) + time.perf_counter() - t0
+        sync()
+        self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+
+
+def untimed(name: str) -> contextlib.AbstractContextManager:
+    """A phase of a step nobody times."""
+    return contextlib.nullcontext()
 
 
 class MetricsWindow:

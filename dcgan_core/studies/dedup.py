@@ -30,6 +30,7 @@ from dcgan_core.instruments.hashing import (
 )
 from dcgan_core.instruments.metrics import memorisation, pairwise_nn
 from dcgan_core.instruments.reference import generate_uint8
+from dcgan_core.plots import pair_grid, planted_examples
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim
 
@@ -398,3 +399,58 @@ def duplication_table(study: dict, seeds: list[int]) -> str:
     rows += [f"| {s} | {rm['after dedup'][i]:,} | {r['with duplicates'][i]:.1%} | {r['after dedup'][i]:.1%} | "
              f"{r['random removal'][i]:.1%} |" for i, s in enumerate(seeds)]
     return "\n".join(rows)
+
+
+# --- the chapter ---------------------------------------------------------------------------------------------
+
+def run(P) -> dict:
+    """How well the semantic hash finds planted near-duplicates beside baselines (per hasher seed), what it removes
+    from the training pack, and whether de-duplicating lowers memorisation of duplicated images."""
+    clean = np.asarray(P.pack(P.clean_pack).images)
+    judge = P.judge(P.model)  # the training chapter's judge: its feature space is one baseline
+    planted = {s: plant(clean, P.per_transform, seed=s) for s in P.seeds}  # fresh copies per hasher seed
+    per_seed = {s: compare_methods(*planted[s], len(clean), s, P.radii, judge.embed) for s in P.seeds}
+    images, truth, kinds = planted[P.seeds[0]]
+    first = per_seed[P.seeds[0]]["autoencoder, exact (paper)"]
+    shown, shown_planted = inspection_sample(first["found_keys"], truth, len(images), P.inspect_pairs)
+    train = P.pack(P.models[P.model]["data"])
+    report = training_set_report(train, P.seeds[0])
+    heldout = np.asarray(P.pack(P.models[P.model]["heldout"]).images[:P.n_samples])
+    spec = experiment_model(P.models[P.model], P.dup_steps)
+    duplication = duplication_study(train.images, heldout, P.runs_root / "dedup", P.seeds, P.dup_unique,
+                                    P.dup_sources, P.dup_copies, spec, P.device, P.n_samples)
+    return {"n_clean": len(clean), "per_seed": per_seed, "images": images, "truth": truth, "kinds": kinds,
+            "first": first, "shown": shown, "shown_planted": shown_planted, "training_set": report,
+            "duplication": duplication, "record": {"training_set": report}}
+
+
+def figures(study: dict, P) -> dict:
+    """The planted pairs per transformation, and the sampled collision pairs of the visual inspection."""
+    images = study["images"]
+    return {"fig-planted": planted_examples(images, study["truth"], study["kinds"], list(TRANSFORMS)),
+            "fig-inspect": pair_grid(images, study["shown"], ~study["shown_planted"])}
+
+
+def tables(study: dict, P) -> dict:
+    """The methods on the planted set, the inspection's count, what dedup removes from the training pack, and the
+    memorisation experiment."""
+    shown, planted, first, report = study["shown"], study["shown_planted"], study["first"], study["training_set"]
+    return {
+        "methods": method_table(study["per_seed"]),
+        "inspection": f"{len(shown)} of {first['pairs']} collision pairs shown; {int((~planted).sum())} are not "
+                      "planted copies",
+        "training_set": ("applied before training: " if report["applied"] else
+                         "the paper's configuration run on it now: ")
+        + f"{report['removed']:,} of {report['input_count']:,} training images in {report['groups']:,} collision "
+          "groups",
+        "duplication": duplication_table(study["duplication"], P.seeds)}
+
+
+def claims(study: dict, P) -> list[Claim]:
+    """False-positive rate and recall on the planted set, and memorisation with and without duplicates."""
+    data = f"{P.data(P.model)}; {study['n_clean']:,} images of pack {P.clean_pack} + {len(study['truth']):,} " \
+           "planted copies"
+    dup = study["duplication"]
+    return [fp_claim(study["per_seed"], data), recall_claim(study["per_seed"], data),
+            memorisation_claim(dup["rates"], dup["removed"], P.seeds,
+                               f"{P.data(P.model)}; {dup['set_size']:,}-image set with duplicates")]

@@ -17,9 +17,11 @@ import torch
 from scipy import stats
 from sklearn.linear_model import LogisticRegression
 
+from dcgan_core.core.checkpoint import load_run
 from dcgan_core.instruments import latent
 from dcgan_core.instruments.interventions import generate
 from dcgan_core.instruments.judges import judge_accuracy, reading_accuracy
+from dcgan_core.plots import arithmetic_figure, k_effect, note_figure, walk_figure, yaw_sweep
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim
 from dcgan_core.verdicts.rules import FACTOR_ACCURACY_MIN, FACTOR_R2_MIN, TURN_RHO_MIN, factor_readable
@@ -364,7 +366,7 @@ def turn_table(studies: dict[int, dict]) -> str:
     return "\n".join(rows)
 
 
-def claims(studies: dict[int, dict], readable: dict[str, dict], data: str, k: int, k_sweep) -> list:
+def claims_over_seeds(studies: dict[int, dict], readable: dict[str, dict], data: str, k: int, k_sweep) -> list:
     """The chapter's verdicts: per equation, z arithmetic transfers the attribute (control: a random direction),
     k exemplars beat 1 (control: a random direction at k and at 1), pixel space does not work (control: z
     arithmetic); and the turn vector rotates the face (control: a random direction). A factor the judge cannot
@@ -431,3 +433,64 @@ def claims(studies: dict[int, dict], readable: dict[str, dict], data: str, k: in
                                                        "bar)"), section="6.3.2", claim="a turn vector rotates the face",
                                  paper="Fig. 8", ours="-", baseline="-", **base))
     return out
+
+
+# --- the chapter ---------------------------------------------------------------------------------------------
+TURN_SPAN = (-1, 1)  # Fig. 8: each line runs from -1 to 1 times the turn vector (turn_steps positions)
+
+
+def run(P) -> dict:
+    """Which factors the face judge reads, and per training seed the equations' success against their baselines
+    and the turn vector's rotation (`seed_study`)."""
+    judge = P.judge(P.model)
+    readable = readable_factors(judge, P.pack(P.models[P.model]["heldout"]))
+    positions = np.linspace(*TURN_SPAN, P.turn_steps)
+    studies = {}
+    for seed in P.seeds:
+        G, _, _ = load_run(P.run(P.model, seed), P.device)  # reuses the training chapter's runs
+        studies[seed] = seed_study(G, judge, P.n_pool, P.draws, P.k, P.k_sweep, P.turn_k, P.turn_lines, positions,
+                                   seed, readable)
+    return {"readable": readable, "positions": positions, "studies": studies}
+
+
+def _turns(study: dict) -> dict:
+    return {s: st["turn"] for s, st in study["studies"].items() if st["turn"] is not None}
+
+
+def figures(study: dict, P) -> dict:
+    """Fig. 7 per equation (first seed), success against k, Fig. 8 (first seed) and the judge's yaw along the
+    lines; a note where the judge cannot read a factor."""
+    studies = study["studies"]
+    first = studies[P.seeds[0]]
+    out = {}
+    for eq in EQUATIONS:
+        if eq.name in first["equations"]:
+            out[f"fig-{eq.name}"] = arithmetic_figure(first["equations"][eq.name]["example"], eq.text)
+        else:
+            out[f"fig-{eq.name}"] = note_figure(f"{eq.name}: not testable, the judge cannot read one of its factors")
+    by_k = k_curve(studies, P.k_sweep)
+    out["fig-k"] = k_effect(by_k) if by_k else note_figure("no testable equation")
+    turns = _turns(study)
+    if turns:
+        out["fig-turn"] = walk_figure(first["turn"]["frames"])
+        out["fig-yaw"] = yaw_sweep(turns, study["positions"])
+    else:
+        out["fig-turn"] = note_figure("the judge cannot read yaw: the turn is not testable")
+        out["fig-yaw"] = note_figure("the judge cannot read yaw: the turn is not testable")
+    return out
+
+
+def tables(study: dict, P) -> dict:
+    """The judge's factor readings; per testable equation its method table; the turn table (empty where the judge
+    cannot read what they need)."""
+    studies = study["studies"]
+    first = studies[P.seeds[0]]
+    equations = [f"**{eq.text}**\n\n" + method_table(studies, eq.name)
+                 for eq in EQUATIONS if eq.name in first["equations"]]
+    return {"factors": factor_table(study["readable"]), "equations": "\n\n".join(equations),
+            "turn": turn_table(studies) if _turns(study) else ""}
+
+
+def claims(study: dict, P) -> list:
+    """The equations' claims (transfer, averaging, pixel space) and the turn's, or not testable."""
+    return claims_over_seeds(study["studies"], study["readable"], P.data(P.model), P.k, P.k_sweep)

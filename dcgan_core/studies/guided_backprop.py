@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from dcgan_core.core.checkpoint import load_run
 from dcgan_core.core.models import Discriminator
 from dcgan_core.core.train import initial_models
 from dcgan_core.instruments.saliency import feature_study, randomisation_check, saliency
@@ -88,7 +89,7 @@ def panel_rows(D: Discriminator, feats: list[dict], features: list[int], images:
     return rows
 
 
-def claims(studies: dict[int, dict], data: str, has_boxes: bool = True) -> list[Claim]:
+def claims_over_seeds(studies: dict[int, dict], data: str, has_boxes: bool = True) -> list[Claim]:
     """The two claims of Fig. 5, each with the control that must fail its rule."""
     seeds = list(studies)
     if not has_boxes:  # the paper profile's LSUN images carry no object boxes
@@ -136,7 +137,7 @@ def randomisation_summary(studies: dict[int, dict], margin: float = 0.1) -> str:
             f"trained D's (plain gradient: {r:.2f}; within {margin:g} counts as alike): {verdict}.")
 
 
-def figures(study: dict, images: np.ndarray, classes: list[str], n: int = 6) -> tuple:
+def seed_figures(study: dict, images: np.ndarray, classes: list[str], n: int = 6) -> tuple:
     """Fig. 5 on our data: the first n features, trained D above random D; and the n most object-selective
     features of the trained D."""
 
@@ -147,3 +148,39 @@ def figures(study: dict, images: np.ndarray, classes: list[str], n: int = 6) -> 
     selective = saliency_panel({"trained D, most object-selective features":
                                 panel_rows(nets["trained D"], feats["trained D"], best, images, classes)})
     return first, selective
+
+
+# --- the chapter ---------------------------------------------------------------------------------------------
+FIG5_FEATURES = 6  # Fig. 5 shows the first 6 features of D's last conv layer: the randomisation check uses them too
+
+
+def run(P) -> dict:
+    """Per training seed, where the saliency of each feature of D's last conv layer falls on object boxes, for the
+    trained D and its baselines, and whether guided backprop's maps change when D's weights are randomised."""
+    heldout = P.pack(P.models[P.model]["heldout"])
+    images = np.asarray(heldout.images[:P.n_images])
+    boxes = heldout.boxes[:P.n_images] if heldout.boxes else None  # the paper profile's LSUN has none
+    classes = heldout.meta.get("box_classes", [])
+    studies = {}
+    for seed in P.seeds:
+        D = load_run(P.run(P.model, seed), P.device)[1]  # reuses the training chapter's runs
+        studies[seed] = seed_study(D, seed, images, boxes, classes, P.top, P.n_check, list(range(FIG5_FEATURES)))
+    return {"images": images, "classes": classes, "has_boxes": boxes is not None, "studies": studies}
+
+
+def figures(study: dict, P) -> dict:
+    """Fig. 5 on the first seed (trained D above random D), and the trained D's most object-selective features."""
+    first, selective = seed_figures(study["studies"][P.seeds[0]], study["images"], study["classes"], FIG5_FEATURES)
+    return {"fig-first6": first, "fig-selective6": selective}
+
+
+def tables(study: dict, P) -> dict:
+    """Object-selective features per net, and the cascading randomisation check with its one-sentence reading."""
+    studies = study["studies"]
+    return {"selectivity": selectivity_table(studies, study["classes"]),
+            "randomisation": randomisation_table(studies) + "\n\n" + randomisation_summary(studies)}
+
+
+def claims(study: dict, P) -> list[Claim]:
+    """The two claims of Fig. 5 (not testable without object boxes)."""
+    return claims_over_seeds(study["studies"], P.data(P.model), has_boxes=study["has_boxes"])

@@ -5,13 +5,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from dcgan_core.core.checkpoint import load_run
+from dcgan_core.core.train import initial_models
 from dcgan_core.instruments.latent import METHODS, lookup_walk, semantic_changes, smoothness, step_profile, walk
+from dcgan_core.plots import step_profiles, walk_figure
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim
 from dcgan_core.verdicts.rules import JUMP_RATIO_MAX
 
 
-def walk_study(G, judge, train_images, n_anchors: int = 9, steps: int = 10, repeats: int = 5, seed: int = 0,
+def walk_study(G, judge, train_images, n_anchors: int, steps: int, repeats: int, seed: int,
                G_untrained=None) -> dict:
     """Walks through `repeats` series of n_anchors random z: per walk kind, each segment's jump ratio
     (`smoothness`) and semantic change (`semantic_changes`), and example frames. Kinds: the trained G (linear,
@@ -89,3 +92,34 @@ def smoothness_table(studies: dict[int, dict]) -> str:
         share = f"{(moving > 3).mean():.0%}" if len(moving) else "-"
         rows.append(f"| {key} | {len(r)} | {len(r) - len(moving)} | {med} | {p90} | {share} | {sem.mean():.0%} |")
     return "\n".join(rows)
+
+
+# --- the chapter ---------------------------------------------------------------------------------------------
+def run(P) -> dict:
+    """Sec. 6.1 on every training seed's G: `walk_study` beside the untrained G that seed's training started from."""
+    judge, train_images = P.judge(P.model), P.pack(P.models[P.model]["data"]).images
+    studies = {}
+    for seed in P.seeds:
+        G = load_run(P.run(P.model, seed), P.device)[0]  # reuses the training chapter's runs
+        untrained = initial_models(G.config, seed)[0].to(P.device)  # the init train() starts from for this seed
+        studies[seed] = walk_study(G, judge, train_images, P.n_anchors, P.steps, P.repeats, seed, untrained)
+    return {"studies": studies, "data": P.data(P.model)}
+
+
+def figures(study: dict, P) -> dict:
+    """Fig. 4 (first seed) for the trained G, the memoriser and the untrained G, and each walk's step profile."""
+    first = study["studies"][P.seeds[0]]
+    return {"fig-walk": walk_figure(first["frames"]["trained, linear"]),
+            "fig-walk-memoriser": walk_figure(first["frames"][MEMORISER]),
+            "fig-walk-untrained": walk_figure(first["frames"][UNTRAINED]),
+            "fig-profiles": step_profiles(first, list(first["profiles"]))}
+
+
+def tables(study: dict, P) -> dict:
+    """The jump and semantic-change shares per walk kind and seed."""
+    return {"smoothness": smoothness_table(study["studies"])}
+
+
+def claims(study: dict, P) -> list[Claim]:
+    """The Sec. 6.1 claim with its two negative controls."""
+    return [smoothness_claim(study["studies"], study["data"])]

@@ -105,9 +105,15 @@ def supervised_claim(scores: dict, sup: dict[int, dict], k: int, seeds: list[int
                  "validation error of the chosen trial", values={"differences": diffs, "supervised": sup})
 
 
-def study_over_seeds(P, progress: bool = True) -> tuple[dict, dict, dict]:
+def context_line(context: dict, data: str) -> str:
+    """One line: the feature dimension, the labelled / validation / pool / test sizes and the data."""
+    return (f"{context['feature_dim']}-d D features; labelled set {context['n_labelled']} ({context['n_val']} "
+            f"validation, {context['n_pool']} pool), test {context['n_test']}; {data}")
+
+
+def study_over_seeds(P, supervised: bool, progress: bool = True) -> tuple[dict, dict, dict]:
     """A probe chapter's measurements: for each GAN seed of a `params.ProbeParams`, the D of that seed's run and
-    the other feature sets through the protocol, plus the supervised CNN on the same draws when asked for.
+    the other feature sets through the protocol, plus the supervised CNN on the same draws if `supervised`.
     Returns (scores {(features, per_class, seed): score}, supervised {seed: result}, context)."""
 
     train, test = P.pack(P.labelled_pack), P.pack(P.test_pack)
@@ -121,7 +127,7 @@ def study_over_seeds(P, progress: bool = True) -> tuple[dict, dict, dict]:
         one = probe_study(sets, train.labels, test.labels, splits, P.per_class, P.c_grid, P.draws_per_c,
                           P.final_draws, seed, progress)
         scores.update({(name, k, seed): v for (name, k), v in one.items()})
-        if P.supervised_trials:
+        if supervised:  # Sec. 5.2: the CNN of D's architecture on the same label draws
             sup[seed] = supervised_baseline(D.config, np.asarray(train.images), train.labels, splits, P.per_class[0],
                                             (np.asarray(test.images), test.labels), P.supervised_trials,
                                             P.supervised_draws, seed, P.device, progress)

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from dcgan_core import plots
 from dcgan_core.core.checkpoint import load_run, snapshot_names
 from dcgan_core.core.models import Generator
 from dcgan_core.data.packed import Pack
-from dcgan_core.instruments.metrics import memorisation
+from dcgan_core.instruments.judges import judge_accuracy
+from dcgan_core.instruments.metrics import inception_fid, memorisation
 from dcgan_core.instruments.reference import Reference, generate_uint8, ladder_name, memoriser_samples
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim
@@ -155,3 +158,74 @@ def judge_table(checks: dict[str, dict]) -> str:
             rest = ", ".join(f"{k} {v:.0%}" for k, v in rates.items() if k != "real")
             rows.append(f"| {name} | {kind} | {rates['real']:.0%} | {rest or '-'} |")
     return "\n".join(rows)
+
+
+# --- the chapter ---------------------------------------------------------------------------------------------
+def run(P) -> dict:
+    """Sec. 4-4.1 for every model the profile names: trained (or reused) on every seed, each model's judge checked
+    on failure images, and every run's samples evaluated against the judge's reference and ladder."""
+    runs = {(name, seed): P.run(name, seed) for name in P.train_models for seed in P.seeds}
+    judges, refs, ladders, evals, checks, accuracy, fid = {}, {}, {}, {}, {}, {}, {}
+    for name in P.train_models:
+        train_pack, held = P.pack(P.models[name]["data"]), P.pack(P.models[name]["heldout"])
+        judges[name] = P.judge(name)
+        refs[name] = Reference(judges[name], held, P.n_samples)
+        ladders[name] = refs[name].ladder()
+        for seed in P.seeds:
+            evals[(name, seed)] = evaluate_run(runs[(name, seed)], train_pack, refs[name], seed, P.device)
+        checks[name] = refs[name].judge_check(evals[(name, P.seeds[0])]["untrained_samples"])
+        accuracy[name] = (len(held), judge_accuracy(judges[name], held))
+    if P.inception_weights:  # the standard FID, only with a weights file the user downloaded
+        fid = {key: inception_fid(ev["samples"], refs[key[0]].a, P.inception_weights, P.device)
+               for key, ev in evals.items()}
+    return {"runs": runs, "judges": judges, "ladders": ladders, "evals": evals, "checks": checks,
+            "accuracy": accuracy, "fid": fid, "data": {name: P.data(name) for name in P.train_models}}
+
+
+def memorisation_figure(study: dict, P):
+    """Nearest-training-neighbour distances of samples and of held-out images, pixel and judge space (first seed)."""
+    fig, axes = plt.subplots(len(P.train_models), 2, figsize=(9, 3 * len(P.train_models)), squeeze=False)
+    for (a, b), name in zip(axes, P.train_models):
+        mem = study["evals"][(name, P.seeds[0])]["memorisation"]
+        plots.distance_histograms(mem["pixel"], f"{name}: pixel space", a)
+        plots.distance_histograms(mem["feature"], f"{name}: {study['judges'][name].name} space", b)
+    fig.tight_layout()
+    return fig
+
+
+def figures(study: dict, P) -> dict:
+    """Training curves, final samples, snapshots, quality against images seen, memorisation and neighbours."""
+    runs, first = study["runs"], P.seeds[0]
+    figs = {"fig-curves": plots.training_curves({f"{n} (seed {s})": r for (n, s), r in runs.items() if s == first})}
+    figs |= {f"fig-samples-{name}": plots.final_samples(runs[(name, first)], name) for name in P.train_models}
+    figs["fig-snapshots"] = plots.snapshot_grids({n: runs[(n, first)] for n in P.train_models})
+    figs["fig-quality-curve"] = plots.quality_curve(study["evals"], study["ladders"])
+    figs["fig-memorisation"] = memorisation_figure(study, P)
+    ev0 = {n: study["evals"][(n, first)] for n in P.train_models}
+    figs["fig-neighbours"] = plots.nearest_neighbour_panels({n: (e["samples"], e["reference"]) for n, e in ev0.items()})
+    figs["fig-neighbours-feature"] = plots.nearest_neighbour_panels(
+        {n: (e["samples"], e["reference"], e["sample_feats"], e["reference_feats"]) for n, e in ev0.items()},
+        space="judge feature")
+    return figs
+
+
+def tables(study: dict, P) -> dict:
+    """The judges' accuracy and failure check, and the quality table (with the Inception FID where asked for)."""
+    accuracy = "\n".join(f"- {name} judge on {n} held-out images: {acc}"
+                         for name, (n, acc) in study["accuracy"].items())
+    fid = "\n".join(f"- {name} seed {seed}: Inception FID {v:.2f} ({len(study['evals'][(name, seed)]['samples'])} "
+                    "samples)" for (name, seed), v in study["fid"].items())
+    return {"judges": accuracy + "\n\n" + judge_table(study["checks"]),
+            "quality": quality_table(study["evals"], study["ladders"]) + ("\n\n" + fid if fid else "")}
+
+
+def claims(study: dict, P) -> list[Claim]:
+    """Per model: the judge's validity, sample quality (conditional on the judge) and memorisation (on quality)."""
+    out = []
+    for name in P.train_models:
+        evs, data = [study["evals"][(name, s)] for s in P.seeds], study["data"][name]
+        judge = judge_claim(name, study["checks"][name], data)
+        quality = quality_claim(name, evs, P.seeds, study["ladders"][name], data, "Fig. 3",
+                                judge.verdict == "reproduced")
+        out += [judge, quality, memorisation_claim(name, evs, P.seeds, quality.verdict, study["ladders"][name], data)]
+    return out

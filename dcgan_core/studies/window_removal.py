@@ -14,10 +14,18 @@ import torch
 
 from dcgan_core.core.checkpoint import load_run
 from dcgan_core.core.models import Generator
-from dcgan_core.instruments.detector import ObjectSegmenter, boxes_of, presence
+from dcgan_core.instruments.detector import (
+    DetectorConfig,
+    ObjectSegmenter,
+    boxes_of,
+    fit_detector,
+    presence,
+    scores,
+    scores_table,
+)
 from dcgan_core.instruments.interventions import capture, check_g_layer, generate, regression_data, window_regression
 from dcgan_core.instruments.metrics import frechet_distance
-from dcgan_core.plots import intervention_rows
+from dcgan_core.plots import final_samples, intervention_rows
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim
 
@@ -156,7 +164,7 @@ def turned_into(studies: dict[int, dict], classes: list[str]) -> str:
     return f"{vanished} windows vanished over all seeds; where one did, the detector newly saw: {into}."
 
 
-def claims(studies: dict[int, dict], data: str) -> list[Claim]:
+def claims_over_seeds(studies: dict[int, dict], data: str) -> list[Claim]:
     """'Dropping the window maps removes windows' and 'the rest of the scene is kept', each with its control,
     over the seeds whose samples show windows."""
     if not studies:
@@ -208,7 +216,7 @@ def fit_summary(studies: dict[int, dict]) -> str:
     return "\n".join(lines)
 
 
-def figure(G: Generator, study: dict, seed: int, n: int = 6):
+def seed_figure(G: Generator, study: dict, seed: int, n: int = 6):
     """Fig. 6 layout: n z (columns) that show a window, as generated / window maps dropped / random maps dropped."""
 
     z = z_batch(G, len(study["measures"]["none"]["present"]), seed + 1)
@@ -244,3 +252,54 @@ def study_over_seeds(runs: dict[int, str], detector: ObjectSegmenter, judge, ref
             continue
         studies[seed], first = study, G if first is None else first
     return studies, first, left_out
+
+
+# --- the chapter ---------------------------------------------------------------------------------------------
+REFERENCE_IMAGES = 2000  # held-out real rooms FD is measured against (in the judge's space)
+
+
+def run(P) -> dict:
+    """Sec. 6.3.1 on the profile's rooms model: the window detector, then `seed_study` of every training seed's G
+    (nothing to count where the training pack has no object boxes, as on LSUN)."""
+    train, heldout = P.pack(P.models[P.model]["data"]), P.pack(P.models[P.model]["heldout"])
+    study = {"testable": train.boxes is not None, "data": P.data(P.model), "first_run": P.run(P.model, P.seeds[0])}
+    if not study["testable"]:
+        return study
+    detector = fit_detector(train, DetectorConfig(epochs=P.detector_epochs, device=P.device), P.runs_root / "judges")
+    judge = P.judge(P.model)
+    ref_feats = judge.embed(np.asarray(heldout.images[:REFERENCE_IMAGES]))
+    runs = {seed: P.run(P.model, seed) for seed in P.seeds}  # reuses the training chapter's runs
+    classes = train.meta["box_classes"]
+    studies, G0, left_out = study_over_seeds(runs, detector, judge, ref_feats, classes, P.layer, P.n_fit, P.n_eval,
+                                             P.n_random, P.device)
+    return {**study, "detector_scores": scores(detector, heldout), "classes": classes, "studies": studies,
+            "G0": G0, "left_out": left_out}
+
+
+def figures(study: dict, P) -> dict:
+    """Fig. 6 on the first studied seed; the generator's samples where there is nothing to drop."""
+    if study.get("studies"):
+        seed0 = next(iter(study["studies"]))
+        return {"fig-windows": seed_figure(study["G0"], study["studies"][seed0], seed0)}
+    return {"fig-windows": final_samples(study["first_run"], "no windows to drop")}
+
+
+def tables(study: dict, P) -> dict:
+    """The detector's scores, the fits, the effects and what windows turned into (or why there are none)."""
+    if not study["testable"]:
+        return {"detector": f"no object boxes in {P.models[P.model]['data']} - the chapter's counts are not "
+                            "testable on this profile", "effects": ""}
+    left = "\n".join(f"- seed {seed}: no window locations to fit on the {P.n_fit} samples (none detected, or "
+                     "everywhere); seed left out" for seed in study["left_out"])
+    effects = ""
+    if study["studies"]:
+        effects = "\n\n".join([fit_summary(study["studies"]), effects_table(study["studies"]),
+                                turned_into(study["studies"], study["classes"])])
+    return {"detector": scores_table(study["detector_scores"]), "effects": "\n\n".join(x for x in (left, effects) if x)}
+
+
+def claims(study: dict, P) -> list[Claim]:
+    """Both claims over the seeds whose samples show windows, or not testable without boxes."""
+    if not study["testable"]:
+        return untestable(study["data"], P.seeds)
+    return claims_over_seeds(study["studies"], study["data"])

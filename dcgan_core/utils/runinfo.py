@@ -15,7 +15,7 @@ from typing import IO
 import numpy as np
 import torch
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the project checkout
 
 
 def git_commit() -> str:

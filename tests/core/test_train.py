@@ -168,7 +168,7 @@ def test_bench_phases_account_for_the_step():
     assert set(split) == {*T.PHASES, "other"} and all(split[k] > 0 for k in T.PHASES)
     assert sum(split.values()) == pytest.approx(1000 * r["seconds_per_step"], abs=0.1)
     assert split["other"] < 0.5 * 1000 * r["seconds_per_step"]  # the named phases are most of a step
-    assert T.PHASE_TIMES is None  # timing is off again: training is not slowed by syncs
+    assert not hasattr(T, "PHASE_TIMES")  # no module state: training is never slowed by a timer left switched on
 
 
 def test_snapshot_epochs_below_one_are_refused(two_mode_pack):

@@ -8,21 +8,9 @@ from dcgan_core.data.packed import load_pack
 from dcgan_core.instruments import hashing
 from dcgan_core.instruments.hashing import HasherConfig, SemanticHasher, duplicate_groups, keep_mask
 from dcgan_core.studies import dedup
-from tests.conftest import write_pack
+from tests.conftest import blocky_images, write_pack
 
 FAST = HasherConfig(epochs=2, seed=0)
-
-
-def blocky_images(n: int, seed: int = 0, side: int = 32) -> np.ndarray:
-    """n distinct RGB images: random 4x4 colour blocks upsampled to `side` px, plus a little noise."""
-    rng = np.random.default_rng(seed)
-    x = np.kron(rng.integers(0, 256, (n, 3, 4, 4)), np.ones((side // 4, side // 4)))
-    return np.clip(x + rng.normal(0, 3, x.shape), 0, 255).astype(np.uint8)
-
-
-@pytest.fixture(scope="module")
-def images():
-    return blocky_images(1200)
 
 
 @pytest.fixture(scope="module")

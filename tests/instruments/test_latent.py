@@ -4,6 +4,7 @@ import torch
 
 from dcgan_core.core.models import build
 from dcgan_core.instruments.latent import lerp, lookup_walk, semantic_changes, slerp, smoothness, step_profile, walk
+from tests.conftest import BrightnessJudge
 
 
 def test_lerp_and_slerp_hit_the_endpoints():
@@ -43,16 +44,6 @@ def test_walk_and_lookup_shapes_and_values():
     assert all(any(torch.equal(f, t) for t in train_f) for f in looked.flatten(0, 1))
     with pytest.raises(ValueError, match="method"):
         walk(G, anchors, method="cubic")
-
-
-class BrightnessJudge:
-    """A judge with a known answer: every image is real content; 'bright' is on when the mean pixel is > 128."""
-
-    def predict(self, images):
-        return {"mean": np.asarray(images, float).mean((1, 2, 3))}
-
-    def readings(self, pred):
-        return {"real": np.ones(len(pred["mean"]), bool), "bright": pred["mean"] > 128}
 
 
 def test_semantic_change_reads_the_two_ends_of_each_segment():

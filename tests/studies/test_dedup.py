@@ -1,20 +1,15 @@
 
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
 import numpy as np
-import pytest
 
+from dcgan_core import plots
 from dcgan_core.studies import dedup
+from tests.conftest import blocky_images
 
-
-def blocky_images(n: int, seed: int = 0, side: int = 32) -> np.ndarray:
-    """n distinct RGB images: random 4x4 colour blocks upsampled to `side` px, plus a little noise."""
-    rng = np.random.default_rng(seed)
-    x = np.kron(rng.integers(0, 256, (n, 3, 4, 4)), np.ones((side // 4, side // 4)))
-    return np.clip(x + rng.normal(0, 3, x.shape), 0, 255).astype(np.uint8)
-
-
-@pytest.fixture(scope="module")
-def images():
-    return blocky_images(1200)
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "02_dedup.ipynb"
 
 
 def test_score_pairs_on_a_hand_example():
@@ -40,3 +35,70 @@ def test_duplicated_set_repeats_its_sources():
     assert len(x) == 50 and len(sources) == 2
     nn = np.array([np.argmin(((base[:40].astype(int) - img) ** 2).sum((1, 2, 3))) for img in x])
     assert all((nn == s).sum() >= 4 for s in sources)  # the source and its 5 copies (a shift may stray)
+
+
+def glue_names(notebook: Path) -> set[str]:
+    cells = json.loads(notebook.read_text())["cells"]
+    return {line.split()[-1] for c in cells if c["cell_type"] == "markdown"
+            for line in "".join(c["source"]).splitlines() if line.startswith("```{glue:figure}")}
+
+
+def test_the_chapter_entry_points(monkeypatch):
+    """run / figures / tables / claims wired on stand-ins: the hash finds every planted pair, the 16-bit control
+    adds false pairs, the exact-bytes control finds exact copies only; no autoencoder is fit and nothing trained."""
+    clean, train = blocky_images(120, seed=1), blocky_images(300, seed=2)
+    packs = {"clean": SimpleNamespace(images=clean), "train": SimpleNamespace(images=train),
+             "heldout": SimpleNamespace(images=blocky_images(40, seed=3))}
+    P = SimpleNamespace(model="rooms", models={"rooms": {"data": "train", "heldout": "heldout", "steps": 5}},
+                        clean_pack="clean", seeds=[0, 1], per_transform=10, radii=[0], inspect_pairs=5,
+                        dup_unique=100, dup_sources=2, dup_copies=3, dup_steps=7, n_samples=30, device="cpu",
+                        runs_root=Path("/nonexistent"), pack=packs.__getitem__,
+                        judge=lambda model: SimpleNamespace(embed=None), data=lambda model: "stand-in rooms")
+
+    def compare(images, truth, kinds, n_clean, seed, radii, embed):
+        n = len(images)
+        found = {"autoencoder, exact (paper)": truth,
+                 "16-bit code (control)": np.concatenate([truth, [[0, 1], [2, 3]]]),  # two clean pairs collide
+                 "exact bytes (SHA-1, control)": truth[kinds == 0], "random projection (control)": truth[:0]}
+        return {m: {**dedup.score_pairs(keys := dedup.pair_keys(p, n), truth, kinds, n), "images_per_s": 1.0,
+                    "found_keys": keys} for m, p in found.items()}
+
+    calls = {}
+    monkeypatch.setattr(dedup, "compare_methods", compare)
+    monkeypatch.setattr(dedup, "training_set_report", lambda pack, seed: calls.setdefault("report", (pack, seed))
+                        and {"applied": False, "removed": 3, "input_count": 300, "groups": 2})
+
+    def duplication(images, heldout, work, seeds, n_unique, n_sources, copies, model, device, n_samples):
+        calls["duplication"] = (images, heldout, work, seeds, n_unique, n_sources, copies, model, device, n_samples)
+        return {"rates": {"with duplicates": [0.2, 0.3], "after dedup": [0.0, 0.01], "random removal": [0.2, 0.25]},
+                "removed": {"with duplicates": [0, 0], "after dedup": [5, 6], "random removal": [5, 6]},
+                "set_size": 106, "byte_identical_removed": 0, "sources": np.array([3, 9])}
+    monkeypatch.setattr(dedup, "duplication_study", duplication)
+
+    study = dedup.run(P)
+    assert calls["report"] == (packs["train"], 0)
+    images, heldout, work, *rest = calls["duplication"]
+    assert images is train and np.array_equal(heldout, packs["heldout"].images[:30])
+    assert work == Path("/nonexistent/dedup")
+    assert rest == [[0, 1], 100, 2, 3, {"steps": 7}, "cpu", 30]  # the profile model's recipe for dup_steps steps
+    expected = dedup.plant(clean, 10, seed=0)
+    assert all(np.array_equal(a, b) for a, b in zip((study["images"], study["truth"], study["kinds"]), expected))
+    assert len(study["shown"]) == 5 and study["shown_planted"].all()  # the stand-in hash finds planted pairs only
+    assert study["record"] == {"training_set": study["training_set"]}
+    figs = dedup.figures(study, P)
+    assert set(figs) == glue_names(NOTEBOOK)  # exactly the figures the notebook's markdown places
+    for fig in figs.values():
+        plots.plt.close(fig)
+    tables = dedup.tables(study, P)
+    assert tables["methods"] == dedup.method_table(study["per_seed"])
+    assert tables["inspection"] == "5 of 60 collision pairs shown; 0 are not planted copies"
+    assert tables["training_set"] == ("the paper's configuration run on it now: 3 of 300 training images in 2 "
+                                      "collision groups")
+    assert tables["duplication"].startswith("Training set with duplicates: 106 images")
+    claims = dedup.claims(study, P)
+    data = "stand-in rooms; 120 images of pack clean + 60 planted copies"
+    assert [c.ours for c in claims] == [c.ours for c in (
+        dedup.fp_claim(study["per_seed"], data), dedup.recall_claim(study["per_seed"], data),
+        dedup.memorisation_claim(study["duplication"]["rates"], study["duplication"]["removed"], [0, 1], data))]
+    assert [c.data for c in claims] == [data, data, "stand-in rooms; 106-image set with duplicates"]
+    assert claims[0].values["false_positives"] == 0 and claims[0].controls[0]["ours"] == "4 of 124 pairs false"

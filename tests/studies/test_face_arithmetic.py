@@ -1,6 +1,8 @@
 """Sec. 6.3.2 on a fake generator whose z coordinates are the face factors, read by a fake judge: the answers are
 known, so exemplar picking, the success rate, the baselines and the turn vector can be checked exactly."""
 
+import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -8,10 +10,12 @@ import pytest
 import torch
 from torch import nn
 
+from dcgan_core import plots
 from dcgan_core.instruments.judges import Judge, Targets
 from dcgan_core.studies import face_arithmetic as A
 
 NAMES = ("male", "smile", "glasses", "yaw")
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "08_face_arithmetic.ipynb"
 
 
 class FactorG(nn.Module):
@@ -146,7 +150,7 @@ def studies():
 
 
 def test_claims_on_a_generator_whose_axes_are_the_factors(studies):
-    claims = {c.claim: c for c in A.claims(studies, READABLE, "fake factors", 3, [1, 3])}
+    claims = {c.claim: c for c in A.claims_over_seeds(studies, READABLE, "fake factors", 3, [1, 3])}
     transfer = [c for name, c in claims.items() if "transfers" in name]
     assert len(transfer) == 2 and all(c.verdict == "reproduced" for c in transfer)
     assert all(ctl["verdict"] == "not reproduced" for c in transfer for ctl in c.controls)  # the random direction
@@ -166,12 +170,11 @@ def test_unreadable_factors_make_claims_not_testable(studies):
                                                                                       "readable": False}}
     st = A.seed_study(FactorG(), FactorJudge(), 2000, 2, 3, [1, 3], 4, 2, np.linspace(-1, 1, 5), 0, unread)
     assert st["equations"] == {} and st["turn"] is None  # every equation uses smile
-    verdicts = {c.verdict for c in A.claims({0: st}, unread, "fake", 3, [1, 3])}
+    verdicts = {c.verdict for c in A.claims_over_seeds({0: st}, unread, "fake", 3, [1, 3])}
     assert verdicts == {"not testable at this scale"}
 
 
 def test_tables_and_figures(studies):
-    from dcgan_core import plots
     table = A.method_table(studies, "smile")
     assert "| z arithmetic |" in table and "| pixel space |" in table and "cosine" in table
     assert "| turn |" in A.turn_table(studies)
@@ -210,7 +213,51 @@ def test_a_line_turns_from_the_rho_threshold_up():
 
 
 def test_the_discrepancies_page_quotes_the_code_constants():
-    from pathlib import Path
     text = (Path(__file__).resolve().parents[2] / "book" / "discrepancies.md").read_text()
     assert f"P >= {A.CONFIDENCE}" in text and f"{A.MARGIN} past the threshold" in text
     assert f"(<= -{A.YAW_SIDE} / >= {A.YAW_SIDE})" in text
+
+
+def glue_names(notebook: Path) -> set[str]:
+    cells = json.loads(notebook.read_text())["cells"]
+    return {line.split()[-1] for c in cells if c["cell_type"] == "markdown"
+            for line in "".join(c["source"]).splitlines() if line.startswith("```{glue:figure}")}
+
+
+def rgb(study: dict) -> dict:
+    """The study with its images cut to 3 channels for the figures (the fake G draws one channel per factor)."""
+    def cut(st):
+        eqs = {e: {**q, "example": {k: v[..., :3, :, :] for k, v in q["example"].items()}}
+               for e, q in st["equations"].items()}
+        turn = st["turn"] and {**st["turn"], "frames": st["turn"]["frames"][..., :3, :, :]}
+        return {**st, "equations": eqs, "turn": turn}
+    return {**study, "studies": {s: cut(st) for s, st in study["studies"].items()}}
+
+
+@pytest.mark.parametrize("readable", [READABLE, {f: {**r, "readable": f != "smile"} for f, r in READABLE.items()}],
+                         ids=["all readable", "smile unreadable"])
+def test_the_chapter_entry_points(monkeypatch, readable):
+    P = SimpleNamespace(model="faces", models={"faces": {"heldout": "faces-heldout"}}, seeds=[3], device="cpu",
+                        n_pool=2000, draws=2, k=3, k_sweep=[1, 3], turn_k=4, turn_lines=2, turn_steps=5,
+                        judge=lambda model: FactorJudge(), pack=lambda name: name,
+                        run=lambda model, seed: f"run-{seed}", data=lambda model: "fake factors")
+    loaded = []
+    monkeypatch.setattr(A, "load_run", lambda run, device: loaded.append(run) or (FactorG(), None, None))
+    monkeypatch.setattr(A, "readable_factors", lambda judge, heldout: heldout == "faces-heldout" and readable)
+    study = A.run(P)
+    assert loaded == ["run-3"] and study["readable"] is readable and list(study["positions"]) == [-1, -.5, 0, .5, 1]
+    again = A.seed_study(FactorG(), FactorJudge(), 2000, 2, 3, [1, 3], 4, 2, np.linspace(-1, 1, 5), 3, readable)
+    assert set(again["equations"]) == set(study["studies"][3]["equations"])
+    assert all(np.array_equal(v, study["studies"][3]["equations"][e]["shares"][m])
+               for e, st in again["equations"].items() for m, v in st["shares"].items())
+    figs = A.figures(rgb(study), P)
+    assert set(figs) == glue_names(NOTEBOOK)  # exactly the figures the notebook's markdown places
+    for fig in figs.values():
+        plots.plt.close(fig)
+    tables = A.tables(study, P)
+    assert tables["factors"] == A.factor_table(readable) and "| turn |" in tables["turn"]
+    assert ("**" + A.EQUATIONS[0].text in tables["equations"]) == readable["smile"]["readable"]
+    claims = A.claims(study, P)
+    assert [c.ours for c in claims] == [c.ours for c in A.claims_over_seeds(study["studies"], readable,
+                                                                            "fake factors", 3, [1, 3])]
+    assert "record" not in study

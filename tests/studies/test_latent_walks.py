@@ -4,16 +4,7 @@ import torch
 from dcgan_core.core.models import build
 from dcgan_core.instruments.latent import walk
 from dcgan_core.studies.latent_walks import MEMORISER, UNTRAINED, smoothness_claim, walk_study
-
-
-class BrightnessJudge:
-    """A judge with a known answer: every image is real content; 'bright' is on when the mean pixel is > 128."""
-
-    def predict(self, images):
-        return {"mean": np.asarray(images, float).mean((1, 2, 3))}
-
-    def readings(self, pred):
-        return {"real": np.ones(len(pred["mean"]), bool), "bright": pred["mean"] > 128}
+from tests.conftest import BrightnessJudge
 
 
 def test_walk_study_and_claim_on_tiny_generators():

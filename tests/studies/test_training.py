@@ -1,37 +1,10 @@
 """Evaluation of trained runs: the held-out halves, the ladder, the memoriser control and the claims' controls."""
 
-import numpy as np
-import pytest
-import torch
-import torch.nn.functional as F
 
 from dcgan_core.core.train import TrainConfig, train
 from dcgan_core.instruments import reference
 from dcgan_core.studies import training
-from tests.conftest import two_mode_images, write_pack
-
-
-class PixelJudge:
-    """A stand-in judge: 4x4 average-pooled pixels as features; 'bright' when the left half is brighter."""
-
-    name = "pixels-4x4"
-
-    def embed(self, images):
-        x = torch.as_tensor(np.asarray(images)).float() / 255
-        return F.adaptive_avg_pool2d(x, 4).flatten(1).numpy()
-
-    def rates(self, images):
-        x = np.asarray(images, float)
-        left = x[..., : x.shape[-1] // 2].mean((1, 2, 3)) > x[..., x.shape[-1] // 2:].mean((1, 2, 3))
-        return {"real": 1.0, "left bright": float(left.mean())}
-
-
-@pytest.fixture
-def packs(tmp_path):
-    from dcgan_core.data import load_pack
-    train_pack = load_pack(write_pack(tmp_path / "train", two_mode_images(256)))
-    held = load_pack(write_pack(tmp_path / "held", two_mode_images(200, seed=3)))
-    return train_pack, held
+from tests.conftest import PixelJudge
 
 
 def test_evaluate_run_and_claims_with_their_controls(packs, tmp_path):

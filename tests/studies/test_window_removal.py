@@ -73,6 +73,6 @@ def test_seed_study_effects_and_claims_on_stand_ins():
     assert eff["every map of the layer"]["window_rate"] != eff["none"]["window_rate"]
     table = window_removal.effects_table({0: st})
     assert "random maps (3 draws, mean)" in table and "| window maps |" in table
-    claims = window_removal.claims({0: st}, "stand-in data")
+    claims = window_removal.claims_over_seeds({0: st}, "stand-in data")
     assert [c.verdict for c in claims][0] in rules.VERDICTS and all(c.seeds == [0] for c in claims)
-    assert window_removal.claims({}, "x")[0].verdict == "not testable at this scale"
+    assert window_removal.claims_over_seeds({}, "x")[0].verdict == "not testable at this scale"
