@@ -10,7 +10,7 @@ Paths (packs, runs, the chapter's output) follow from the profile by convention 
 from __future__ import annotations
 
 import json
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 from typing import ClassVar
@@ -20,12 +20,14 @@ from dcgan_core.core.models import resolve
 from dcgan_core.data.packed import load_pack
 from dcgan_core.instruments.hashing import MAX_RADIUS, MIN_FIT
 from dcgan_core.instruments.judges import JudgeConfig, fit_judge
+from dcgan_core.instruments.probes import C_GRID, DRAWS_PER_C, FINAL_DRAWS
 from dcgan_core.studies.dedup import TRANSFORMS
 from dcgan_core.utils.errors import ParameterError
+from dcgan_core.verdicts import paper
 from dcgan_core.verdicts.paper import describe_data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Chapter:
     """What every chapter gets: the profile, its device, and the paths and models it names."""
 
@@ -116,12 +118,12 @@ class Chapter:
             raise ParameterError(f"parameter seeds={seeds!r} must be a non-empty list of integer seeds")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainingParams(Chapter):
     train_models: list
     seeds: list
     n_samples: int
-    inception_weights: str | None = None
+    inception_weights: str | None = None  # path of pt_inception-2015-12-05-6726825d.pth: adds the standard FID
     minimums = {"n_samples": (10, " (samples per metric)")}
 
     def check(self) -> None:
@@ -133,11 +135,11 @@ class TrainingParams(Chapter):
                                  "(download torch-fidelity's weights-inception-2015-12-05 file, or pass None)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WalkParams(Chapter):
     model: str
     seeds: list
-    n_anchors: int
+    n_anchors: int = paper.WALK_ANCHORS  # Sec. 6.1 / Fig. 4: a series of 9 random points in Z
     steps: int
     repeats: int
     minimums = {"n_anchors": (2, " (paper: 9)"), "steps": (3, " (frames per segment)"), "repeats": (1, "")}
@@ -147,17 +149,17 @@ class WalkParams(Chapter):
         self._seeds(self.seeds)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProbeParams(Chapter):
     gan_model: str
     seeds: list
     labelled_pack: str
     test_pack: str
     n_val: int
-    per_class: list  # labels per class; None = all labels
-    c_grid: list
-    draws_per_c: int
-    final_draws: int
+    per_class: list = field(default_factory=lambda: [None, 400])  # Table 1: all labels, 400 per class (None: all)
+    c_grid: list = field(default_factory=lambda: list(C_GRID))  # the authors' C grid
+    draws_per_c: int = DRAWS_PER_C  # the authors' labelled draws scored per C
+    final_draws: int = FINAL_DRAWS  # the authors' test draws at the chosen C
     kmeans_centroids: int
     bn_stats: str
     minimums = {"n_val": (1, ""), "draws_per_c": (1, ""), "final_draws": (1, ""), "kmeans_centroids": (2, "")}
@@ -176,11 +178,12 @@ class ProbeParams(Chapter):
             raise ParameterError(f"parameter bn_stats={self.bn_stats!r} must be 'population' or 'running'")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FewLabelParams(ProbeParams):
     """Sec. 5.2: the probe chapter's parameters and the supervised CNN trained on the same label draws."""
 
-    supervised_trials: int  # random-search trials of the supervised CNN (Table 2: 64)
+    per_class: list = field(default_factory=lambda: [100])  # Sec. 5.2: 1000 labels, 100 per class
+    supervised_trials: int = paper.SVHN_SUPERVISED_TRIALS  # Table 2: random-search trials of the supervised CNN
     supervised_draws: int  # label draws the chosen supervised trial is trained on (paired with the SVM's)
     minimums = {**ProbeParams.minimums, "supervised_trials": (1, " (paper: 64)"), "supervised_draws": (1, "")}
 
@@ -193,7 +196,7 @@ class FewLabelParams(ProbeParams):
             raise ParameterError("the supervised baseline needs a labelled subset size: per_class[0] is None")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DedupParams(Chapter):
     model: str  # whose training pack is de-duplicated and whose judge gives the feature-space baseline
     clean_pack: str  # held-out images the near duplicates are planted into
@@ -236,7 +239,7 @@ class DedupParams(Chapter):
                                  f"{self.models[self.model]['data']!r}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GuidedParams(Chapter):
     model: str  # the rooms model: its D, and held-out images with object boxes
     seeds: list
@@ -252,12 +255,12 @@ class GuidedParams(Chapter):
             raise ParameterError(f"parameter top={self.top} must be <= n_images={self.n_images}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WindowParams(Chapter):
     model: str  # the rooms model: its G, its training pack's boxes for the detector, its judge for FD
     seeds: list
-    layer: int  # G's hidden layer whose maps are fit and dropped (-2: the paper's "second-highest")
-    n_fit: int  # samples the logistic regression is fit on (paper: 150)
+    layer: int = -2  # Sec. 6.3.1: G's hidden layer whose maps are fit and dropped, the "second-highest"
+    n_fit: int = paper.WINDOW_SAMPLES  # Sec. 6.3.1: samples the logistic regression is fit on
     n_eval: int  # paired z the intervention is counted on
     n_random: int  # random draws of as many maps (the control)
     detector_epochs: int
@@ -278,15 +281,15 @@ class WindowParams(Chapter):
                                  f"({', '.join(classes)}); the chapter removes windows")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ArithmeticParams(Chapter):
     model: str  # the faces model: its G, and its training pack's factors for the judge
     seeds: list
     n_pool: int  # generated samples the exemplars are picked from
     draws: int  # random exemplar draws per equation (every method decodes the same draws)
-    k: int  # exemplars averaged per concept (Sec. 6.3.2: 3)
+    k: int = paper.ARITHMETIC_EXEMPLARS  # Sec. 6.3.2: exemplars averaged per concept
     k_sweep: list  # the exemplar counts the effect of k is measured at
-    turn_k: int  # left- and right-looking samples averaged for the turn vector (Fig. 8: 4)
+    turn_k: int = paper.TURN_EXEMPLARS  # Fig. 8: left- and right-looking samples averaged for the turn vector
     turn_lines: int  # random samples the turn vector is added to
     turn_steps: int  # positions along each line, from -1 to 1 times the vector
     minimums = {"n_pool": (100, ""), "draws": (2, " (the paired interval needs draws)"), "k": (1, " (paper: 3)"),
@@ -313,6 +316,17 @@ CHAPTERS: dict[str, type[Chapter]] = {
 }
 
 
+def defaults(notebook: str) -> dict:
+    """The chapter's paper values: the parameters a profile may leave out (it overrides only what it scales)."""
+    out = {}
+    for f in fields(CHAPTERS[notebook]):
+        if f.default is not MISSING:
+            out[f.name] = f.default
+        elif f.default_factory is not MISSING:
+            out[f.name] = f.default_factory()
+    return out
+
+
 def names(notebook: str) -> list[str]:
     """The parameters a chapter takes (what its parameters cell may override)."""
     return [f.name for f in fields(CHAPTERS[notebook]) if f.name != "notebook"]
@@ -333,7 +347,7 @@ def load(notebook: str, profile: str, overrides: dict | None = None) -> Chapter:
     values = {"profile": profile, "device": prof["device"], **section}
     values.update({k: v for k, v in (overrides or {}).items() if k in valid and k != "profile" and v is not None})
     missing = [f.name for f in fields(CHAPTERS[notebook]) if f.name not in values and f.name != "notebook"
-               and f.default is MISSING]
+               and f.default is MISSING and f.default_factory is MISSING]
     if missing:
         raise ParameterError(f"notebook {notebook!r}: missing parameter(s) {missing} in profiles/{profile}.yaml")
     return CHAPTERS[notebook](notebook=notebook, **values)

@@ -27,8 +27,11 @@ from tqdm import tqdm
 from dcgan_core.core.models import Discriminator
 from dcgan_core.instruments.features import discriminator_features, set_population_bn_stats
 
-# the authors' C grid (svhn_semisup_analysis.py)
+# the authors' protocol (svhn/svhn_semisup_analysis.py): the C grid, labelled draws scored per C, test draws at the
+# chosen C; the chapters' parameters take these as their defaults
 C_GRID = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2)
+DRAWS_PER_C = 10
+FINAL_DRAWS = 100
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,8 @@ class SVMProbe:
 
     per_class: int | None = 100  # Sec. 5.2: 1000 labels, uniformly class distributed
     c_grid: tuple[float, ...] = C_GRID
-    draws_per_c: int = 10
-    final_draws: int = 100
+    draws_per_c: int = DRAWS_PER_C
+    final_draws: int = FINAL_DRAWS
     seed: int = 0
     progress: bool = False
     val_accuracy_: dict = field(default_factory=dict, init=False)
@@ -237,8 +240,8 @@ def d_features(D, images: np.ndarray, pool_images: np.ndarray | None = None) -> 
 
 
 def probe_study(feature_sets: dict[str, tuple[np.ndarray, np.ndarray]], y: np.ndarray, y_test: np.ndarray,
-                splits: Splits, per_class: list[int | None], c_grid=C_GRID, draws_per_c: int = 10,
-                final_draws: int = 100, seed: int = 0, progress: bool = True) -> dict:
+                splits: Splits, per_class: list[int | None], c_grid, draws_per_c: int, final_draws: int, seed: int,
+                progress: bool = True) -> dict:
     """Run the SVM protocol for every feature set and every labelled-subset size: {(name, per_class): score}.
     Every feature set sees the same label draws (same seed), so their scores are paired."""
     out = {}
@@ -260,7 +263,7 @@ TRAINED, RANDOM, RANDOM2, PIXELS = ("DCGAN D (trained)", "DCGAN D (random weight
 
 
 def feature_sets(D, train_images: np.ndarray, test_images: np.ndarray, pool_images: np.ndarray,
-                 kmeans_centroids: int, bn_stats: str = "population", seed: int = 0) -> dict:
+                 kmeans_centroids: int, bn_stats: str, seed: int) -> dict:
     """The features every probe compares, each as (train, test): the trained D, the same D at two random inits
     (population BN statistics, since its running ones are untrained; the second init is the negative control
     of "beats random D"), raw pixels, and K-means (Coates & Ng) fitted on the pool."""

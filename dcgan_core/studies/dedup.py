@@ -331,8 +331,8 @@ def experiment_model(entry: dict, steps: int) -> dict:
 
 
 def duplication_study(train_images: np.ndarray, heldout: np.ndarray, work_dir: str | Path, seeds: list[int],
-                      n_unique: int, n_sources: int, copies: int, model: dict, device: str = "cpu",
-                      n_samples: int = 2000, progress: bool = True) -> dict:
+                      n_unique: int, n_sources: int, copies: int, model: dict, device: str,
+                      n_samples: int, progress: bool = True) -> dict:
     """Train `model` (a profile model entry without data) on a set with duplicated images, on it after `dedup`
     (hasher seed = training seed), and after removing as many images at random; per seed, the share of samples
     that are near copies of a duplicated image. Runs are cached like the profile's (`core.runs`)."""

@@ -28,7 +28,7 @@ from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim
 
 
-def evaluate_run(run: str | Path, train: Pack, ref: Reference, seed: int = 0, device: str = "cpu",
+def evaluate_run(run: str | Path, train: Pack, ref: Reference, seed: int, device: str,
                  n_reference: int = 50_000) -> dict:
     """Quality at each snapshot and for the untrained G of the same seed; memorisation of the final samples and
     of the memoriser control (nearest neighbours among up to n_reference training images)."""

@@ -238,7 +238,7 @@ def untestable(data: str, seeds: list[int], why: str = "no object boxes on this 
 
 
 def study_over_seeds(runs: dict[int, str], detector: ObjectSegmenter, judge, ref_feats: np.ndarray,
-                     classes: list[str], layer: int, n_fit: int, n_eval: int, n_random: int, device: str = "cpu"
+                     classes: list[str], layer: int, n_fit: int, n_eval: int, n_random: int, device: str
                      ) -> tuple[dict[int, dict], Generator | None, list[int]]:
     """`seed_study` for each seed's run; returns the studies, the first studied seed's G (for the figure) and the
     seeds left out because their samples give no window locations to fit."""

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from dcgan_core.book import params
+from dcgan_core.book import params, pipeline
 from dcgan_core.book.pipeline import ParameterError
 
 
@@ -63,3 +63,18 @@ def test_arithmetic_parameters_are_checked():
         params.load("08_face_arithmetic", "smoke", {"k_sweep": [3, 10]})
     with pytest.raises(ParameterError, match="and k=5"):
         params.load("08_face_arithmetic", "smoke", {"k": 5})
+
+
+def test_a_profile_sets_only_what_it_changes_from_the_paper():
+    """The paper's values are the parameter objects' defaults; a profile repeating one would be a second home."""
+    for profile in ("smoke", "cpu", "paper"):
+        for notebook, section in pipeline.load_profile(profile)["notebooks"].items():
+            repeated = {k: v for k, v in section.items() if k in params.defaults(notebook)
+                        and params.defaults(notebook)[k] == v}
+            assert not repeated, f"profiles/{profile}.yaml {notebook} repeats the default(s) {repeated}"
+
+
+def test_a_left_out_parameter_takes_the_paper_value():
+    assert params.load("05_latent_walks", "paper").n_anchors == 9  # Sec. 6.1, from the default
+    assert params.load("04_svhn_probe", "paper").c_grid == [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
+    assert params.defaults("04_svhn_probe")["per_class"] == [100] != params.defaults("03_cifar_probe")["per_class"]

@@ -16,7 +16,7 @@ def test_evaluate_run_and_claims_with_their_controls(packs, tmp_path):
         train(cfg, tmp_path / f"r{seed}")
         runs.append(tmp_path / f"r{seed}")
     ref = reference.Reference(PixelJudge(), held, 64)
-    evs = [training.evaluate_run(r, train_pack, ref, seed=s) for s, r in enumerate(runs)]
+    evs = [training.evaluate_run(r, train_pack, ref, seed=s, device="cpu") for s, r in enumerate(runs)]
     ev = evs[0]
     assert list(ev["snapshots"]) == ["epoch-0001.pt", "last.pt"]
     assert ev["snapshots"]["last.pt"]["images_seen"] == 8 * 32
