@@ -29,6 +29,7 @@ from dcgan_core.core.distributed import Dist, gather_objects, mean_over_ranks
 from dcgan_core.core.models import Discriminator, Generator, check_preset, resolve
 from dcgan_core.data.packed import load_pack
 from dcgan_core.utils.runinfo import provenance, write_json
+from dcgan_core.utils.streams import stream_seed, torch_generator
 from dcgan_core.utils.torch_utils import eval_mode, save_grid
 
 UPDATE_SCHEMES = ("joint", "alternating")
@@ -361,7 +362,7 @@ def check_pack(cfg: TrainConfig, pack, model_cfg) -> None:
 
 def initial_models(model_cfg, seed: int) -> tuple[Generator, Discriminator]:
     """The untrained G and D a run of this seed starts from (Sec. 4 init): the baselines 'at random weights'."""
-    torch.manual_seed(seed)
+    torch.manual_seed(stream_seed("init", seed))
     return Generator(model_cfg), Discriminator(model_cfg)
 
 
@@ -369,8 +370,8 @@ def _new_state(cfg: TrainConfig, model_cfg, device: torch.device, fmt: torch.mem
     """Seeded nets (Sec. 4 init), Adam, the z stream and the fixed grid z of a fresh run."""
     G, D = (m.to(device, memory_format=fmt) for m in initial_models(model_cfg, cfg.seed))
     opt_g, opt_d = make_optimizers(G, D, cfg)
-    fixed_z = G.sample_z(cfg.n_fixed, generator=torch.Generator(device).manual_seed(cfg.seed + 2))
-    return TrainState(G, D, opt_g, opt_d, torch.Generator(device).manual_seed(cfg.seed + 1), fixed_z)
+    fixed_z = G.sample_z(cfg.n_fixed, generator=torch_generator("fixed z", cfg.seed, device=device))
+    return TrainState(G, D, opt_g, opt_d, torch_generator("train z", cfg.seed, device=device), fixed_z)
 
 
 def train(cfg: TrainConfig, out: str | Path, resume: bool = False, sync_bn: bool = False,
@@ -422,7 +423,7 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, d: Dist, device: torch.dev
                unit="step")
     try:
         while s.step < total:
-            order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed * 100_003 + s.epoch))
+            order = torch.randperm(n, generator=torch_generator("epoch order", cfg.seed, s.epoch))
             while s.batch_in_epoch < steps_per_epoch and s.step < total:
                 idx = d.shard(order[s.batch_in_epoch * B:(s.batch_in_epoch + 1) * B])  # this rank's share
                 if resident:

@@ -24,8 +24,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC
 from tqdm import tqdm
 
-from dcgan_core.core.models import Discriminator
+from dcgan_core.core.train import initial_models
 from dcgan_core.instruments.features import discriminator_features, set_population_bn_stats
+from dcgan_core.utils.streams import stream_seed
 
 # the authors' protocol (svhn/svhn_semisup_analysis.py): the C grid, labelled draws scored per C, test draws at the
 # chosen C; the chapters' parameters take these as their defaults
@@ -273,9 +274,8 @@ def feature_sets(D, train_images: np.ndarray, test_images: np.ndarray, pool_imag
     pool = pool_images if bn_stats == "population" else None
     device = next(D.parameters()).device
     out = {TRAINED: (d_features(D, train_images, pool), d_features(D, test_images, pool))}
-    for name, init in ((RANDOM, seed), (RANDOM2, seed + 10_000)):
-        torch.manual_seed(init)
-        D_random = Discriminator(D.config).to(device)
+    for name, init in ((RANDOM, seed), (RANDOM2, stream_seed("second init", seed))):
+        D_random = initial_models(D.config, init)[1].to(device)  # the D a run of this seed starts from
         out[name] = (d_features(D_random, train_images, pool_images), d_features(D_random, test_images, pool_images))
     km = KMeansFeatures(kmeans_centroids, seed=seed).fit(pool_images)
     out[PIXELS] = (pixel_features(train_images), pixel_features(test_images))

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from dcgan_core.core.models import Discriminator, ModelConfig
 from dcgan_core.instruments.probes import draw_labelled, scored_draws
+from dcgan_core.utils.streams import stream_seed
 from dcgan_core.utils.torch_utils import to_float
 
 
@@ -91,13 +92,15 @@ def supervised_baseline(config: ModelConfig, images: np.ndarray, labels: np.ndar
     val = (images[splits.val], labels[splits.val])
     val_acc = []
     for i, trial in enumerate(tqdm(sample_trials(n_trials, seed), desc="supervised search", disable=not progress)):
-        net = fit_supervised(config, images[idx], labels[idx], trial, n_classes, seed=seed + i, device=device)
+        net = fit_supervised(config, images[idx], labels[idx], trial, n_classes,
+                             seed=stream_seed("supervised trial", seed, i), device=device)
         val_acc.append((_accuracy(net, *val, device), trial))
     best_acc, best = max(val_acc, key=lambda r: r[0])
     errors = []
     for j, d in enumerate(tqdm(scored_draws(labels, splits.pool, per_class, n_draws, seed)[:n_draws],
                                desc="supervised draws", disable=not progress)):
-        net = fit_supervised(config, images[d], labels[d], best, n_classes, seed=seed + 1000 + j, device=device)
+        net = fit_supervised(config, images[d], labels[d], best, n_classes,
+                             seed=stream_seed("supervised draw", seed, j), device=device)
         errors.append(1 - _accuracy(net, *test, device))
     return {"val_error": 1 - best_acc, "test_errors": errors, "trial": best.__dict__, "n_trials": n_trials,
             "n_classes": n_classes,

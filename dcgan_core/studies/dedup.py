@@ -31,6 +31,7 @@ from dcgan_core.instruments.hashing import (
 from dcgan_core.instruments.metrics import memorisation, pairwise_nn
 from dcgan_core.instruments.reference import generate_uint8
 from dcgan_core.plots import pair_grid, planted_examples
+from dcgan_core.utils.streams import stream_seed
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim
 
@@ -357,8 +358,8 @@ def duplication_study(train_images: np.ndarray, heldout: np.ndarray, work_dir: s
             cfg = runs.entry_config(model, packs[cond], device, seed, progress)
             run = runs.ensure_trained(cfg, f"dup-{cond.replace(' ', '-')}", work / "runs")
             G = load_run(run, device)[0]
-            rates[cond].append(copies_of(generate_uint8(G, n_samples, seed + 1), unique, heldout, sources)
-                               ["to_duplicated"])
+            samples = generate_uint8(G, n_samples, stream_seed("samples", seed))
+            rates[cond].append(copies_of(samples, unique, heldout, sources)["to_duplicated"])
             removed[cond].append(len(dup) - {"with duplicates": len(dup), "after dedup": report["kept"],
                                              "random removal": len(keep)}[cond])
     byte_removed = len(dup) - int(keep_mask(len(dup), duplicate_groups(byte_codes(dup))).sum())

@@ -16,12 +16,12 @@ from dcgan_core.core.models import Discriminator
 from dcgan_core.core.train import initial_models
 from dcgan_core.instruments.saliency import feature_study, randomisation_check, saliency
 from dcgan_core.plots import saliency_panel
+from dcgan_core.utils.streams import stream_seed
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim
 
 NETS = {"trained D": "guided backprop", "random D": "guided backprop", "trained D, plain gradient": "gradient",
         "second random D (control)": "guided backprop"}
-CONTROL_SEED_OFFSET = 1000  # the second random D: the init of seed + 1000
 
 
 def seed_study(D: Discriminator, seed: int, images: np.ndarray, boxes: list | None, classes: list[str] | None, top: int,
@@ -29,7 +29,7 @@ def seed_study(D: Discriminator, seed: int, images: np.ndarray, boxes: list | No
     """Every net of NETS through `feature_study`, and the randomisation check of the trained D."""
     with torch.random.fork_rng():  # initial_models seeds the global generator; leave the caller's stream alone
         random_d = initial_models(D.config, seed)[1]
-        second = initial_models(D.config, seed + CONTROL_SEED_OFFSET)[1]
+        second = initial_models(D.config, stream_seed("second init", seed))[1]
     nets = {"trained D": D, "random D": random_d, "trained D, plain gradient": D, "second random D (control)": second}
     features = {name: feature_study(net.eval(), images, boxes, len(classes or []), top=top, method=NETS[name])
                 for name, net in nets.items()}

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from dcgan_core.core.checkpoint import load_run
 from dcgan_core.core.train import initial_models
 from dcgan_core.instruments.latent import METHODS, lookup_walk, semantic_changes, smoothness, step_profile, walk
 from dcgan_core.plots import step_profiles, walk_figure
+from dcgan_core.utils.streams import torch_generator
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim
 from dcgan_core.verdicts.rules import JUMP_RATIO_MAX
@@ -30,7 +30,7 @@ def walk_study(G, judge, train_images, n_anchors: int, steps: int, repeats: int,
         out["profiles"].setdefault(key, []).append(prof)
         out["frames"].setdefault(key, frames)
     for r in range(repeats):
-        anchors = G.sample_z(n_anchors, generator=torch.Generator(device).manual_seed(seed * 1000 + r))
+        anchors = G.sample_z(n_anchors, generator=torch_generator("walk anchors", seed, r, device))
         for method in METHODS:
             frames = walk(G, anchors, steps, method)
             add(f"trained, {method}", frames)

@@ -15,15 +15,15 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 
 from dcgan_core import plots
 from dcgan_core.core.checkpoint import load_run, snapshot_names
-from dcgan_core.core.models import Generator
+from dcgan_core.core.train import initial_models
 from dcgan_core.data.packed import Pack
 from dcgan_core.instruments.judges import judge_accuracy
 from dcgan_core.instruments.metrics import inception_fid, memorisation
 from dcgan_core.instruments.reference import Reference, generate_uint8, ladder_name, memoriser_samples
+from dcgan_core.utils.streams import stream_seed
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim
 
@@ -42,11 +42,10 @@ def evaluate_run(run: str | Path, train: Pack, ref: Reference, seed: int, device
         out["snapshots"][name] = {"step": state["step"], "epoch": state["epoch"],
                                   "images_seen": state["step"] * state["train_config"]["batch_size"],
                                   **ref.quality(generate_uint8(G, n, seed))}
-    torch.manual_seed(seed)  # the init train() starts from for this seed
-    untrained = generate_uint8(Generator(G.config).to(device), n, seed)
+    untrained = generate_uint8(initial_models(G.config, seed)[0].to(device), n, seed)  # where training started
     out["untrained"] = ref.quality(untrained)
     out["untrained_samples"] = untrained
-    samples, memo = generate_uint8(G, n, seed + 1), memoriser_samples(train, n, seed)
+    samples, memo = generate_uint8(G, n, stream_seed("samples", seed)), memoriser_samples(train, n, seed)
     out["memoriser"] = ref.quality(memo)
     reference_feats = ref.judge.embed(reference)
     for key, imgs in (("memorisation", samples), ("memoriser_memorisation", memo)):

@@ -26,6 +26,7 @@ from dcgan_core.instruments.detector import (
 from dcgan_core.instruments.interventions import capture, check_g_layer, generate, regression_data, window_regression
 from dcgan_core.instruments.metrics import frechet_distance
 from dcgan_core.plots import final_samples, intervention_rows
+from dcgan_core.utils.streams import stream_seed
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim
 
@@ -75,7 +76,7 @@ def seed_study(G: Generator, detector: ObjectSegmenter, judge, ref_feats: np.nda
     fits = {k: f for k, f in fits.items() if f is not None}
     if layer not in fits:
         return None
-    z = z_batch(G, n_eval, seed + 1)
+    z = z_batch(G, n_eval, stream_seed("samples", seed))
     pos = fits[layer]["positive"]
     rng = np.random.default_rng(seed)
     width = G.config.g_widths()[layer]
@@ -219,7 +220,7 @@ def fit_summary(studies: dict[int, dict]) -> str:
 def seed_figure(G: Generator, study: dict, seed: int, n: int = 6):
     """Fig. 6 layout: n z (columns) that show a window, as generated / window maps dropped / random maps dropped."""
 
-    z = z_batch(G, len(study["measures"]["none"]["present"]), seed + 1)
+    z = z_batch(G, len(study["measures"]["none"]["present"]), stream_seed("samples", seed))
     has = np.flatnonzero(study["measures"]["none"]["present"][:, study["window"]])[:n]
     rnd = study["random"][0]
     rows = {"as generated": generate(G, z[has]),

@@ -65,7 +65,7 @@ def test_seed_study_measures_every_net_and_leaves_the_global_stream_alone(D, dat
     assert set(st["features"]) == set(GB.NETS) and all(len(f) == n for f in st["features"].values())
     f0 = st["features"]["trained D"][0]
     assert len(f0["top"]) == 6 and f0["best_class"] in (0, 1, None) and isinstance(f0["selective"], bool)
-    # the random D is the init of the training seed, the control the init of seed + CONTROL_SEED_OFFSET
+    # the random D is the init of the training seed, the control the seed's second init (utils.streams)
     random_d, second = st["nets"]["random D"], st["nets"]["second random D (control)"]
     assert all(torch.equal(a, b) for a, b in zip(random_d.state_dict().values(),
                                                  initial_models(D.config, 0)[1].state_dict().values()))

@@ -1,0 +1,45 @@
+"""Named random streams: every seed the project derives from a run's or a chapter's seed, in one table.
+
+Code asks for a stream by name (and an index where it draws one per epoch, repeat or draw) instead of offsetting
+seeds by hand, so no two streams collide by accident and a reader sees every derivation at once. The training
+streams keep the derivations runs have always used, so trained runs keep their keys and weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+STREAMS: dict[str, Callable[[int, int], int]] = {
+    # training (core.train): the weights, the z of every step, the fixed sample grid, each epoch's data order
+    "init": lambda seed, _: seed,
+    "train z": lambda seed, _: seed + 1,
+    "fixed z": lambda seed, _: seed + 2,
+    "epoch order": lambda seed, epoch: seed * 100_003 + epoch,
+    # controls: a second untrained net of the same seed (the control of "beats the untrained net")
+    "second init": lambda seed, _: seed + 10_000,
+    # analyses: samples of a trained G beside those its snapshots were scored on
+    "samples": lambda seed, _: seed + 1,
+    "walk anchors": lambda seed, repeat: seed * 1000 + repeat,
+    "supervised trial": lambda seed, trial: seed + trial,
+    "supervised draw": lambda seed, draw: seed + 1000 + draw,
+}
+
+
+def stream_seed(name: str, seed: int, index: int = 0) -> int:
+    """The integer seed of stream `name` for base seed `seed` (and `index`: an epoch, repeat or draw)."""
+    if name not in STREAMS:
+        raise ValueError(f"unknown random stream {name!r}; the streams are {', '.join(STREAMS)} (utils.streams)")
+    return STREAMS[name](seed, index)
+
+
+def torch_generator(name: str, seed: int, index: int = 0, device: str | torch.device = "cpu") -> torch.Generator:
+    """A torch.Generator on `device` seeded for stream `name`."""
+    return torch.Generator(device).manual_seed(stream_seed(name, seed, index))
+
+
+def numpy_rng(name: str, seed: int, index: int = 0) -> np.random.Generator:
+    """A numpy Generator seeded for stream `name`."""
+    return np.random.default_rng(stream_seed(name, seed, index))
