@@ -83,3 +83,11 @@ class BrightnessJudge:
 
     def readings(self, pred):
         return {"real": np.ones(len(pred["mean"]), bool), "bright": pred["mean"] > 128}
+
+
+def blobs(n, d=20, sep=3.0, seed=0):
+    """n points of 4 separable Gaussian classes in d dimensions, and their labels."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, n)
+    centres = rng.normal(size=(4, d)) * sep
+    return (centres[y] + rng.normal(size=(n, d))).astype(np.float32), y

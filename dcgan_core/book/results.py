@@ -1,5 +1,5 @@
-"""results.json: each notebook's claims with the paper's value, ours, a baseline and a verdict;
-and the book's results page, generated from all of them."""
+"""results.json: each notebook's claims (`verdicts.claims.Claim`) with provenance and wall time (`Recorder`); and
+the book's results, wall-time and bench pages, generated from all of them."""
 
 from __future__ import annotations
 

@@ -137,7 +137,7 @@ PRESETS: dict[str, Preset] = {
         "(measured: at equal CPU time, 400k images at width 32 beat 200k at width 48)"),
     "tiny16": Preset(
         ModelConfig(resolution=16, channels=1, nz=16, ngf=32, ndf=32),
-        "This study: smallest Fig. 1 layout (16x16 grey, ngf=ndf=32), for tests and the smoke profile"),
+        "This study: smallest Fig. 1 layout (16x16 grey, ngf=ndf=32), for the unit tests"),
 }
 
 

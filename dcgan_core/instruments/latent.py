@@ -1,5 +1,5 @@
-"""Walking the latent space (Sec. 6.1): interpolations and a measure of how smooth they are; and the z-space
-primitives of vector arithmetic (Sec. 6.3.2): concept averages, the jitter, lines along a direction.
+"""Latent-space primitives: walks (Sec. 6.1) with a measure of how smooth they are, and the z-space steps of
+vector arithmetic (Sec. 6.3.2): concept averages, the jitter, lines along a direction.
 
 The paper reads sharp transitions along a latent walk as a sign of memorisation and smooth semantic
 change as a sign of a learned representation, but judged it by eye. Here each walk segment gets an
@@ -7,7 +7,8 @@ image-change profile (the mean absolute pixel change between consecutive frames)
 largest step over the median step: 1 for a perfectly even walk, large when the images jump), and a
 semantic reading: does the judge see different content at its two ends? Any continuous function is
 smooth, so smoothness alone cannot say no: an untrained G (smooth, no content) and a nearest-training-
-image memoriser (content, jumps) run the same way, and each must fail one half of the rule.
+image memoriser (content, jumps) run the same way (`studies.latent_walks`), and each must fail one half of
+the rule.
 """
 
 from __future__ import annotations

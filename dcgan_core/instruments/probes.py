@@ -6,10 +6,11 @@ grid, `draws_per_c` labelled subsets (`per_class` examples of each class) are dr
 LinearSVC (squared hinge, L2) is fitted on each and scored on the validation split; the C with the
 best mean validation accuracy is chosen. Then `final_draws` fresh subsets at that C are scored on the
 test set, reported as mean error +- 1.96 std over draws. The test set is never used for any choice.
-Comparisons of two feature sets are paired: same draws, same test set (`verdicts.beats`), over GAN seeds.
+Comparisons of two feature sets are paired: same draws, same test set (`verdicts.rules.beats`), over GAN
+seeds.
 
 Baselines: raw pixels; the same discriminator with random weights; single-layer K-means features
-(Coates & Ng 2011); a supervised CNN with the discriminator's architecture (`supervised.py`).
+(Coates & Ng 2011); a supervised CNN with the discriminator's architecture (`instruments.supervised`).
 """
 
 from __future__ import annotations

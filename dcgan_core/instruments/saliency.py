@@ -1,6 +1,5 @@
-"""Sec. 6.2-6.3: what the networks' features respond to. Guided backprop of D's feature maps (captum), the box
-measure that scores where the saliency falls, the cascading randomisation check of Adebayo et al. (2018); and
-G's feature maps: captured, fit against object boxes, and dropped while generating (Sec. 6.3.1).
+"""Sec. 6.2: what D's features respond to. Guided backprop of D's feature maps (captum), the box measure that
+scores where the saliency falls, and the cascading randomisation check of Adebayo et al. (2018).
 
 captum's guided backprop rewrites the gradient of `nn.ReLU` modules only; the DCGAN discriminator uses LeakyReLU
 (Sec. 3), through which captum would silently pass the plain gradient. `guided_copy` swaps each LeakyReLU of a

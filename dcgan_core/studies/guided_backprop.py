@@ -1,9 +1,9 @@
 """What the guided-backprop chapter measures (Sec. 6.2, Fig. 5; the paper only looked).
 
 Per training seed: for every feature of D's last conv layer, where the guided-backprop saliency of its maximal
-response falls on its most responsive held-out rooms (`interpret.feature_study`), for the trained D, the same D
-at its initial random weights (the paper's baseline), the trained D's plain gradient, and a second random D (the
-control that must fail); and the cascading randomisation check (`interpret.randomisation_check`).
+response falls on its most responsive held-out rooms (`instruments.saliency.feature_study`), for the trained D, the
+same D at its initial random weights (the paper's baseline), the trained D's plain gradient, and a second random D (the
+control that must fail); and the cascading randomisation check (`instruments.saliency.randomisation_check`).
 """
 
 from __future__ import annotations

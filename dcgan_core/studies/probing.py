@@ -112,8 +112,9 @@ def context_line(context: dict, data: str) -> str:
 
 
 def study_over_seeds(P, supervised: bool, progress: bool = True) -> tuple[dict, dict, dict]:
-    """A probe chapter's measurements: for each GAN seed of a `params.ProbeParams`, the D of that seed's run and
-    the other feature sets through the protocol, plus the supervised CNN on the same draws if `supervised`.
+    """A probe chapter's measurements: for each GAN seed of the chapter's parameters (`book.params.ProbeParams`),
+    the D of that seed's run and the other feature sets through the protocol, plus the supervised CNN on the same
+    draws if `supervised`.
     Returns (scores {(features, per_class, seed): score}, supervised {seed: result}, context)."""
 
     train, test = P.pack(P.labelled_pack), P.pack(P.test_pack)

@@ -1,6 +1,6 @@
-"""Evaluating trained runs (Sec. 4.1): sample quality over training and memorisation evidence.
+"""The training chapter (Sec. 4, 4.1): every run's sample quality over training and memorisation evidence.
 
-Quality is measured in the feature space of a judge trained on the same data (`judges.Judge`) against half A
+Quality is measured in the feature space of a judge trained on the same data (`instruments.judges.Judge`) against half A
 of the held-out real images. Reference points are run the same way on the other half, B: B itself (the floor),
 and B made worse: blurred (sigma 0.5, 1, 2 px) and pixelated (4x), a ladder that places the samples on a
 scale a reader can picture. The quality bar is the sigma-1 blur (`rules.QUALITY_BLUR_SIGMA`). The judge's

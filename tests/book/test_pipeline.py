@@ -12,9 +12,7 @@ import pytest
 
 from dcgan_core.book import params, pipeline
 from dcgan_core.book.pipeline import ParameterError
-from dcgan_core.core import runs
 from dcgan_core.verdicts.rules import VERDICTS
-from tests.conftest import two_mode_images, write_pack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,19 +74,6 @@ def test_dedup_packs_follow_the_pack_they_deduplicate(tmp_path, monkeypatch):
     paper = pipeline.load_profile("paper")
     assert paper["packs"]["lsun-bedroom-dedup"]["of"] == "lsun-bedroom"
     assert paper["models"]["lsun"]["data"] == "lsun-bedroom-dedup"  # Sec. 4.1.1: de-duplicated before training
-
-
-def test_ensure_trained_reuses_matching_runs(tmp_path):
-    packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(128)))}
-    spec = {"data": "two", "heldout": "two", "preset": "tiny16", "steps": 6, "batch_size": 32}
-    run = pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False)
-    mtime = (run / "checkpoints" / "last.pt").stat().st_mtime_ns
-    assert pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False) == run
-    assert (run / "checkpoints" / "last.pt").stat().st_mtime_ns == mtime  # reused, not retrained
-    other = pipeline.ensure_trained("m", {**spec, "lr_g": 1e-3}, packs, "cpu", tmp_path / "runs", progress=False)
-    assert other != run
-    longer = pipeline.ensure_trained("m", {**spec, "steps": 8}, packs, "cpu", tmp_path / "runs", progress=False)
-    assert json.loads((longer / "metrics.jsonl").read_text().splitlines()[-1])["step"] == 8
 
 
 @pytest.mark.pipeline
@@ -155,40 +140,9 @@ def test_a_pack_from_an_older_renderer_is_remade(tmp_path, monkeypatch):
     assert json.loads((path / "pack-args.json").read_text())["args"]["generator_version"] == synth_faces.VERSION
 
 
-@pytest.mark.parametrize("nproc, message", [("two", "whole number"), ("0", "whole number"), ("3", "divide")])
-def test_a_bad_process_count_is_refused_before_training(tmp_path, monkeypatch, nproc, message):
-    packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(128)))}
-    spec = {"data": "two", "heldout": "two", "preset": "tiny16", "steps": 6, "batch_size": 32}
-    monkeypatch.setenv("DCGAN_NPROC", nproc)
-    with pytest.raises(ParameterError, match=message):
-        pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False)
-    assert not (tmp_path / "runs").exists()  # nothing written
-
-
 def test_a_bad_process_count_stops_make_reproduce_before_packing(monkeypatch, capsys):
     monkeypatch.setattr(pipeline, "ensure_packs", lambda profile: pytest.fail("packed despite NPROC=3"))
     monkeypatch.setenv("DCGAN_NPROC", "3")
     assert pipeline.main(["packs", "smoke"]) == 2 and "divide" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("nproc, sync, device, message", [("1", "1", "cuda", "NPROC=1"), ("2", "1", "cpu", "on cpu"),
-                                                          ("2", "yes", "cuda", "0 or 1")])
-def test_sync_bn_without_processes_or_cuda_is_refused(monkeypatch, nproc, sync, device, message):
-    monkeypatch.setenv("DCGAN_SYNC_BN", sync)
-    with pytest.raises(ParameterError, match=message):
-        runs.sync_bn(int(nproc), device)
-    monkeypatch.setenv("DCGAN_SYNC_BN", "0")
-    assert runs.sync_bn(int(nproc), device) is False
-
-
-def test_sync_bn_is_passed_to_torchrun_and_keys_its_own_run(tmp_path, monkeypatch):
-    packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(128)))}
-    spec = {"data": "two", "heldout": "two", "preset": "tiny16", "steps": 6, "batch_size": 32}
-    launched = []
-    monkeypatch.setattr(runs, "launch", lambda cfg, run, resume, nproc, sync: launched.append((run, sync)))
-    monkeypatch.setattr(runs, "sync_bn", lambda nproc, device: os.environ["DCGAN_SYNC_BN"] == "1")  # no GPU here
-    monkeypatch.setenv("DCGAN_NPROC", "2")
-    for sync in ("0", "1"):
-        monkeypatch.setenv("DCGAN_SYNC_BN", sync)
-        pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False)
-    assert [s for _, s in launched] == [False, True] and launched[0][0] != launched[1][0]  # other maths, other run

@@ -160,17 +160,6 @@ def test_generator_moves_toward_the_data(tmp_path):
     assert _mode_distance_ratio(tmp_path, 0, lr=1e-9) > 0.9
 
 
-def test_bench_phases_account_for_the_step():
-    import dcgan_core.core.train as T
-    from dcgan_core.bench import bench
-    r = bench("tiny16", batch_size=16, steps=3, warmup=1, phases=True)
-    split = r["phases_ms_per_step"]
-    assert set(split) == {*T.PHASES, "other"} and all(split[k] > 0 for k in T.PHASES)
-    assert sum(split.values()) == pytest.approx(1000 * r["seconds_per_step"], abs=0.1)
-    assert split["other"] < 0.5 * 1000 * r["seconds_per_step"]  # the named phases are most of a step
-    assert not hasattr(T, "PHASE_TIMES")  # no module state: training is never slowed by a timer left switched on
-
-
 def test_snapshot_epochs_below_one_are_refused(two_mode_pack):
     with pytest.raises(ValueError, match="--snapshot-epochs"):
         cfg(two_mode_pack, steps=2, snapshot_epochs=(0, 5))
@@ -206,23 +195,6 @@ def test_frozen_d_gives_g_the_same_gradients_and_skips_d_weight_gradients(precis
     with pytest.raises(RuntimeError), frozen(D):
         raise RuntimeError("interrupted")
     assert [p.requires_grad for p in D.parameters()].count(False) == 1
-
-
-def test_save_grid_writes_what_torchvision_writes(tmp_path):
-    from PIL import Image
-    from torchvision.utils import save_image
-
-    from dcgan_core.utils.torch_utils import save_grid
-    for shape, nrow in (((10, 3, 5, 7), 4), ((3, 1, 6, 6), 8), ((16, 3, 4, 4), 8), ((1, 1, 5, 5), 8)):
-        x = torch.rand(*shape) * 1.2 - 0.1  # a few values outside [0, 1] are clamped the same way
-        save_grid(x, tmp_path / "ours.png", nrow=nrow)
-        save_image(x, tmp_path / "tv.png", nrow=nrow)
-        ours, tv = (np.asarray(Image.open(tmp_path / f)) for f in ("ours.png", "tv.png"))
-        assert ours.shape == tv.shape and np.array_equal(ours, tv), shape
-    for bad, kw in ((torch.rand(3, 4, 4), {}), (torch.rand(0, 3, 4, 4), {}), (torch.rand(2, 2, 4, 4), {}),
-                    (torch.rand(2, 3, 4, 4), {"nrow": 0}), (torch.rand(2, 3, 4, 4), {"path": tmp_path / "g.jpg"})):
-        with pytest.raises(ValueError, match="a grid"):
-            save_grid(bad, kw.pop("path", tmp_path / "g.png"), **kw)
 
 
 def test_side_by_side_times_both_commands_on_the_same_steps(tmp_path, monkeypatch):

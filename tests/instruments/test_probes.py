@@ -10,18 +10,9 @@ from dcgan_core.instruments.probes import (
     d_features,
     draw_labelled,
     make_splits,
-    probe_study,
     scored_draws,
 )
-from dcgan_core.instruments.supervised import SupervisedCNN, supervised_baseline
-from dcgan_core.studies.probing import comparison, probe_table
-
-
-def blobs(n, d=20, sep=3.0, seed=0):
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 4, n)
-    centres = rng.normal(size=(4, d)) * sep
-    return (centres[y] + rng.normal(size=(n, d))).astype(np.float32), y
+from tests.conftest import blobs
 
 
 def test_splits_are_disjoint_and_sized():
@@ -96,26 +87,6 @@ def test_population_bn_stats_do_not_touch_the_original_d():
     assert all(torch.equal(before[k], v) for k, v in D.state_dict().items())
 
 
-def test_probe_study_pairs_draws_and_the_table_shows_seeds():
-    X, y = blobs(300)
-    splits = make_splits(200, 40)
-    noise = np.random.default_rng(1).normal(size=X.shape).astype(np.float32)
-    sets = {"signal": (X[:200], X[200:]), "noise": (noise[:200], noise[200:])}
-    scores = {}
-    for seed in (0, 1, 2):
-        one = probe_study(sets, y[:200], y[200:], splits, [None, 5], c_grid=(1e-2,), draws_per_c=1, final_draws=4,
-                          seed=seed, progress=False)
-        scores.update({(n, k, seed): v for (n, k), v in one.items()})
-    assert len(scores[("signal", 5, 0)]["errors"]) == 4 and scores[("signal", 5, 0)]["draw_sd"] is not None
-    assert scores[("signal", None, 0)]["ci95"] is not None and scores[("signal", None, 0)]["draw_sd"] is None
-    outcome, text, diffs = comparison(scores, "signal", "noise", 5, [0, 1, 2])
-    assert outcome.verdict == "reproduced" and len(diffs) == 3 and len(diffs[0]) == 4
-    assert comparison(scores, "noise", "signal", None, [0, 1, 2])[0].verdict == "not reproduced"
-    assert "McNemar" in comparison(scores, "signal", "noise", None, [0, 1, 2])[1]
-    table = probe_table(scores, [None, 5], [0, 1, 2])
-    assert table.count("\n") == 5 and "all labels" in table and "seed sd" in table
-
-
 def test_test_draws_are_the_same_for_every_feature_set_and_seed_dependent():
     y = np.repeat(np.arange(4), 25)
     pool = np.arange(100)
@@ -133,25 +104,6 @@ def test_c_at_the_grid_edge_and_non_converged_fits_are_flagged():
     assert score["c_at_edge"] and score["fits"] == 4 and 0 <= score["not_converged"] <= 4
     mid = SVMProbe(per_class=5, c_grid=(1e-6, 1e-2, 1e6), draws_per_c=1, final_draws=1).fit(X[:200], y[:200], splits)
     assert mid.score(X[200:], y[200:])["c_at_edge"] == (mid.best_c_ != 1e-2)
-
-
-def test_supervised_cnn_has_the_discriminator_architecture_and_search_reports_both_errors():
-    cfg = build("tiny16")[1].config
-    net = SupervisedCNN(cfg, 4)
-    assert net(torch.zeros(2, 1, 16, 16)).shape == (2, 4)
-    assert [m.out_channels for m in net.modules() if isinstance(m, torch.nn.Conv2d)] == [32, 64]
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, 2, 120)
-    x = np.zeros((120, 1, 16, 16), np.uint8)
-    x[y == 1, :, :8] = 255
-    splits = Splits(np.arange(60, 90), np.arange(0, 60))
-    y_test = y[90:].copy()
-    res = supervised_baseline(cfg, x, y, splits, 10, (x[90:], y_test), n_trials=2, n_draws=2)
-    assert {"val_error", "test_errors", "trial", "val_errors"} <= set(res) and res["val_error"] < 0.2
-    assert len(res["test_errors"]) == 2 and max(res["test_errors"]) < 0.2
-    # the class count comes from the labelled pool: an unseen test label cannot widen the head
-    y_test[0] = 7
-    assert supervised_baseline(cfg, x, y, splits, 10, (x[90:], y_test), n_trials=1, n_draws=1)["n_classes"] == 2
 
 
 def test_all_labels_reports_the_binomial_spread_of_the_test_error():

@@ -1,0 +1,78 @@
+"""Run directories keyed by config: reuse, resume, the profile entry's fields, NPROC / SYNC_BN, torchrun launches."""
+
+import json
+import os
+from types import SimpleNamespace
+
+import pytest
+
+from dcgan_core.book import pipeline
+from dcgan_core.book.pipeline import ParameterError
+from dcgan_core.core import runs
+from dcgan_core.core.train import load_config
+from tests.conftest import two_mode_images, write_pack
+
+
+def test_ensure_trained_reuses_matching_runs(tmp_path):
+    packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(128)))}
+    spec = {"data": "two", "heldout": "two", "preset": "tiny16", "steps": 6, "batch_size": 32}
+    run = pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False)
+    mtime = (run / "checkpoints" / "last.pt").stat().st_mtime_ns
+    assert pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False) == run
+    assert (run / "checkpoints" / "last.pt").stat().st_mtime_ns == mtime  # reused, not retrained
+    other = pipeline.ensure_trained("m", {**spec, "lr_g": 1e-3}, packs, "cpu", tmp_path / "runs", progress=False)
+    assert other != run
+    longer = pipeline.ensure_trained("m", {**spec, "steps": 8}, packs, "cpu", tmp_path / "runs", progress=False)
+    assert json.loads((longer / "metrics.jsonl").read_text().splitlines()[-1])["step"] == 8
+
+
+@pytest.mark.parametrize("nproc, message", [("two", "whole number"), ("0", "whole number"), ("3", "divide")])
+def test_a_bad_process_count_is_refused_before_training(tmp_path, monkeypatch, nproc, message):
+    packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(128)))}
+    spec = {"data": "two", "heldout": "two", "preset": "tiny16", "steps": 6, "batch_size": 32}
+    monkeypatch.setenv("DCGAN_NPROC", nproc)
+    with pytest.raises(ParameterError, match=message):
+        pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False)
+    assert not (tmp_path / "runs").exists()  # nothing written
+
+
+@pytest.mark.parametrize("nproc, sync, device, message", [("1", "1", "cuda", "NPROC=1"), ("2", "1", "cpu", "on cpu"),
+                                                          ("2", "yes", "cuda", "0 or 1")])
+def test_sync_bn_without_processes_or_cuda_is_refused(monkeypatch, nproc, sync, device, message):
+    monkeypatch.setenv("DCGAN_SYNC_BN", sync)
+    with pytest.raises(ParameterError, match=message):
+        runs.sync_bn(int(nproc), device)
+    monkeypatch.setenv("DCGAN_SYNC_BN", "0")
+    assert runs.sync_bn(int(nproc), device) is False
+
+
+def test_sync_bn_is_passed_to_torchrun_and_keys_its_own_run(tmp_path, monkeypatch):
+    packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(128)))}
+    spec = {"data": "two", "heldout": "two", "preset": "tiny16", "steps": 6, "batch_size": 32}
+    launched = []
+    monkeypatch.setattr(runs, "launch", lambda cfg, run, resume, nproc, sync: launched.append((run, sync)))
+    monkeypatch.setattr(runs, "sync_bn", lambda nproc, device: os.environ["DCGAN_SYNC_BN"] == "1")  # no GPU here
+    monkeypatch.setenv("DCGAN_NPROC", "2")
+    for sync in ("0", "1"):
+        monkeypatch.setenv("DCGAN_SYNC_BN", sync)
+        pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False)
+    assert [s for _, s in launched] == [False, True] and launched[0][0] != launched[1][0]  # other maths, other run
+
+
+def test_a_model_entry_is_config_fields_and_an_unknown_key_is_named(tmp_path):
+    entry = {"data": "p", "heldout": "p", "preset": "tiny16", "steps": 3, "z_dist": "normal", "lr_d": 1e-3}
+    cfg = runs.entry_config(entry, "packs/p", "cpu", seed=4)
+    assert (cfg.model_overrides, cfg.lr_d, cfg.lr_g, cfg.seed, cfg.data) == ({"z_dist": "normal"}, 1e-3, 2e-4, 4,
+                                                                             "packs/p")
+    with pytest.raises(ParameterError, match=r"unknown key\(s\) \['lr'\].*TrainConfig fields"):
+        runs.entry_config({**entry, "lr": 1e-3}, "packs/p", "cpu")
+
+
+def test_a_torchrun_launch_hands_the_processes_the_config_file(tmp_path, monkeypatch):
+    cfg = runs.entry_config({"preset": "tiny16", "steps": 3}, "packs/p", "cpu", seed=1)
+    calls = []
+    monkeypatch.setattr(runs.subprocess, "run", lambda cmd, cwd: calls.append(cmd) or SimpleNamespace(returncode=0))
+    runs.launch(cfg, tmp_path / "run", resume=True, nproc=2, sync=False)
+    (cmd,) = calls
+    assert cmd[cmd.index("--config") + 1] == str(tmp_path / "run" / "launch.json") and "--resume" in cmd
+    assert load_config(tmp_path / "run" / "launch.json") == cfg  # the processes rebuild exactly this config

@@ -1,0 +1,69 @@
+"""The probe chapters (Sec. 5.1, 5.2): the shared study's tables and comparisons, and each chapter's claims."""
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from dcgan_core.instruments.probes import PIXELS, RANDOM, RANDOM2, TRAINED, make_splits, probe_study
+from dcgan_core.studies import cifar_probe, svhn_probe
+from dcgan_core.studies.probing import comparison, probe_table
+from tests.conftest import blobs
+
+
+def test_probe_study_pairs_draws_and_the_table_shows_seeds():
+    X, y = blobs(300)
+    splits = make_splits(200, 40)
+    noise = np.random.default_rng(1).normal(size=X.shape).astype(np.float32)
+    sets = {"signal": (X[:200], X[200:]), "noise": (noise[:200], noise[200:])}
+    scores = {}
+    for seed in (0, 1, 2):
+        one = probe_study(sets, y[:200], y[200:], splits, [None, 5], c_grid=(1e-2,), draws_per_c=1, final_draws=4,
+                          seed=seed, progress=False)
+        scores.update({(n, k, seed): v for (n, k), v in one.items()})
+    assert len(scores[("signal", 5, 0)]["errors"]) == 4 and scores[("signal", 5, 0)]["draw_sd"] is not None
+    assert scores[("signal", None, 0)]["ci95"] is not None and scores[("signal", None, 0)]["draw_sd"] is None
+    outcome, text, diffs = comparison(scores, "signal", "noise", 5, [0, 1, 2])
+    assert outcome.verdict == "reproduced" and len(diffs) == 3 and len(diffs[0]) == 4
+    assert comparison(scores, "noise", "signal", None, [0, 1, 2])[0].verdict == "not reproduced"
+    assert "McNemar" in comparison(scores, "signal", "noise", None, [0, 1, 2])[1]
+    table = probe_table(scores, [None, 5], [0, 1, 2])
+    assert table.count("\n") == 5 and "all labels" in table and "seed sd" in table
+
+
+
+
+def chapter_scores(per_class):
+    """Scores of the probe chapters' feature sets on separable blobs: the trained D sees the classes, the rest not."""
+    X, y = blobs(300)
+    splits = make_splits(200, 40)
+    noise = [np.random.default_rng(s).normal(size=X.shape).astype(np.float32) for s in (1, 2, 3, 4)]
+    names = [TRAINED, RANDOM, RANDOM2, PIXELS, "K-means, 4 centroids"]
+    sets = {name: (x[:200], x[200:]) for name, x in zip(names, [X, *noise])}
+    scores = {}
+    for seed in (0, 1, 2):
+        one = probe_study(sets, y[:200], y[200:], splits, per_class, c_grid=(1e-2,), draws_per_c=1, final_draws=4,
+                          seed=seed, progress=False)
+        scores.update({(n, k, seed): v for (n, k), v in one.items()})
+    return scores
+
+
+def test_the_transfer_chapter_claims_what_its_features_show():
+    P = SimpleNamespace(per_class=[None, 5], seeds=[0, 1, 2])
+    study = {"scores": chapter_scores(P.per_class), "data": "blobs", "is_cifar": False,
+             "context": {"feature_dim": 20, "n_labelled": 200, "n_val": 40, "n_pool": 160, "n_test": 100}}
+    claims = cifar_probe.claims(study, P)
+    assert [c.section for c in claims] == ["5.1"] * 5 and cifar_probe.figures(study, P) == {}
+    assert {c.verdict for c in claims[:4]} == {"reproduced"}  # the trained D beats every baseline it is put against
+    assert claims[4].verdict == "not testable at this scale"  # the absolute number needs CIFAR-10 itself
+    assert "20-d D features" in cifar_probe.tables(study, P)["probe"]
+
+
+def test_the_few_label_chapter_pairs_the_supervised_cnn():
+    P = SimpleNamespace(per_class=[5], seeds=[0, 1, 2])
+    scores = chapter_scores(P.per_class)
+    sup = {s: {"test_errors": [0.7] * 4, "val_error": 0.7, "n_trials": 1, "trial": {}} for s in P.seeds}
+    study = {"scores": scores, "supervised": sup, "data": "blobs", "is_svhn": False,
+             "context": {"feature_dim": 20, "n_labelled": 200, "n_val": 40, "n_pool": 160, "n_test": 100}}
+    claims = svhn_probe.claims(study, P)
+    assert [c.section for c in claims] == ["5.2"] * 5 and claims[0].verdict == "reproduced"  # D beats a 70% CNN
+    assert "supervised CNN, seed 0" in svhn_probe.tables(study, P)["probe"]
