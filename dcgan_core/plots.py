@@ -15,7 +15,7 @@ from matplotlib.patches import Rectangle
 from dcgan_core.core.checkpoint import load_run, snapshot_epoch, snapshot_names
 from dcgan_core.instruments.metrics import pairwise_nn
 from dcgan_core.instruments.reference import generate_uint8
-from dcgan_core.utils.torch_utils import eval_mode
+from dcgan_core.utils.torch_utils import eval_mode, tile
 from dcgan_core.verdicts.rules import mean_ci
 
 SAMPLE_DPI = 120  # sample figures: 1 inch per image is 120 px, so a 32-px sample shows at >= 3x in the book
@@ -40,15 +40,9 @@ def to_hwc(images) -> np.ndarray:
 
 
 def grid(images, nrow: int, pad: int = 1) -> np.ndarray:
-    """Tile images into one (H, W, 3) array."""
-    x = to_hwc(images)
-    n, h, w, _ = x.shape
-    rows = -(-n // nrow)
-    out = np.ones((rows * (h + pad) + pad, nrow * (w + pad) + pad, 3), np.float32)
-    for i in range(n):
-        r, c = divmod(i, nrow)
-        out[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = x[i]
-    return out
+    """Tile images into one (H, W, 3) array on white, `nrow` to a row (`utils.torch_utils.tile`)."""
+    x = torch.from_numpy(to_hwc(images)).permute(0, 3, 1, 2)
+    return tile(x, nrow, pad, fill=1.0).permute(1, 2, 0).numpy()
 
 
 def show_grid(images, nrow: int, title: str = "", ax=None, scale: float = 0.6):

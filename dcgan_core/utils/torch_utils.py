@@ -42,6 +42,18 @@ def to_uint8(x: torch.Tensor) -> torch.Tensor:
     return ((x.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
 
 
+def tile(images: torch.Tensor, nrow: int, padding: int, fill: float) -> torch.Tensor:
+    """[0, 1] images (N, C, H, W) tiled row by row, `nrow` to a row, into one (3, H', W') image with `padding` px
+    of `fill` around each: torchvision's make_grid layout (a grey image fills all three channels)."""
+    n, _, h, w = images.shape
+    cols, rows = min(nrow, n), -(-n // nrow)
+    grid = torch.full((3, rows * (h + padding) + padding, cols * (w + padding) + padding), float(fill))
+    for i, img in enumerate(images.detach().float().cpu()):
+        top, left = (i // cols) * (h + padding) + padding, (i % cols) * (w + padding) + padding
+        grid[:, top:top + h, left:left + w] = img
+    return grid
+
+
 def save_grid(images: torch.Tensor, path: str | Path, nrow: int = 8, padding: int = 2) -> None:
     """[0, 1] images (N, C, H, W) as one PNG grid, pixel for pixel what torchvision's save_image writes, without
     importing torchvision (a second of start-up on every training run). Written atomically."""
@@ -49,13 +61,8 @@ def save_grid(images: torch.Tensor, path: str | Path, nrow: int = 8, padding: in
         raise ValueError(f"a grid needs images of shape (N >= 1, 1 or 3, H, W), got {tuple(images.shape)}")
     if nrow < 1 or Path(path).suffix.lower() != ".png":
         raise ValueError(f"a grid is a .png file with nrow >= 1, got {str(path)!r} and nrow={nrow}")
-    n, c, h, w = images.shape
-    if n == 1:
+    if images.shape[0] == 1:
         padding = 0  # torchvision: a lone image is saved as it is
-    cols, rows = min(nrow, n), -(-n // nrow)
-    grid = torch.zeros(3, rows * (h + padding) + padding, cols * (w + padding) + padding)
-    for i, img in enumerate(images.detach().float().cpu()):
-        top, left = (i // cols) * (h + padding) + padding, (i % cols) * (w + padding) + padding
-        grid[:, top:top + h, left:left + w] = img  # a grey image fills all three channels
+    grid = tile(images, nrow, padding, fill=0.0)
     pixels = grid.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to(torch.uint8).numpy()
     atomic_write(path, lambda f: Image.fromarray(pixels).save(f, format="PNG"), binary=True)
