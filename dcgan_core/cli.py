@@ -11,6 +11,7 @@ from dataclasses import asdict
 from dcgan_core.bench import bench, bench_dedup, side_by_side
 from dcgan_core.core import distributed
 from dcgan_core.core.checkpoint import load_run
+from dcgan_core.core.distributed import DIST_TIMEOUT_S
 from dcgan_core.core.models import PRESETS
 from dcgan_core.core.train import PRECISIONS, UPDATE_SCHEMES, TrainConfig, load_config, sample_grid, train
 from dcgan_core.data.show import show_pack
@@ -32,32 +33,34 @@ def _kv(items: list[str]) -> dict:
     return out
 
 
-# train flag -> TrainConfig field; a flag left out takes the field's value from --config, or its default
-TRAIN_FLAGS = {"data": "data", "preset": "preset", "steps": "steps", "epochs": "epochs", "batch_size": "batch_size",
-               "weight_decay": "weight_decay", "update_scheme": "update_scheme", "seed": "seed", "device": "device",
-               "precision": "precision", "channels_last": "channels_last", "log_every": "log_every",
-               "ckpt_every": "ckpt_every", "snapshot_epochs": "snapshot_epochs"}
+# train flags that set the TrainConfig field of the same name; a flag left out keeps --config's value, or the
+# preset's and TrainConfig's default
+TRAIN_FLAGS = ("data", "preset", "steps", "epochs", "batch_size", "weight_decay", "update_scheme", "seed", "device",
+               "precision", "channels_last", "log_every", "ckpt_every", "snapshot_epochs")
 
 
 def _train_config(args: argparse.Namespace) -> TrainConfig:
     """The run's TrainConfig: --config's (or the preset's and TrainConfig's defaults), then every flag given."""
-    given = {field: getattr(args, flag) for flag, field in TRAIN_FLAGS.items() if getattr(args, flag) is not None}
+    given = {flag: getattr(args, flag) for flag in TRAIN_FLAGS if getattr(args, flag) is not None}
     if args.lr is not None:
         given |= {"lr_g": args.lr, "lr_d": args.lr}
-    if args.set is not None:
-        given["model_overrides"] = _kv(args.set)
     if args.no_progress:
         given["progress"] = False
     if args.config:
+        if "preset" in given:  # the config's other fields came with its preset (lr, batch, update scheme, ...)
+            raise ValueError("--preset cannot change beside --config: the config's other fields follow its preset; "
+                             "start a new config from --data and --preset instead")
         base = asdict(load_config(args.config))
         if "steps" in given or "epochs" in given:  # one length replaces the other
             base |= {"steps": None, "epochs": None}
-        return TrainConfig(**{**base, **given})
+        overrides = {**base.pop("model_overrides"), **_kv(args.set or [])}  # --set changes those keys only
+        return TrainConfig(**{**base, **given, "model_overrides": overrides})
     missing = [f"--{flag.replace('_', '-')}" for flag in ("data", "preset") if flag not in given]
     if missing or ("steps" in given) == ("epochs" in given):
         raise ValueError(f"train needs --data, --preset and one of --steps / --epochs (missing: "
                          f"{', '.join(missing) or '--steps or --epochs'}), or --config FILE")
-    return TrainConfig.for_preset(given.pop("data"), given.pop("preset"), **given)
+    return TrainConfig.for_preset(given.pop("data"), given.pop("preset"), model_overrides=_kv(args.set or []),
+                                  **given)
 
 
 def _default(field: str) -> str:
@@ -107,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--radius", type=int, default=0,
                    help="Hamming radius in bits: 0 = codes collide exactly (the paper); r > 0 links codes within r")
     s.add_argument("--fit-on", type=int, default=HasherConfig.fit_on, help="images to fit the autoencoder on")
-    s.add_argument("--seed", type=int, default=0, help="autoencoder init, sampling and noise")
+    s.add_argument("--seed", type=int, default=HasherConfig.seed, help="autoencoder init, sampling and noise")
     s.add_argument("--epochs", type=int, default=HasherConfig.epochs)
     s.add_argument("--noise", type=float, default=HasherConfig.noise, help="de-noising input noise sd, on [0, 1]")
     s.add_argument("--dropout", type=float, default=HasherConfig.dropout, help="dropout on the code units")
@@ -128,7 +131,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--batch-size", type=int, help="default: the preset's (Sec. 4: 128)")
     s.add_argument("--lr", type=float, help="learning rate of both nets; default: the preset's (Sec. 4: 2e-4)")
     s.add_argument("--weight-decay", type=float, help="L2 on the gradient; default: the preset's (paper: 0)")
-    s.add_argument("--update-scheme", choices=UPDATE_SCHEMES, help=f"{_default('update_scheme')}")
+    s.add_argument("--update-scheme", choices=UPDATE_SCHEMES,
+                   help="default: the preset's (joint; the authors' faces preset: alternating)")
     s.add_argument("--seed", type=int, help=_default("seed"))
     s.add_argument("--device", help=f"cpu, cuda or cuda:N {_default('device')}")
     s.add_argument("--precision", choices=PRECISIONS, help=_default("precision"))
@@ -143,8 +147,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     s.add_argument("--sync-bn", action="store_true",
                    help="under torchrun on CUDA: batch-norm statistics over the global batch, not each rank's share")
-    s.add_argument("--dist-timeout", type=float, default=600.0,
-                   help="under torchrun: seconds a rank waits for the others before failing (default 600)")
+    s.add_argument("--dist-timeout", type=float, default=DIST_TIMEOUT_S,
+                   help=f"under torchrun: seconds a rank waits for the others before it fails ({DIST_TIMEOUT_S:g})")
     s.add_argument("--no-progress", action="store_true")
 
     s = sub.add_parser("sample", help="draw a grid of samples from a trained run")

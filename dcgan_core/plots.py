@@ -42,6 +42,8 @@ def to_hwc(images) -> np.ndarray:
 def grid(images, nrow: int, pad: int = 1) -> np.ndarray:
     """Tile images into one (H, W, 3) array on white, `nrow` to a row (`utils.torch_utils.tile`)."""
     x = torch.from_numpy(to_hwc(images)).permute(0, 3, 1, 2)
+    if len(x) < nrow:  # fewer images than a row: the grid stays nrow wide, blank on the right
+        x = torch.cat([x, torch.ones(nrow - len(x), *x.shape[1:])])
     return tile(x, nrow, pad, fill=1.0).permute(1, 2, 0).numpy()
 
 

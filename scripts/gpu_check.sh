@@ -14,7 +14,7 @@ GPUS=$("$PY" -c "import torch; print(torch.cuda.device_count() if '$DEVICE' == '
 "$PY" -c "import torch; print('torch', torch.__version__, 'devices:', $GPUS)" | tee "$OUT/devices.txt"
 
 echo "== the CUDA tests"
-"$PY" -m pytest -q -p no:cacheprovider -rs tests/test_cuda.py 2>&1 | tee "$OUT/cuda_tests.log" \
+"$PY" -m pytest -q -p no:cacheprovider -rs tests/core/test_cuda.py 2>&1 | tee "$OUT/cuda_tests.log" \
   || echo "THE CUDA TESTS FAILED (see $OUT/cuda_tests.log); going on to the measurements"
 
 if [ "$BENCH" = 1 ]; then

@@ -67,3 +67,14 @@ def test_train_flags_take_their_defaults_from_the_dataclasses():
     cfg, defaults = _train_config(args), TrainConfig(data="p", preset="tiny16", steps=1)
     assert cfg.log_every == defaults.log_every and cfg.seed == defaults.seed and cfg.precision == defaults.precision
     assert cfg.batch_size == PRESETS["tiny16"].train.get("batch_size", defaults.batch_size)
+
+
+def test_flags_beside_a_config_change_only_what_they_name(tmp_path):
+    cfg = TrainConfig.for_preset("p", "tiny16", steps=3, model_overrides={"z_dist": "normal", "leak": 0.1})
+    path = save_config(cfg, tmp_path / "c.json")
+    args = _parser().parse_args(["train", "--config", str(path), "--out", "r", "--set", "leak=0.3", "--lr", "1e-3"])
+    out = _train_config(args)
+    assert out.model_overrides == {"z_dist": "normal", "leak": 0.3}  # --set changes its key, keeps the others
+    assert (out.lr_g, out.lr_d, out.preset, out.steps) == (1e-3, 1e-3, "tiny16", 3)
+    with pytest.raises(ValueError, match="--preset cannot change beside --config"):
+        _train_config(_parser().parse_args(["train", "--config", str(path), "--out", "r", "--preset", "cpu32"]))

@@ -3,10 +3,10 @@
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import grimp
-import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"][0]["layers"]

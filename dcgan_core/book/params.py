@@ -1,9 +1,11 @@
-"""One validated parameter object per chapter: values from profiles/<profile>.yaml, overrides from papermill.
+"""One validated parameter object per chapter: the paper's values as its defaults (each with its citation), what
+a profile scales from profiles/<profile>.yaml, and overrides from papermill.
 
-A notebook's `parameters` cell holds the profile name and one `None` per overridable parameter; its next cell
-calls `params.load(<notebook>, profile, globals())`, which takes the profile's section, applies the non-None
-overrides and validates everything before any compute. So a chapter runs as is in Jupyter (cpu profile), under
-`make`, or as `papermill notebooks/05_latent_walks.ipynb out.ipynb -p profile smoke -p repeats 3`.
+A notebook's `parameters` cell holds the profile name and one `None` per parameter (exactly the object's fields);
+its next cell calls `params.load(<notebook>, profile, globals())`, which takes the defaults, the profile's
+section and the non-None overrides, in that order, and validates everything before any compute. So a chapter
+runs as is in Jupyter (cpu profile), under `make`, or as
+`papermill notebooks/05_latent_walks.ipynb out.ipynb -p profile smoke -p repeats 3`.
 Paths (packs, runs, the chapter's output) follow from the profile by convention (`pipeline`).
 """
 
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from dcgan_core.book import pipeline
-from dcgan_core.core.models import resolve
+from dcgan_core.core import runs
 from dcgan_core.data.packed import load_pack
 from dcgan_core.instruments.hashing import MAX_RADIUS, MIN_FIT
 from dcgan_core.instruments.judges import JudgeConfig, fit_judge
@@ -270,7 +272,7 @@ class WindowParams(Chapter):
     def check(self) -> None:
         self._model(self.model, "model")
         self._seeds(self.seeds)
-        n = len(resolve(self.models[self.model]["preset"], **self.models[self.model].get("overrides", {})).g_widths())
+        n = len(runs.entry_model(self.models[self.model]).g_widths())
         if not isinstance(self.layer, int) or isinstance(self.layer, bool) or not -n <= self.layer < n:
             raise ParameterError(f"parameter layer={self.layer!r} must index G's {n} hidden layers: 0..{n - 1} or "
                                  f"-{n}..-1 (-2: the paper's second-highest)")

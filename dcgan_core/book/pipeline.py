@@ -180,8 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "packs":  # the first step of make reproduce: NPROC is checked before anything is packed
             prof = load_profile(args.profile)
             for spec in prof["models"].values():
-                batch = spec.get("batch_size") or check_preset(spec["preset"]).train.get("batch_size", 128)
-                nproc = runs.processes(batch)
+                nproc = runs.processes(runs.entry_config(spec, "", "cpu").batch_size)  # the device changes no batch
                 runs.sync_bn(nproc, prof["device"])
             for path in ensure_packs(args.profile):
                 print(f"pack ready: {path}")

@@ -22,6 +22,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+DIST_TIMEOUT_S = 600.0  # seconds a rank waits for the others at a collective before the job fails
+
 
 @dataclass(frozen=True)
 class Dist:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dcgan_core.core.checkpoint import load_checkpoint
 from dcgan_core.core.distributed import torchrun_command
-from dcgan_core.core.models import ModelConfig
+from dcgan_core.core.models import ModelConfig, resolve
 from dcgan_core.core.train import TrainConfig, save_config, total_steps, train
 from dcgan_core.data.packed import load_pack
 from dcgan_core.utils.errors import ParameterError
@@ -34,6 +34,11 @@ def check_entry(entry: dict, where: str) -> None:
     if unknown:
         raise ParameterError(f"{where} has unknown key(s) {unknown}; a model entry takes {list(ENTRY_PACKS)}, "
                              f"TrainConfig fields {list(TRAIN_FIELDS)} and ModelConfig fields {list(MODEL_FIELDS)}")
+
+
+def entry_model(entry: dict) -> ModelConfig:
+    """The ModelConfig of a profile's model entry: its preset with the entry's ModelConfig fields."""
+    return resolve(entry["preset"], **{k: v for k, v in entry.items() if k in MODEL_FIELDS})
 
 
 def entry_config(entry: dict, data: str | Path, device: str, seed: int | None = None,

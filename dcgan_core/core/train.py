@@ -375,7 +375,7 @@ def _new_state(cfg: TrainConfig, model_cfg, device: torch.device, fmt: torch.mem
 
 
 def train(cfg: TrainConfig, out: str | Path, resume: bool = False, sync_bn: bool = False,
-          timeout_s: float = 600.0) -> dict:
+          timeout_s: float = distributed.DIST_TIMEOUT_S) -> dict:
     """Train a DCGAN into run directory `out`; returns the last logged metrics.
 
     Under torchrun (WORLD_SIZE > 1) this is one rank of a DistributedDataParallel job (see distributed.py):

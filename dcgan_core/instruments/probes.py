@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from dcgan_core.core.train import initial_models
 from dcgan_core.instruments.features import discriminator_features, set_population_bn_stats
-from dcgan_core.utils.streams import stream_seed
+from dcgan_core.utils.streams import numpy_rng, stream_seed
 
 # the authors' protocol (svhn/svhn_semisup_analysis.py): the C grid, labelled draws scored per C, test draws at the
 # chosen C; the chapters' parameters take these as their defaults
@@ -80,7 +80,7 @@ def draw_labelled(labels: np.ndarray, pool: np.ndarray, per_class: int | None, r
 
 def scored_draws(labels: np.ndarray, pool: np.ndarray, per_class: int | None, n: int, seed: int) -> list[np.ndarray]:
     """The labelled draws scored on test for a seed: the same for every feature set and the supervised CNN."""
-    rng = np.random.default_rng(seed + 1)
+    rng = numpy_rng("test draws", seed)
     return [draw_labelled(labels, pool, per_class, rng) for _ in range(1 if per_class is None else n)]
 
 

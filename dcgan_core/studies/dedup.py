@@ -342,7 +342,7 @@ def duplication_study(train_images: np.ndarray, heldout: np.ndarray, work_dir: s
     dup, sources = duplicated_set(train_images, n_unique, n_sources, copies, seed=0)
     unique = np.asarray(train_images[:n_unique])
     packs = {"with duplicates": work / "packs" / "with-duplicates"}
-    write_images(dup, packs["with duplicates"], {"source": "dedup_study.duplicated_set", "n_unique": n_unique,
+    write_images(dup, packs["with duplicates"], {"source": "studies.dedup.duplicated_set", "n_unique": n_unique,
                                                  "n_sources": n_sources, "copies": copies})
     rates: dict[str, list[float]] = {c: [] for c in CONDITIONS}
     removed: dict[str, list[int]] = {c: [] for c in CONDITIONS}

@@ -22,6 +22,7 @@ from dcgan_core.instruments import latent
 from dcgan_core.instruments.interventions import generate
 from dcgan_core.instruments.judges import judge_accuracy, reading_accuracy
 from dcgan_core.plots import arithmetic_figure, k_effect, note_figure, walk_figure, yaw_sweep
+from dcgan_core.utils.streams import torch_generator
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim
 from dcgan_core.verdicts.rules import FACTOR_ACCURACY_MIN, FACTOR_R2_MIN, TURN_RHO_MIN, factor_readable
@@ -135,7 +136,7 @@ def decode(G, z: torch.Tensor) -> np.ndarray:
     z = z.to(device)
     if getattr(G.config, "bn_eval", "running") != "batch":
         return generate(G, z)
-    context = G.sample_z(BN_CONTEXT, generator=torch.Generator(device).manual_seed(0))
+    context = G.sample_z(BN_CONTEXT, generator=torch_generator("fixed context", 0, device=device))
     return np.concatenate([generate(G, torch.cat([z[i:i + BN_QUERIES], context]), batch_size=len(context) + BN_QUERIES)
                            [:len(z[i:i + BN_QUERIES])] for i in range(0, len(z), BN_QUERIES)])
 
@@ -450,7 +451,7 @@ def run(P) -> dict:
         G, _, _ = load_run(P.run(P.model, seed), P.device)  # reuses the training chapter's runs
         studies[seed] = seed_study(G, judge, P.n_pool, P.draws, P.k, P.k_sweep, P.turn_k, P.turn_lines, positions,
                                    seed, readable)
-    return {"readable": readable, "positions": positions, "studies": studies}
+    return {"readable": readable, "positions": positions, "studies": studies, "record": {}}
 
 
 def _turns(study: dict) -> dict:

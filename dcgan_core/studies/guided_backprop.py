@@ -165,7 +165,7 @@ def run(P) -> dict:
     for seed in P.seeds:
         D = load_run(P.run(P.model, seed), P.device)[1]  # reuses the training chapter's runs
         studies[seed] = seed_study(D, seed, images, boxes, classes, P.top, P.n_check, list(range(FIG5_FEATURES)))
-    return {"images": images, "classes": classes, "has_boxes": boxes is not None, "studies": studies}
+    return {"images": images, "classes": classes, "has_boxes": boxes is not None, "studies": studies, "record": {}}
 
 
 def figures(study: dict, P) -> dict:

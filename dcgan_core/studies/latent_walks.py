@@ -103,7 +103,7 @@ def run(P) -> dict:
         G = load_run(P.run(P.model, seed), P.device)[0]  # reuses the training chapter's runs
         untrained = initial_models(G.config, seed)[0].to(P.device)  # the init train() starts from for this seed
         studies[seed] = walk_study(G, judge, train_images, P.n_anchors, P.steps, P.repeats, seed, untrained)
-    return {"studies": studies, "data": P.data(P.model)}
+    return {"studies": studies, "data": P.data(P.model), "record": {}}
 
 
 def figures(study: dict, P) -> dict:

@@ -177,7 +177,7 @@ def run(P) -> dict:
     if P.inception_weights:  # the standard FID, only with a weights file the user downloaded
         fid = {key: inception_fid(ev["samples"], refs[key[0]].a, P.inception_weights, P.device)
                for key, ev in evals.items()}
-    return {"runs": runs, "judges": judges, "ladders": ladders, "evals": evals, "checks": checks,
+    return {"record": {}, "runs": runs, "judges": judges, "ladders": ladders, "evals": evals, "checks": checks,
             "accuracy": accuracy, "fid": fid, "data": {name: P.data(name) for name in P.train_models}}
 
 

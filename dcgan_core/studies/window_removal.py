@@ -263,7 +263,8 @@ def run(P) -> dict:
     """Sec. 6.3.1 on the profile's rooms model: the window detector, then `seed_study` of every training seed's G
     (nothing to count where the training pack has no object boxes, as on LSUN)."""
     train, heldout = P.pack(P.models[P.model]["data"]), P.pack(P.models[P.model]["heldout"])
-    study = {"testable": train.boxes is not None, "data": P.data(P.model), "first_run": P.run(P.model, P.seeds[0])}
+    study = {"testable": train.boxes is not None, "data": P.data(P.model), "first_run": P.run(P.model, P.seeds[0]),
+             "record": {}}
     if not study["testable"]:
         return study
     detector = fit_detector(train, DetectorConfig(epochs=P.detector_epochs, device=P.device), P.runs_root / "judges")

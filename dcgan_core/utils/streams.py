@@ -1,8 +1,11 @@
 """Named random streams: every seed the project derives from a run's or a chapter's seed, in one table.
 
 Code asks for a stream by name (and an index where it draws one per epoch, repeat or draw) instead of offsetting
-seeds by hand, so no two streams collide by accident and a reader sees every derivation at once. The training
-streams keep the derivations runs have always used, so trained runs keep their keys and weights.
+seeds by hand, so a reader sees every derivation at once. The derivations are the ones the project has always used
+(the training streams must keep them: trained runs keep their keys and weights), and some streams share seeds:
+at a given seed, "init" equals "supervised trial" 0, and "train z", "samples" and "test draws" are seed + 1.
+The generators differ in kind or use (a net's init, a z batch, a label draw), so a shared seed couples nothing
+that one analysis compares.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ STREAMS: dict[str, Callable[[int, int], int]] = {
     "second init": lambda seed, _: seed + 10_000,
     # analyses: samples of a trained G beside those its snapshots were scored on
     "samples": lambda seed, _: seed + 1,
+    "test draws": lambda seed, _: seed + 1,  # the probes' labelled draws scored on test (instruments.probes)
+    "fixed context": lambda seed, _: 0,  # the same random z batch beside every batch-statistics query, any seed
     "walk anchors": lambda seed, repeat: seed * 1000 + repeat,
     "supervised trial": lambda seed, trial: seed + trial,
     "supervised draw": lambda seed, draw: seed + 1000 + draw,

@@ -48,7 +48,8 @@ def test_a_notebook_calls_one_study_module_through_its_api(notebook):
     study = importlib.import_module(f"dcgan_core.studies.{module}")
     assert all(callable(getattr(study, name, None)) for name in STUDY_API), module
     text = "\n".join(c.source for c in code_cells(notebook))
-    assert f"{module}.run(P)" in text and f"{module}.claims(study, P)" in text
+    assert f"study = {module}.run(P)" in text
+    assert f'rec.conclude({module}.claims(study, P), parameters=P.summary(), **study["record"])' in text
     assert "def " not in text and "for seed in" not in text  # no library work left in the notebook
 
 

@@ -185,6 +185,9 @@ def test_a_profile_model_trains_under_torchrun(tmp_path, monkeypatch):
     run = pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False)
     assert json.loads((run / "config.json").read_text())["distributed"]["world_size"] == WORLD
     assert load_checkpoint(run / "checkpoints" / "last.pt")["step"] == 6
+    longer = pipeline.ensure_trained("m", {**spec, "steps": 8}, packs, "cpu", tmp_path / "runs", progress=False)
+    assert longer == run and load_checkpoint(run / "checkpoints" / "last.pt")["step"] == 8  # resumed: --config --resume
+    assert json.loads((run / "launch.json").read_text())["steps"] == 8
     monkeypatch.setenv("DCGAN_NPROC", "1")  # one process is other maths (per-rank batch norm): another run
     assert pipeline.ensure_trained("m", spec, packs, "cpu", tmp_path / "runs", progress=False) != run
 

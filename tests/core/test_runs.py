@@ -76,3 +76,8 @@ def test_a_torchrun_launch_hands_the_processes_the_config_file(tmp_path, monkeyp
     (cmd,) = calls
     assert cmd[cmd.index("--config") + 1] == str(tmp_path / "run" / "launch.json") and "--resume" in cmd
     assert load_config(tmp_path / "run" / "launch.json") == cfg  # the processes rebuild exactly this config
+
+
+def test_a_model_entry_s_architecture_is_its_preset_with_its_fields():
+    model = runs.entry_model({"preset": "cpu32", "resolution": 64, "steps": 1})
+    assert model.resolution == 64 and len(model.g_widths()) == len(runs.entry_model({"preset": "cpu32"}).g_widths()) + 1

@@ -116,7 +116,7 @@ def test_the_chapter_entry_points(monkeypatch, D, data):
     monkeypatch.setattr(GB, "load_run", lambda run, device: loaded.append(run) or (None, D, None))
     study = GB.run(P)
     assert loaded == ["run-1"] and len(study["images"]) == 20 and study["has_boxes"]
-    assert set(study["studies"]) == {1} and "record" not in study
+    assert set(study["studies"]) == {1} and study["record"] == {}
     figs = GB.figures(study, P)
     assert set(figs) == glue_names(NOTEBOOK)  # exactly the figures the notebook's markdown places
     for fig in figs.values():

@@ -10,11 +10,12 @@ def test_training_streams_keep_the_derivations_runs_were_trained_with():
     assert streams.stream_seed("epoch order", 7, 3) == 7 * 100_003 + 3
 
 
-def test_a_seed_s_streams_differ_from_each_other():
-    # two streams share seeds by design: scored samples use train z's seed, the first supervised trial the init's
-    shared = {"samples", "supervised trial"}
-    seeds = {name: streams.stream_seed(name, 5, 0) for name in streams.STREAMS if name not in shared}
-    assert len(set(seeds.values())) == len(seeds)
+def test_the_shared_seeds_are_the_ones_the_docstring_names():
+    for seed in (0, 1, 2, 7):
+        at = {name: streams.stream_seed(name, seed) for name in streams.STREAMS}
+        assert at["init"] == at["supervised trial"] and at["train z"] == at["samples"] == at["test draws"]
+        assert at["init"] != at["second init"] != at["train z"] != at["fixed z"]  # the nets' inits and training's z
+        assert streams.stream_seed("fixed context", seed) == 0
 
 
 def test_generators_follow_their_stream():
