@@ -194,8 +194,10 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             print("book check: no absolute paths, parameter dumps, missing images or narrow figures")
         else:
-            for page in write_summary(args.profile):
+            pages = write_summary(args.profile)
+            for page in pages:
                 print(f"wrote {page}")
+            print(f"\nthe build's wall time ({relative(pages[1])}):\n{pages[1].read_text()}")  # the budget, shown
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}")
         return 2

@@ -12,6 +12,7 @@ import pytest
 
 from dcgan_core.book import params, pipeline
 from dcgan_core.book.pipeline import ParameterError
+from dcgan_core.book.results import Recorder
 from dcgan_core.verdicts.rules import VERDICTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,3 +147,14 @@ def test_a_bad_process_count_stops_make_reproduce_before_packing(monkeypatch, ca
     assert pipeline.main(["packs", "smoke"]) == 2 and "divide" in capsys.readouterr().out
 
 
+
+
+def test_the_summary_prints_the_build_s_wall_time(tmp_path, monkeypatch, capsys):
+    chapters, generated = tmp_path / "chapters", tmp_path / "generated"
+    rec = Recorder("05_latent_walks", "Walking the latent space", chapters / "05_latent_walks", "smoke")
+    rec.write(parameters="-")
+    monkeypatch.setattr(pipeline, "CHAPTERS_DIR", chapters)
+    monkeypatch.setattr(pipeline, "GENERATED_DIR", generated)
+    assert pipeline.main(["summary", "smoke"]) == 0
+    out = capsys.readouterr().out
+    assert "the build's wall time" in out and "| Walking the latent space | smoke |" in out and "**total" in out
