@@ -78,3 +78,11 @@ def test_flags_beside_a_config_change_only_what_they_name(tmp_path):
     assert (out.lr_g, out.lr_d, out.preset, out.steps) == (1e-3, 1e-3, "tiny16", 3)
     with pytest.raises(ValueError, match="--preset cannot change beside --config"):
         _train_config(_parser().parse_args(["train", "--config", str(path), "--out", "r", "--preset", "cpu32"]))
+
+
+def test_a_config_file_that_is_not_a_config_is_named(tmp_path, capsys):
+    (tmp_path / "bad.json").write_text("{not json")
+    (tmp_path / "list.json").write_text("[1, 2]")
+    for name, message in (("bad.json", "is not JSON"), ("list.json", "holds no TrainConfig record")):
+        assert main(["train", "--config", str(tmp_path / name), "--out", str(tmp_path / "r")]) == 2
+        assert message in capsys.readouterr().err and not (tmp_path / "r").exists()  # nothing written

@@ -45,6 +45,8 @@ def entry_config(entry: dict, data: str | Path, device: str, seed: int | None = 
                  progress: bool = True) -> TrainConfig:
     """The TrainConfig of a profile's model entry trained on pack directory `data` (`seed` overrides the entry's)."""
     check_entry(entry, "model entry")
+    if "preset" not in entry:
+        raise ParameterError(f"model entry {entry} names no preset; add preset: <one of the models' presets>")
     train_kw = {k: v for k, v in entry.items() if k in TRAIN_FIELDS}
     if seed is not None:
         train_kw["seed"] = seed

@@ -122,8 +122,14 @@ def load_config(path: str | Path) -> TrainConfig:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"--config {path}: no such file (a run's config.json or a saved TrainConfig)")
-    record = json.loads(path.read_text())
-    record = record.get("train", record)
+    try:
+        record = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"--config {path} is not JSON ({e}); pass a run's config.json or a saved TrainConfig"
+                         ) from None
+    record = record.get("train", record) if isinstance(record, dict) else record
+    if not isinstance(record, dict):
+        raise ValueError(f"--config {path} holds no TrainConfig record (a JSON object of its fields)")
     unknown = sorted(set(record) - {f.name for f in fields(TrainConfig)})
     if unknown:
         raise ValueError(f"--config {path}: unknown TrainConfig field(s) {unknown}")

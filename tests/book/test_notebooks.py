@@ -54,4 +54,4 @@ def test_a_notebook_calls_one_study_module_through_its_api(notebook):
 
 
 def test_the_parameter_check_sees_a_stray_name():
-    assert assigned('profile = "cpu"\nmodel = None\nextra = None') != ["profile", "model"]
+    assert assigned('profile = "cpu"\nmodel = None\nextra = None') == ["profile", "model", "extra"]

@@ -81,3 +81,8 @@ def test_a_torchrun_launch_hands_the_processes_the_config_file(tmp_path, monkeyp
 def test_a_model_entry_s_architecture_is_its_preset_with_its_fields():
     model = runs.entry_model({"preset": "cpu32", "resolution": 64, "steps": 1})
     assert model.resolution == 64 and len(model.g_widths()) == len(runs.entry_model({"preset": "cpu32"}).g_widths()) + 1
+
+
+def test_an_entry_without_a_preset_is_refused_by_name():
+    with pytest.raises(ParameterError, match="names no preset"):
+        runs.entry_config({"data": "p", "steps": 3}, "packs/p", "cpu")
