@@ -3,9 +3,11 @@
 Protocol (the authors' svhn/svhn_semisup_analysis.py, the only probe code they released):
 a validation split is taken from the labelled training set; the rest is the pool. For each C on a
 grid, `draws_per_c` labelled subsets (`per_class` examples of each class) are drawn from the pool, a
-LinearSVC (squared hinge, L2) is fitted on each and scored on the validation split; the C with the
-best mean validation accuracy is chosen. Then `final_draws` fresh subsets at that C are scored on the
+linear SVM (LinearSVC's problem: squared hinge, L2) is fitted on each and scored on the validation split;
+the C with the best mean validation accuracy is chosen. Then `final_draws` fresh subsets at that C are scored on the
 test set, reported as mean error +- 1.96 std over draws. The test set is never used for any choice.
+All fits of one step (every C and draw, or every test draw) are solved as one batched problem
+(`instruments.svm`), to the same optimum as liblinear.
 Comparisons of two feature sets are paired: same draws, same test set (`verdicts.rules.beats`), over GAN
 seeds.
 
@@ -16,17 +18,14 @@ Baselines: raw pixels; the same discriminator with random weights; single-layer 
 from __future__ import annotations
 
 import copy
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.svm import LinearSVC
-from tqdm import tqdm
 
 from dcgan_core.core.train import initial_models
 from dcgan_core.instruments.features import discriminator_features, set_population_bn_stats
+from dcgan_core.instruments.svm import LinearFits, fit_l2svm
 from dcgan_core.utils.streams import numpy_rng, stream_seed
 
 # the authors' protocol (svhn/svhn_semisup_analysis.py): the C grid, labelled draws scored per C, test draws at the
@@ -84,10 +83,6 @@ def scored_draws(labels: np.ndarray, pool: np.ndarray, per_class: int | None, n:
     return [draw_labelled(labels, pool, per_class, rng) for _ in range(1 if per_class is None else n)]
 
 
-def _svm(C: float, seed: int) -> LinearSVC:
-    return LinearSVC(C=C, loss="squared_hinge", penalty="l2", dual=True, max_iter=5000, random_state=seed)
-
-
 @dataclass
 class SVMProbe:
     """The L2-SVM probe protocol as an estimator: fit chooses C on validation only; score runs test draws.
@@ -101,10 +96,11 @@ class SVMProbe:
     draws_per_c: int = DRAWS_PER_C
     final_draws: int = FINAL_DRAWS
     seed: int = 0
-    progress: bool = False
+    solver: str = "auto"  # instruments.svm.fit_l2svm: the batched Newton solver, or liblinear (the same optimum)
+    device: str = "cpu"
     val_accuracy_: dict = field(default_factory=dict, init=False)
     best_c_: float | None = field(default=None, init=False)
-    fits_: int = field(default=0, init=False)  # LinearSVC fits so far, and how many hit max_iter
+    fits_: int = field(default=0, init=False)  # SVM fits so far, and how many hit the solver's iteration limit
     not_converged_: int = field(default=0, init=False)
 
     def fit(self, X: np.ndarray, y: np.ndarray, splits: Splits) -> SVMProbe:
@@ -115,13 +111,12 @@ class SVMProbe:
             raise ValueError("c_grid must be non-empty and draws_per_c, final_draws >= 1")
         self.X_, self.y_, self.splits_ = np.asarray(X, np.float32), np.asarray(y), splits
         rng = np.random.default_rng(self.seed)
-        draws = 1 if self.per_class is None else self.draws_per_c
-        for C in tqdm(self.c_grid, desc="choose C", disable=not self.progress):
-            accs = []
-            for _ in range(draws):
-                idx = draw_labelled(self.y_, splits.pool, self.per_class, rng)
-                accs.append(self._fit_one(C, idx).score(self.X_[splits.val], self.y_[splits.val]))
-            self.val_accuracy_[C] = float(np.mean(accs))
+        per_c = 1 if self.per_class is None else self.draws_per_c
+        Cs = [C for C in self.c_grid for _ in range(per_c)]  # fresh draws for every C (the authors' loop)
+        draws = [draw_labelled(self.y_, splits.pool, self.per_class, rng) for _ in Cs]
+        correct = self._fit(draws, Cs).predict(self.X_[splits.val]) == self.y_[splits.val]
+        for C in self.c_grid:
+            self.val_accuracy_[C] = float(np.mean([correct[i].mean() for i, c in enumerate(Cs) if c == C]))
         self.best_c_ = max(self.val_accuracy_, key=self.val_accuracy_.get)
         return self
 
@@ -133,30 +128,24 @@ class SVMProbe:
         if self.best_c_ is None:
             raise RuntimeError("call fit before score")
         draws = scored_draws(self.y_, self.splits_.pool, self.per_class, self.final_draws, self.seed)
-        errs, wrong = [], None
-        for idx in tqdm(draws, desc="test draws", disable=not self.progress):
-            pred = self._fit_one(self.best_c_, idx).predict(X_test)
-            errs.append(float((pred != y_test).mean()))
-            wrong = pred != y_test if len(draws) == 1 else None
-        errs = np.asarray(errs)
+        wrong = self._fit(draws, [self.best_c_] * len(draws)).predict(X_test) != np.asarray(y_test)
+        errs = wrong.mean(1)
         grid = sorted(self.c_grid)
         out = {"errors": errs.tolist(), "error_mean": float(errs.mean()), "draws": len(errs),
                "draw_sd": float(errs.std(ddof=1)) if len(errs) > 1 else None,
                "ci95": float(1.96 * np.sqrt(errs[0] * (1 - errs[0]) / len(y_test))) if len(errs) == 1 else None,
                "best_c": self.best_c_, "c_at_edge": self.best_c_ in (grid[0], grid[-1]) and len(grid) > 1,
                "not_converged": self.not_converged_, "fits": self.fits_, "val_accuracy": self.val_accuracy_,
-               "n_labels": int(len(idx)), "feature_dim": int(self.X_.shape[1])}
-        if wrong is not None:
-            out["wrong"] = wrong
+               "n_labels": int(len(draws[-1])), "feature_dim": int(self.X_.shape[1])}
+        if len(draws) == 1:
+            out["wrong"] = wrong[0]
         return out
 
-    def _fit_one(self, C: float, idx: np.ndarray) -> LinearSVC:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            svm = _svm(C, self.seed).fit(self.X_[idx], self.y_[idx])
-        self.fits_ += 1
-        self.not_converged_ += any(issubclass(w.category, ConvergenceWarning) for w in caught)
-        return svm
+    def _fit(self, draws: list[np.ndarray], Cs: list[float]) -> LinearFits:
+        fits = fit_l2svm(self.X_, self.y_, draws, Cs, self.device, self.solver)
+        self.fits_ += len(draws)
+        self.not_converged_ += fits.not_converged
+        return fits
 
 
 def pixel_features(images: np.ndarray) -> np.ndarray:
@@ -243,14 +232,14 @@ def d_features(D, images: np.ndarray, pool_images: np.ndarray | None = None) -> 
 
 def probe_study(feature_sets: dict[str, tuple[np.ndarray, np.ndarray]], y: np.ndarray, y_test: np.ndarray,
                 splits: Splits, per_class: list[int | None], c_grid, draws_per_c: int, final_draws: int, seed: int,
-                progress: bool = True) -> dict:
+                progress: bool = True, device: str = "cpu") -> dict:
     """Run the SVM protocol for every feature set and every labelled-subset size: {(name, per_class): score}.
     Every feature set sees the same label draws (same seed), so their scores are paired."""
     out = {}
     for name, (X, X_test) in feature_sets.items():
         for k in per_class:
             probe = SVMProbe(per_class=k, c_grid=tuple(c_grid), draws_per_c=draws_per_c, final_draws=final_draws,
-                             seed=seed)
+                             seed=seed, device=device)
             out[(name, k)] = s = probe.fit(X, y, splits).score(X_test, y_test)
             if progress:
                 print(f"seed {seed} | {name:>34} | {'all' if k is None else f'{k}/class':>9} | dim {X.shape[1]:>6} "

@@ -126,7 +126,7 @@ def study_over_seeds(P, supervised: bool, progress: bool = True) -> tuple[dict, 
         sets = feature_sets(D, train.images, test.images, train.images[splits.pool], P.kmeans_centroids,
                             P.bn_stats, seed)
         one = probe_study(sets, train.labels, test.labels, splits, P.per_class, P.c_grid, P.draws_per_c,
-                          P.final_draws, seed, progress)
+                          P.final_draws, seed, progress, P.device)
         scores.update({(name, k, seed): v for (name, k), v in one.items()})
         if supervised:  # Sec. 5.2: the CNN of D's architecture on the same label draws
             sup[seed] = supervised_baseline(D.config, np.asarray(train.images), train.labels, splits, P.per_class[0],
