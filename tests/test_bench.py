@@ -1,4 +1,5 @@
 import pytest
+import torch
 
 
 def test_bench_phases_account_for_the_step():
@@ -12,3 +13,16 @@ def test_bench_phases_account_for_the_step():
     assert not hasattr(T, "PHASE_TIMES")  # no module state: training is never slowed by a timer left switched on
 
 
+
+
+def test_side_by_side_trainings_are_timed_against_one_process_and_shown():
+    from dcgan_core.bench import bench_parallel
+    from dcgan_core.book.results import bench_page
+    r = bench_parallel("tiny16", precision="fp32", steps=3, batch_size=16)
+    assert r["processes"] == torch.get_num_threads() and len(r["side_by_side_images_per_s"]) == r["processes"]
+    assert r["ratio"] == pytest.approx(sum(r["side_by_side_images_per_s"]) / r["one_process_images_per_s"], abs=0.01)
+    svm = {"kind": "svm", "fits": 21, "labels": 1000, "dim": 3584, "seconds": {"newton": 3.7, "liblinear": 41.0},
+           "ratio": 11.1, "hardware": r["hardware"]}
+    page = bench_page([r, svm])
+    assert "single-threaded processes" in page and f"{r['ratio']}x" in page
+    assert "| 21 | 1000 | 3584 | 3.7 | 41.0 | 11.1x |" in page

@@ -21,7 +21,7 @@ from dcgan_core.book import pipeline
 from dcgan_core.core import runs
 from dcgan_core.data.packed import load_pack
 from dcgan_core.instruments.hashing import MAX_RADIUS, MIN_FIT
-from dcgan_core.instruments.judges import JudgeConfig, fit_judge
+from dcgan_core.instruments.judges import JudgeConfig
 from dcgan_core.instruments.probes import C_GRID, DRAWS_PER_C, FINAL_DRAWS
 from dcgan_core.studies.dedup import TRANSFORMS
 from dcgan_core.utils.errors import ParameterError
@@ -82,8 +82,8 @@ class Chapter:
 
     def judge(self, model: str, progress: bool = True):
         """The judge of a model's training data (cached under runs/<profile>/judges; the profile's judge_epochs)."""
-        cfg = JudgeConfig(epochs=self.spec.get("judge_epochs", JudgeConfig.epochs), device=self.device)
-        return fit_judge(self.pack(self.models[model]["data"]), cfg, self.runs_root / "judges", progress)
+        return pipeline.judge_of(self.models[model], self.packs, self.spec.get("judge_epochs", JudgeConfig.epochs),
+                                 self.device, self.runs_root, progress)
 
     def data(self, model: str) -> str:
         """The data a model was trained on, described for a claim (a stand-in names what it stands in for)."""

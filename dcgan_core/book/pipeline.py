@@ -3,7 +3,7 @@
 One module owns the paths, all anchored at the project root (the directory holding dcgan_core/, whatever
 the working directory): packs in data/packed/<profile>/<name>, runs in runs/<profile>/<model>-s<seed>-<hash>,
 executed chapters in book/chapters/<notebook>.ipynb with their results in book/chapters/<notebook>/.
-`python -m dcgan_core.book.pipeline packs|summary|tidy|check-book ...` is what the Makefile calls.
+`python -m dcgan_core.book.pipeline packs|train|summary|tidy|check-book ...` is what the Makefile calls.
 """
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ from dcgan_core.data.embedded import generator_version
 from dcgan_core.data.packed import load_pack
 from dcgan_core.data.sources import pack_source
 from dcgan_core.instruments.hashing import HasherConfig, dedup_pack
+from dcgan_core.instruments.judges import JudgeConfig, fit_judge, judge_path
 from dcgan_core.plots import forest as forest_plot
 from dcgan_core.utils.errors import ParameterError
-from dcgan_core.utils.runinfo import atomic_write
+from dcgan_core.utils.parallel import default_workers, run_jobs
+from dcgan_core.utils.runinfo import atomic_write, git_commit, write_json
 
 ROOT = Path(__file__).resolve().parents[2]  # the project root
 PROFILES_DIR = ROOT / "profiles"
@@ -129,6 +131,59 @@ def ensure_trained(name: str, entry: dict, packs: dict, device: str, runs_root: 
                                runs_root)
 
 
+def judge_of(entry: dict, packs: dict, judge_epochs: int, device: str, runs_root: str | Path, progress: bool = True):
+    """The judge of a model entry's training pack, trained once and cached under RUNS/judges (`fit_judge`)."""
+    cfg = JudgeConfig(epochs=judge_epochs, device=device)
+    return fit_judge(load_pack(packs[entry["data"]]), cfg, Path(runs_root) / "judges", progress)
+
+
+def _judge_job(*args) -> None:  # in a worker process: the judge is cached, not sent back
+    judge_of(*args, progress=False)
+
+
+def judge_cached(entry: dict, packs: dict, judge_epochs: int, device: str, runs_root: str | Path) -> bool:
+    cfg = JudgeConfig(epochs=judge_epochs, device=device)
+    return judge_path(load_pack(packs[entry["data"]]), cfg, Path(runs_root) / "judges").is_file()
+
+
+def chapter_runs(profile: str) -> list[tuple[str, int]]:
+    """Every (model, seed) run the profile's chapters read (train_models, model or gan_model, over their seeds)."""
+    prof = load_profile(profile)
+    out = []
+    for section in prof.get("notebooks", {}).values():
+        names = section.get("train_models") or [section.get("model") or section.get("gan_model")]
+        out += [(name, seed) for name in names if name in prof["models"] for seed in section.get("seeds", [])]
+    return list(dict.fromkeys(out))
+
+
+def train_all(profile: str, workers: int | None = None) -> None:
+    """Train every run the chapters read and every model's judge before the chapters run, `workers` processes
+    side by side (on 2 cores, two single-threaded trainings outpace one on two threads: `make bench`). The
+    chapters then reuse them by key; nothing here decides anything."""
+    prof = load_profile(profile)
+    device, root, packs = prof["device"], runs_dir(profile), {k: str(pack_dir(profile, k)) for k in prof["packs"]}
+    jobs = [(runs.entry_config(prof["models"][name], packs[prof["models"][name]["data"]], device, seed), name, root)
+            for name, seed in chapter_runs(profile)]
+    workers = default_workers(device) if workers is None else workers
+    if jobs and runs.processes(jobs[0][0].batch_size) > 1:  # each run launches through torchrun on every core
+        workers = 1
+    judged = prof.get("notebooks", {}).get("01_training", {}).get("train_models", [])
+    epochs = prof.get("judge_epochs", JudgeConfig.epochs)
+    judges = [(_judge_job, (prof["models"][name], packs, epochs, device, root)) for name in judged]
+    todo = sum(not runs.is_trained(*job) for job in jobs) + sum(not judge_cached(*args) for _, args in judges)
+    t0 = time.perf_counter()
+    run_jobs(runs.training_calls(jobs, workers) + judges, workers, desc="training runs and judges")
+    write_json(root / "train-time.json", {"seconds": round(time.perf_counter() - t0, 1), "workers": workers,
+                                          "jobs": len(jobs) + len(judges), "trained": todo,
+                                          "git_commit": git_commit()})
+
+
+def train_time(profile: str) -> dict | None:
+    """What the last training step of the profile took (`train_all`), if it ran."""
+    path = runs_dir(profile) / "train-time.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def write_summary(profile: str) -> list[Path]:
     """Generate book/generated/results.md, walltimes.md (from every chapter's results.json) and bench.md
     (from the lines `make bench` appended to book/generated/bench.jsonl)."""
@@ -146,7 +201,7 @@ def write_summary(profile: str) -> list[Path]:
         fig.savefig(GENERATED_DIR / "forest.png", dpi=100)
         forest = "forest.png"
     pages[0].write_text(results_page(results, profile, forest))
-    pages[1].write_text(walltime_page(results, pack_times(profile)))
+    pages[1].write_text(walltime_page(results, pack_times(profile), train_time(profile)))
     pages[2].write_text(bench_page(bench))
     return pages
 
@@ -169,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("packs", help="pack every dataset a profile needs")
     s.add_argument("profile")
+    s = sub.add_parser("train", help="train every model run and judge the chapters read, side by side")
+    s.add_argument("profile")
+    s.add_argument("--jobs", type=int, default=None, help="processes (default: JOBS, else the CPU's cores; 1 on CUDA)")
     s = sub.add_parser("summary", help="generate the book's results and wall-time pages")
     s.add_argument("profile")
     s = sub.add_parser("tidy", help="fold an executed notebook's injected parameters out of the book")
@@ -184,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
                 runs.sync_bn(nproc, prof["device"])
             for path in ensure_packs(args.profile):
                 print(f"pack ready: {path}")
+        elif args.cmd == "train":
+            train_all(args.profile, args.jobs)
         elif args.cmd == "tidy":
             tidy_notebook(args.notebook)
         elif args.cmd == "check-book":

@@ -130,18 +130,26 @@ def _hardware(p: dict) -> str:
     return p["hardware"].get("gpu") or f"{p['hardware']['cpu_count']}-core CPU ({p['hardware']['cpu_capability']})"
 
 
-def walltime_page(results: list[dict], pack_seconds: dict[str, float] | None = None) -> str:
-    """Measured wall time of packing and of each notebook, with the machine it ran on."""
+def walltime_page(results: list[dict], pack_seconds: dict[str, float] | None = None,
+                  training: dict | None = None) -> str:
+    """Measured wall time of packing, of the training step (every run and judge, side by side) and of each
+    notebook, with the machine it ran on."""
     rows = ["| Step | Profile | Wall time (s) | Hardware | Commit |", "|---|---|---|---|---|"]
     if pack_seconds and results:
         p = results[0]["provenance"]
         rows.append(f"| packing ({', '.join(pack_seconds)}) | {p['profile']} | "
                     f"{sum(v for v in pack_seconds.values() if v):.1f} | {_hardware(p)} | - |")
+    if training and results:
+        p = results[0]["provenance"]
+        rows.append(f"| training: {training['jobs']} runs and judges, {training['workers']} side by side "
+                    f"({training['trained']} trained, the rest reused) | {p['profile']} | {training['seconds']} | "
+                    f"{_hardware(p)} | `{training['git_commit'][:12]}` |")
     for r in results:
         p = r["provenance"]
         rows.append(f"| {r['title']} | {p['profile']} | {p['wall_time_s']} | {_hardware(p)} | "
                     f"`{p['git_commit'][:12]}` |")
-    total = sum(r["provenance"]["wall_time_s"] for r in results) + sum(v for v in (pack_seconds or {}).values() if v)
+    total = (sum(r["provenance"]["wall_time_s"] for r in results) + sum(v for v in (pack_seconds or {}).values() if v)
+             + (training["seconds"] if training and results else 0))
     rows.append(f"| **total (without the book build)** | | **{total:.0f}** | | |")
     return "\n".join(rows) + "\n"
 
@@ -196,6 +204,21 @@ def bench_page(lines: list[dict]) -> str:
                     + " |")
     for b in (b for b in lines if b.get("kind") == "side-by-side"):
         rows += _side_by_side(b)
+    parallel = [b for b in lines if b.get("kind") == "parallel-training"]
+    if parallel:
+        rows += ["", "Independent trainings side by side (`make reproduce` trains a profile's runs and judges so):", "",
+                 "| preset | precision | one process, every core (images/s) | single-threaded processes (images/s) "
+                 "| together / one | hardware |", "|---|---|---|---|---|---|"]
+        rows += [f"| {b['preset']} | {b['precision']} | {b['one_process_images_per_s']:,} | "
+                 f"{' + '.join(f'{r:,}' for r in b['side_by_side_images_per_s'])} | {b['ratio']}x | {_hardware(b)} |"
+                 for b in parallel]
+    svm = [b for b in lines if b.get("kind") == "svm"]
+    if svm:
+        rows += ["", "The probes' L2-SVM (Sec. 5): one step's fits, batched Newton solver against liblinear:", "",
+                 "| fits | labels | dim | Newton (s) | liblinear (s) | speed-up | hardware |",
+                 "|---|---|---|---|---|---|---|"]
+        rows += [f"| {b['fits']} | {b['labels']} | {b['dim']} | {b['seconds']['newton']} | "
+                 f"{b['seconds']['liblinear']} | {b['ratio']}x | {_hardware(b)} |" for b in svm]
     hashing = [b for b in lines if b.get("kind") == "dedup-hash"]
     if hashing:
         rows += ["", "De-duplication hashing (Sec. 4.1.1), fitted autoencoder streaming a memory-mapped pack:", "",

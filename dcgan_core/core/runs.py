@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import subprocess
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 from dcgan_core.core.checkpoint import load_checkpoint
@@ -20,6 +20,7 @@ from dcgan_core.core.models import ModelConfig, resolve
 from dcgan_core.core.train import TrainConfig, save_config, total_steps, train
 from dcgan_core.data.packed import load_pack
 from dcgan_core.utils.errors import ParameterError
+from dcgan_core.utils.parallel import run_jobs
 
 ENTRY_PACKS = ("data", "heldout")  # pack names of the profile, not config fields
 ENTRY_FIXED = ("model_overrides", "device", "progress")  # set by the caller: ModelConfig fields go in directly
@@ -91,8 +92,7 @@ def ensure_trained(cfg: TrainConfig, name: str, runs_root: str | Path) -> Path:
     nproc = processes(cfg.batch_size)
     sync = sync_bn(nproc, cfg.device)
     run = run_dir(cfg, name, runs_root, nproc, sync)
-    last = run / "checkpoints" / "last.pt"
-    if last.is_file() and load_checkpoint(last)["step"] >= total_steps(cfg):
+    if _finished(run, cfg):
         return run
     resume = (run / "config.json").is_file()
     if nproc > 1:
@@ -100,6 +100,47 @@ def ensure_trained(cfg: TrainConfig, name: str, runs_root: str | Path) -> Path:
     else:
         train(cfg, run, resume=resume)
     return run
+
+
+def ensure_trained_many(jobs: list[tuple[TrainConfig, str, str | Path]], workers: int) -> list[Path]:
+    """`ensure_trained` for every (config, name, runs_root), `workers` runs side by side (utils.parallel); returns
+    the run directories in the order of `jobs`."""
+    if jobs and processes(jobs[0][0].batch_size) > 1:  # torchrun launches take every core: one at a time
+        workers = 1
+    order = sorted(range(len(jobs)), key=lambda i: -images_seen(jobs[i][0]))
+    done = run_jobs(training_calls([jobs[i] for i in order], workers), workers, desc="training runs")
+    out: list[Path] = [Path()] * len(jobs)
+    for position, i in enumerate(order):
+        out[i] = done[position]
+    return out
+
+
+def training_calls(jobs: list[tuple[TrainConfig, str, str | Path]], workers: int) -> list[tuple]:
+    """(ensure_trained, args) per job for `utils.parallel.run_jobs`, longest first; side by side without progress
+    bars (they would interleave; the run key is the same). A torchrun launch (NPROC > 1) takes the whole machine,
+    so `run_jobs` must then get one worker: refused here otherwise."""
+    if workers > 1 and jobs and processes(jobs[0][0].batch_size) > 1:
+        raise ParameterError(f"NPROC > 1 trains each run on every core; it cannot run {workers} runs side by side: "
+                             "set JOBS=1")
+    calls = [(ensure_trained, (replace(cfg, progress=False) if workers > 1 else cfg, name, root))
+             for cfg, name, root in jobs]
+    return sorted(calls, key=lambda call: -images_seen(call[1][0]))
+
+
+def images_seen(cfg: TrainConfig) -> int:
+    """Training images a config asks for: how long its run takes, to start the longest first."""
+    return total_steps(cfg) * cfg.batch_size
+
+
+def is_trained(cfg: TrainConfig, name: str, runs_root: str | Path) -> bool:
+    """Whether `ensure_trained` would reuse a finished run (NPROC / SYNC_BN from the environment, as there)."""
+    nproc = processes(cfg.batch_size)
+    return _finished(run_dir(cfg, name, runs_root, nproc, sync_bn(nproc, cfg.device)), cfg)
+
+
+def _finished(run: Path, cfg: TrainConfig) -> bool:
+    last = run / "checkpoints" / "last.pt"
+    return last.is_file() and load_checkpoint(last)["step"] >= total_steps(cfg)
 
 
 def launch(cfg: TrainConfig, run: str | Path, resume: bool, nproc: int, sync: bool = False) -> None:

@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from dcgan_core.data.packed import Pack
 from dcgan_core.data.synth_faces import ON_THRESHOLDS
+from dcgan_core.utils.runinfo import atomic_write
 from dcgan_core.utils.torch_utils import eval_mode, to_float, to_uint8
 
 # Sec. 6.3.2 needs these face factors; they are what the face judge predicts
@@ -230,15 +231,21 @@ def _failure_batch(x: torch.Tensor, share: float, g: torch.Generator) -> tuple[t
     return x, real
 
 
+def judge_path(pack: Pack, cfg: JudgeConfig, cache_dir: str | Path) -> Path:
+    """Where `fit_judge` caches the judge of a pack: the key covers the pack's checksum, the whole JudgeConfig and
+    the judge's version (and its thresholds, which are stored in it)."""
+    key = hashlib.sha256(json.dumps([pack.meta["sha256"], asdict(cfg), asdict(targets_for(pack)[0]),
+                                     "real-head-v3-grid", ON_THRESHOLDS]).encode())
+    return Path(cache_dir) / f"judge-{key.hexdigest()[:12]}.pt"
+
+
 def fit_judge(pack: Pack, cfg: JudgeConfig = JudgeConfig(), cache_dir: str | Path | None = None,
               progress: bool = True) -> Judge:
     """Train (or load from cache) a Judge on a pack's ground truth; returns it frozen in eval mode.
 
     The cache key covers the pack's checksum, the whole JudgeConfig and the judge's version."""
     targets, y = targets_for(pack)
-    key = hashlib.sha256(json.dumps([pack.meta["sha256"], asdict(cfg), asdict(targets), "real-head-v3-grid",
-                                     ON_THRESHOLDS]).encode())  # the thresholds are stored in the judge
-    path = Path(cache_dir) / f"judge-{key.hexdigest()[:12]}.pt" if cache_dir else None
+    path = judge_path(pack, cfg, cache_dir) if cache_dir else None
     torch.manual_seed(cfg.seed)
     net = Judge(pack.images.shape[1], targets).to(cfg.device)
     if path is not None and path.exists():
@@ -247,7 +254,7 @@ def fit_judge(pack: Pack, cfg: JudgeConfig = JudgeConfig(), cache_dir: str | Pat
         _train(net, pack, targets, y, cfg, progress)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            torch.save(net.state_dict(), path)
+            atomic_write(path, lambda f: torch.save(net.state_dict(), f), binary=True)  # never half-written
     net.frozen = True
     net.eval()
     for p in net.parameters():

@@ -31,6 +31,7 @@ from dcgan_core.instruments.hashing import (
 from dcgan_core.instruments.metrics import memorisation, pairwise_nn
 from dcgan_core.instruments.reference import generate_uint8
 from dcgan_core.plots import pair_grid, planted_examples
+from dcgan_core.utils.parallel import default_workers
 from dcgan_core.utils.streams import stream_seed
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim
@@ -346,7 +347,8 @@ def duplication_study(train_images: np.ndarray, heldout: np.ndarray, work_dir: s
                                                  "n_sources": n_sources, "copies": copies})
     rates: dict[str, list[float]] = {c: [] for c in CONDITIONS}
     removed: dict[str, list[int]] = {c: [] for c in CONDITIONS}
-    for seed in seeds:
+    jobs, kept = [], {}
+    for seed in seeds:  # every seed's three packs first, so that the nine trainings can run side by side
         packs["after dedup"] = work / "packs" / f"after-dedup-s{seed}"
         report = dedup_pack(packs["with duplicates"], packs["after dedup"], config=HasherConfig(seed=seed),
                             overwrite=True, progress=progress)
@@ -354,14 +356,17 @@ def duplication_study(train_images: np.ndarray, heldout: np.ndarray, work_dir: s
         keep = np.sort(rng.choice(len(dup), report["kept"], replace=False))
         packs["random removal"] = work / "packs" / f"random-removal-s{seed}"
         write_images(dup[keep], packs["random removal"], {"source": "random removal", "seed": seed})
+        kept |= {(seed, "with duplicates"): len(dup), (seed, "after dedup"): report["kept"],
+                 (seed, "random removal"): len(keep)}
+        jobs += [(runs.entry_config(model, packs[cond], device, seed, progress), f"dup-{cond.replace(' ', '-')}",
+                  work / "runs") for cond in CONDITIONS]
+    trained = iter(runs.ensure_trained_many(jobs, default_workers(device)))
+    for seed in seeds:
         for cond in CONDITIONS:
-            cfg = runs.entry_config(model, packs[cond], device, seed, progress)
-            run = runs.ensure_trained(cfg, f"dup-{cond.replace(' ', '-')}", work / "runs")
-            G = load_run(run, device)[0]
+            G = load_run(next(trained), device)[0]
             samples = generate_uint8(G, n_samples, stream_seed("samples", seed))
             rates[cond].append(copies_of(samples, unique, heldout, sources)["to_duplicated"])
-            removed[cond].append(len(dup) - {"with duplicates": len(dup), "after dedup": report["kept"],
-                                             "random removal": len(keep)}[cond])
+            removed[cond].append(len(dup) - kept[(seed, cond)])
     byte_removed = len(dup) - int(keep_mask(len(dup), duplicate_groups(byte_codes(dup))).sum())
     return {"rates": rates, "removed": removed, "sources": sources, "set_size": len(dup),
             "byte_identical_removed": byte_removed}

@@ -158,3 +158,13 @@ def test_the_summary_prints_the_build_s_wall_time(tmp_path, monkeypatch, capsys)
     assert pipeline.main(["summary", "smoke"]) == 0
     out = capsys.readouterr().out
     assert "the build's wall time" in out and "| Walking the latent space | smoke |" in out and "**total" in out
+
+
+def test_the_train_step_lists_every_run_the_chapters_read():
+    listed = pipeline.chapter_runs("cpu")
+    prof = pipeline.load_profile("cpu")
+    assert set(listed) == {(m, s) for m in ("rooms", "faces", "mnist") for s in prof["seeds"]}
+    assert len(listed) == len(set(listed))
+    for name, section in prof["notebooks"].items():  # every chapter's model and seeds are among them
+        for m in section.get("train_models") or [section.get("model") or section.get("gan_model")]:
+            assert {(m, s) for s in section["seeds"]} <= set(listed), name

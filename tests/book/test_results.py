@@ -35,6 +35,11 @@ def test_recorder_and_results_page(tmp_path):
     page = walltime_page(results, {"rooms": 2.0})
     assert len(page.strip().splitlines()) == 2 + 1 + 2 + 1  # header, rule, packing, a row per chapter, total
     assert "packing (rooms)" in page and "**total" in page
+    chapters = sum(r["provenance"]["wall_time_s"] for r in results)
+    training = {"seconds": 30.0, "workers": 2, "jobs": 12, "trained": 9, "git_commit": "abc"}
+    page = walltime_page(results, {"rooms": 2.0}, training)
+    assert "training: 12 runs and judges, 2 side by side (9 trained" in page
+    assert f"**{chapters + 2 + 30:.0f}**" in page  # the training step counts in the total
 
 
 def test_bench_page():

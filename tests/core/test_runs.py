@@ -86,3 +86,25 @@ def test_a_model_entry_s_architecture_is_its_preset_with_its_fields():
 def test_an_entry_without_a_preset_is_refused_by_name():
     with pytest.raises(ParameterError, match="names no preset"):
         runs.entry_config({"data": "p", "steps": 3}, "packs/p", "cpu")
+
+
+def test_runs_trained_side_by_side_are_the_runs_trained_one_by_one(tmp_path):
+    packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(128)))}
+    spec = {"data": "two", "heldout": "two", "preset": "tiny16", "steps": 4, "batch_size": 32}
+    jobs = [(runs.entry_config({**spec, "steps": steps}, packs["two"], "cpu", seed, progress=False), "m",
+             tmp_path / "runs") for seed, steps in ((0, 4), (1, 6))]
+    side = runs.ensure_trained_many(jobs, workers=2)
+    assert [p.name.split("-")[1] for p in side] == ["s0", "s1"]  # in the order asked, though the longest ran first
+    one = [runs.ensure_trained(cfg, name, root) for cfg, name, root in jobs]
+    assert one == side  # the same keys: found trained, not retrained
+    calls = runs.training_calls(jobs, workers=2)
+    assert [c[1][0].seed for c in calls] == [1, 0] and not any(c[1][0].progress for c in calls)
+
+
+def test_side_by_side_runs_refuse_a_torchrun_launch(tmp_path, monkeypatch):
+    packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(64)))}
+    spec = {"data": "two", "heldout": "two", "preset": "tiny16", "steps": 2, "batch_size": 32}
+    jobs = [(runs.entry_config(spec, packs["two"], "cpu", 0), "m", tmp_path / "runs")]
+    monkeypatch.setenv("DCGAN_NPROC", "2")
+    with pytest.raises(ParameterError, match="set JOBS=1"):
+        runs.training_calls(jobs, workers=2)
