@@ -172,7 +172,7 @@ def train_all(profile: str, workers: int | None = None) -> None:
     judges = [(_judge_job, (prof["models"][name], packs, epochs, device, root)) for name in judged]
     todo = sum(not runs.is_trained(*job) for job in jobs) + sum(not judge_cached(*args) for _, args in judges)
     t0 = time.perf_counter()
-    run_jobs(runs.training_calls(jobs, workers) + judges, workers, desc="training runs and judges")
+    run_jobs(runs.training_calls(runs.longest_first(jobs), workers) + judges, workers, desc="training runs and judges")
     write_json(root / "train-time.json", {"seconds": round(time.perf_counter() - t0, 1), "workers": workers,
                                           "jobs": len(jobs) + len(judges), "trained": todo,
                                           "git_commit": git_commit()})

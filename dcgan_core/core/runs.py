@@ -107,7 +107,7 @@ def ensure_trained_many(jobs: list[tuple[TrainConfig, str, str | Path]], workers
     the run directories in the order of `jobs`."""
     if jobs and processes(jobs[0][0].batch_size) > 1:  # torchrun launches take every core: one at a time
         workers = 1
-    order = sorted(range(len(jobs)), key=lambda i: -images_seen(jobs[i][0]))
+    order = sorted(range(len(jobs)), key=lambda i: -images_seen(jobs[i][0]))  # the longest start first
     done = run_jobs(training_calls([jobs[i] for i in order], workers), workers, desc="training runs")
     out: list[Path] = [Path()] * len(jobs)
     for position, i in enumerate(order):
@@ -116,20 +116,23 @@ def ensure_trained_many(jobs: list[tuple[TrainConfig, str, str | Path]], workers
 
 
 def training_calls(jobs: list[tuple[TrainConfig, str, str | Path]], workers: int) -> list[tuple]:
-    """(ensure_trained, args) per job for `utils.parallel.run_jobs`, longest first; side by side without progress
-    bars (they would interleave; the run key is the same). A torchrun launch (NPROC > 1) takes the whole machine,
-    so `run_jobs` must then get one worker: refused here otherwise."""
+    """(ensure_trained, args) per job for `utils.parallel.run_jobs`, in the jobs' order; side by side without
+    progress bars (they would interleave; the run key is the same). A torchrun launch (NPROC > 1) takes the whole
+    machine, so `run_jobs` must then get one worker: refused here otherwise."""
     if workers > 1 and jobs and processes(jobs[0][0].batch_size) > 1:
         raise ParameterError(f"NPROC > 1 trains each run on every core; it cannot run {workers} runs side by side: "
                              "set JOBS=1")
-    calls = [(ensure_trained, (replace(cfg, progress=False) if workers > 1 else cfg, name, root))
-             for cfg, name, root in jobs]
-    return sorted(calls, key=lambda call: -images_seen(call[1][0]))
+    return [(ensure_trained, (replace(cfg, progress=False) if workers > 1 else cfg, name, root))
+            for cfg, name, root in jobs]
 
 
 def images_seen(cfg: TrainConfig) -> int:
     """Training images a config asks for: how long its run takes, to start the longest first."""
     return total_steps(cfg) * cfg.batch_size
+
+
+def longest_first(jobs: list[tuple[TrainConfig, str, str | Path]]) -> list[tuple[TrainConfig, str, str | Path]]:
+    return sorted(jobs, key=lambda job: -images_seen(job[0]))
 
 
 def is_trained(cfg: TrainConfig, name: str, runs_root: str | Path) -> bool:

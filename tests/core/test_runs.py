@@ -97,7 +97,7 @@ def test_runs_trained_side_by_side_are_the_runs_trained_one_by_one(tmp_path):
     assert [p.name.split("-")[1] for p in side] == ["s0", "s1"]  # in the order asked, though the longest ran first
     one = [runs.ensure_trained(cfg, name, root) for cfg, name, root in jobs]
     assert one == side  # the same keys: found trained, not retrained
-    calls = runs.training_calls(jobs, workers=2)
+    calls = runs.training_calls(runs.longest_first(jobs), workers=2)
     assert [c[1][0].seed for c in calls] == [1, 0] and not any(c[1][0].progress for c in calls)
 
 
