@@ -28,7 +28,7 @@ PACKED := data/packed/$(PROFILE)/.done
 TRAINED := runs/$(PROFILE)/.trained
 export TQDM_MININTERVAL ?= 10  # progress bars of long steps in the log, one line every 10 s
 
-.PHONY: setup test lint unit reproduce book notebook bench clean FORCE
+.PHONY: setup test lint unit reproduce chapters book notebook bench clean FORCE
 .DELETE_ON_ERROR:
 
 setup: $(STAMP)
@@ -51,7 +51,16 @@ unit: $(SETUP)
 	$(PY) -m pytest -q -m "not pipeline"
 
 # --- the study -----------------------------------------------------------------------------------------
-reproduce: book
+# After the training step the chapters read only its runs and judges, so they run side by side: `pipeline jobs`
+# says how many (JOBS, else one per CPU core; 1 on CUDA) and with how many threads each; `pipeline chapters-time`
+# records the step's wall time for the wall-time page. `make book` builds the same chapters one at a time.
+reproduce: $(TRAINED) $(CHAPTERS)/.profile
+	@set -- $$($(PY) -m dcgan_core.book.pipeline jobs $(PROFILE)); start=$$(date +%s); \
+	$(MAKE) --no-print-directory --output-sync=target -j$$1 CHAPTER_THREADS=$$2 chapters || exit $$?; \
+	$(PY) -m dcgan_core.book.pipeline chapters-time $(PROFILE) $$start $$1
+	@$(MAKE) --no-print-directory book
+
+chapters: $(NOTEBOOKS:%=$(CHAPTERS)/%.ipynb)
 
 $(PROFILE_FILE):
 	@echo "error: unknown PROFILE=$(PROFILE); valid: $(basename $(notdir $(wildcard profiles/*.yaml)))"; exit 2
@@ -72,13 +81,10 @@ $(TRAINED): $(PROFILE_FILE) $(LIB) $(PACKED)
 
 # papermill writes NAME.failed.ipynb; only a notebook that ran to the end is renamed into the book.
 $(CHAPTERS)/%.ipynb: notebooks/%.ipynb $(PROFILE_FILE) $(LIB) $(CHAPTERS)/.profile $(PACKED) $(TRAINED)
-	$(VENV)/bin/papermill notebooks/$*.ipynb $(CHAPTERS)/$*.failed.ipynb -p profile $(PROFILE) \
-		--cwd notebooks --no-progress-bar --log-output $(ARGS)
+	$(if $(CHAPTER_THREADS),OMP_NUM_THREADS=$(CHAPTER_THREADS)) $(VENV)/bin/papermill notebooks/$*.ipynb \
+		$(CHAPTERS)/$*.failed.ipynb -p profile $(PROFILE) --cwd notebooks --no-progress-bar --log-output $(ARGS)
 	$(PY) -m dcgan_core.book.pipeline tidy $(CHAPTERS)/$*.failed.ipynb
 	mv $(CHAPTERS)/$*.failed.ipynb $@
-
-# later chapters analyse the models the training chapter trained (and reuse its runs and judges)
-$(filter-out $(CHAPTERS)/01_training.ipynb,$(NOTEBOOKS:%=$(CHAPTERS)/%.ipynb)): $(CHAPTERS)/01_training.ipynb
 
 book: $(NOTEBOOKS:%=$(CHAPTERS)/%.ipynb)
 	$(PY) -m dcgan_core.book.pipeline summary $(PROFILE)

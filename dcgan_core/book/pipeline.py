@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -178,6 +179,32 @@ def train_all(profile: str, workers: int | None = None) -> None:
                                           "git_commit": git_commit()})
 
 
+def chapter_jobs(profile: str) -> tuple[int, int]:
+    """How many chapters run side by side after the training step, and the threads each gets (`default_workers`:
+    JOBS, else one per CPU core; one chapter at a time on CUDA)."""
+    n_chapters = len(load_profile(profile).get("notebooks", {}))
+    workers = max(1, min(default_workers(load_profile(profile)["device"]), n_chapters))
+    return workers, max(1, (os.cpu_count() or 1) // workers)
+
+
+def record_chapters_time(profile: str, start: float, jobs: int) -> None:
+    """The wall time of the chapters step that began at unix time `start`, and which chapters it rebuilt (their
+    notebooks are newer than `start`), for the wall-time page; nothing is written when none was rebuilt."""
+    prof = load_profile(profile)
+    built = {name: CHAPTERS_DIR / f"{name}.ipynb" for name in prof.get("notebooks", {})}
+    rebuilt = [name for name, path in built.items() if path.is_file() and path.stat().st_mtime >= start]
+    if rebuilt:
+        write_json(CHAPTERS_DIR / "chapters-time.json", {"profile": profile, "seconds": round(time.time() - start, 1),
+                                                         "jobs": jobs, "rebuilt": rebuilt})
+
+
+def chapters_time(profile: str) -> dict | None:
+    """The last chapters step's record (`record_chapters_time`), if it was of this profile."""
+    path = CHAPTERS_DIR / "chapters-time.json"
+    record = json.loads(path.read_text()) if path.is_file() else None
+    return record if record and record.get("profile") == profile else None
+
+
 def train_time(profile: str) -> dict | None:
     """What the last training step of the profile took (`train_all`), if it ran."""
     path = runs_dir(profile) / "train-time.json"
@@ -201,7 +228,7 @@ def write_summary(profile: str) -> list[Path]:
         fig.savefig(GENERATED_DIR / "forest.png", dpi=100)
         forest = "forest.png"
     pages[0].write_text(results_page(results, profile, forest))
-    pages[1].write_text(walltime_page(results, pack_times(profile), train_time(profile)))
+    pages[1].write_text(walltime_page(results, pack_times(profile), train_time(profile), chapters_time(profile)))
     pages[2].write_text(bench_page(bench))
     return pages
 
@@ -227,6 +254,12 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("train", help="train every model run and judge the chapters read, side by side")
     s.add_argument("profile")
     s.add_argument("--jobs", type=int, default=None, help="processes (default: JOBS, else the CPU's cores; 1 on CUDA)")
+    s = sub.add_parser("jobs", help="print how many chapters run side by side, and the threads of each")
+    s.add_argument("profile")
+    s = sub.add_parser("chapters-time", help="record the wall time of the chapters step that began at START")
+    s.add_argument("profile")
+    s.add_argument("start", type=float)
+    s.add_argument("jobs", type=int)
     s = sub.add_parser("summary", help="generate the book's results and wall-time pages")
     s.add_argument("profile")
     s = sub.add_parser("tidy", help="fold an executed notebook's injected parameters out of the book")
@@ -244,6 +277,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"pack ready: {path}")
         elif args.cmd == "train":
             train_all(args.profile, args.jobs)
+        elif args.cmd == "jobs":
+            print(*chapter_jobs(args.profile))
+        elif args.cmd == "chapters-time":
+            record_chapters_time(args.profile, args.start, args.jobs)
         elif args.cmd == "tidy":
             tidy_notebook(args.notebook)
         elif args.cmd == "check-book":

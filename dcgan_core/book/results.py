@@ -131,24 +131,29 @@ def _hardware(p: dict) -> str:
 
 
 def walltime_page(results: list[dict], pack_seconds: dict[str, float] | None = None,
-                  training: dict | None = None) -> str:
+                  training: dict | None = None, chapters: dict | None = None) -> str:
     """Measured wall time of packing, of the training step (every run and judge, side by side) and of each
-    notebook, with the machine it ran on."""
+    notebook, with the machine it ran on. When one chapters step rebuilt every chapter side by side, the total
+    counts that step's wall time, not the sum of the chapters' own times (which overlapped)."""
     rows = ["| Step | Profile | Wall time (s) | Hardware | Commit |", "|---|---|---|---|---|"]
-    if pack_seconds and results:
-        p = results[0]["provenance"]
+    p = results[0]["provenance"] if results else None
+    if pack_seconds and p:
         rows.append(f"| packing ({', '.join(pack_seconds)}) | {p['profile']} | "
                     f"{sum(v for v in pack_seconds.values() if v):.1f} | {_hardware(p)} | - |")
-    if training and results:
-        p = results[0]["provenance"]
+    if training and p:
         rows.append(f"| training: {training['jobs']} runs and judges, {training['workers']} side by side "
                     f"({training['trained']} trained, the rest reused) | {p['profile']} | {training['seconds']} | "
                     f"{_hardware(p)} | `{training['git_commit'][:12]}` |")
+    together = bool(chapters and p and {r["chapter"] for r in results} <= set(chapters["rebuilt"]))
     for r in results:
-        p = r["provenance"]
-        rows.append(f"| {r['title']} | {p['profile']} | {p['wall_time_s']} | {_hardware(p)} | "
-                    f"`{p['git_commit'][:12]}` |")
-    total = (sum(r["provenance"]["wall_time_s"] for r in results) + sum(v for v in (pack_seconds or {}).values() if v)
+        q = r["provenance"]
+        rows.append(f"| {r['title']}{' (its own time, beside the others)' * bool(together)} | {q['profile']} | "
+                    f"{q['wall_time_s']} | {_hardware(q)} | `{q['git_commit'][:12]}` |")
+    chapter_total = chapters["seconds"] if together else sum(r["provenance"]["wall_time_s"] for r in results)
+    if together:
+        rows.append(f"| the chapters, {chapters['jobs']} side by side | {p['profile']} | {chapters['seconds']} | "
+                    f"{_hardware(p)} | - |")
+    total = (chapter_total + sum(v for v in (pack_seconds or {}).values() if v)
              + (training["seconds"] if training and results else 0))
     rows.append(f"| **total (without the book build)** | | **{total:.0f}** | | |")
     return "\n".join(rows) + "\n"

@@ -168,3 +168,21 @@ def test_the_train_step_lists_every_run_the_chapters_read():
     for name, section in prof["notebooks"].items():  # every chapter's model and seeds are among them
         for m in section.get("train_models") or [section.get("model") or section.get("gan_model")]:
             assert {(m, s) for s in section["seeds"]} <= set(listed), name
+
+
+def test_chapters_side_by_side_and_the_time_of_their_step(tmp_path, monkeypatch):
+    import time as clock
+    monkeypatch.setenv("DCGAN_JOBS", "3")
+    assert pipeline.chapter_jobs("smoke") == (3, max(1, (os.cpu_count() or 1) // 3))
+    monkeypatch.setenv("DCGAN_JOBS", "1")
+    assert pipeline.chapter_jobs("smoke")[0] == 1
+    monkeypatch.setattr(pipeline, "CHAPTERS_DIR", tmp_path)
+    (tmp_path / "01_training.ipynb").write_text("{}")  # built before the step began: not rebuilt by it
+    start = clock.time() + 1
+    pipeline.record_chapters_time("smoke", start, 2)
+    assert pipeline.chapters_time("smoke") is None  # nothing rebuilt, nothing recorded
+    os.utime(tmp_path / "01_training.ipynb", (start + 1, start + 1))
+    pipeline.record_chapters_time("smoke", start, 2)
+    record = pipeline.chapters_time("smoke")
+    assert record["rebuilt"] == ["01_training"] and record["jobs"] == 2
+    assert pipeline.chapters_time("cpu") is None  # another profile's step says nothing of this one

@@ -40,6 +40,11 @@ def test_recorder_and_results_page(tmp_path):
     page = walltime_page(results, {"rooms": 2.0}, training)
     assert "training: 12 runs and judges, 2 side by side (9 trained" in page
     assert f"**{chapters + 2 + 30:.0f}**" in page  # the training step counts in the total
+    side = {"seconds": 5.0, "jobs": 2, "rebuilt": [r["chapter"] for r in results]}
+    page = walltime_page(results, {"rooms": 2.0}, training, side)
+    assert "the chapters, 2 side by side | smoke | 5.0" in page and "**37**" in page  # the step's time, not the sum
+    partial = walltime_page(results, {"rooms": 2.0}, training, {**side, "rebuilt": side["rebuilt"][:1]})
+    assert f"**{chapters + 2 + 30:.0f}**" in partial and "side by side |" not in partial.split("training")[1]
 
 
 def test_bench_page():
