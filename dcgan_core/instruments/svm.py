@@ -15,7 +15,7 @@ draw's Gram matrix and sv the margin violators, a Newton step is exact on the ac
 
 followed by an exact line search on the piecewise-quadratic objective (Keerthi & DeCoste 2005). It stops when
 the active set no longer changes: the step is then the exact minimiser, not an approximation within a tolerance.
-Each step is one batched Cholesky of the active blocks (CPU or CUDA). A draw's Gram matrix is n x n, so the
+Each step is one Cholesky of each problem's active block (CPU or CUDA). A draw's Gram matrix is n x n, so the
 kernel form is used up to `MAX_KERNEL_N` labelled images; above that (the paper's all-labels CIFAR-10 column)
 the fits fall back to liblinear itself.
 """
