@@ -55,7 +55,8 @@ unit: $(SETUP)
 # says how many (JOBS, else one per CPU core; 1 on CUDA) and with how many threads each; `pipeline chapters-time`
 # records the step's wall time for the wall-time page. `make book` builds the same chapters one at a time.
 reproduce: $(TRAINED) $(CHAPTERS)/.profile
-	@set -- $$($(PY) -m dcgan_core.book.pipeline jobs $(PROFILE)); start=$$(date +%s); \
+	@jobs=$$($(PY) -m dcgan_core.book.pipeline jobs $(PROFILE)) || { echo "$$jobs"; exit 2; }; \
+	set -- $$jobs; start=$$(date +%s); \
 	$(MAKE) --no-print-directory --output-sync=target -j$$1 CHAPTER_THREADS=$$2 chapters || exit $$?; \
 	$(PY) -m dcgan_core.book.pipeline chapters-time $(PROFILE) $$start $$1
 	@$(MAKE) --no-print-directory book

