@@ -329,7 +329,7 @@ def note_figure(text: str):
     return fig
 
 
-VERDICT_COLOURS = {"reproduced": "#1a7f37", "partly": "#bf8700", "not reproduced": "#cf222e",
+VERDICT_COLOURS = {"reproduced": "#1a7f37", "partly": "#bf8700", "borderline": "#0969da", "not reproduced": "#cf222e",
                    "inconclusive": "#6e7781", "single run": "#8250df", "not testable at this scale": "#57606a"}
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dcgan_core.plots import VERDICT_COLOURS
 from dcgan_core.utils.runinfo import provenance, write_json
+from dcgan_core.verdicts import history
 from dcgan_core.verdicts.claims import Claim
 from dcgan_core.verdicts.rules import MIN_SEEDS, VERDICTS
 
@@ -32,9 +33,10 @@ class Recorder:
         """The chapter's claims as the chapter shows them: verdict, claim, ours, controls, rule."""
         out = []
         for c in self.claims:
-            ctl = "; ".join(f"{x['name']}: *{x['verdict']}*" for x in c.controls)
             out.append(f"- **{c.verdict}**: {c.claim}. Ours: {c.ours}. Data: {c.data or '-'}. "
-                       f"Negative controls: {ctl or 'none'}. Rule (`{c.code}`): {c.rule}. Why: {c.why}.")
+                       f"Positive control: {_controls(c.controls, 'positive') or c.no_positive or 'none'}. "
+                       f"Negative controls: {_controls(c.controls, 'negative') or 'none'}. "
+                       f"Rule (`{c.code}`): {c.rule}. Why: {c.why}.")
         return "\n".join(out)
 
     def conclude(self, claims: list[Claim], **extra) -> str:
@@ -48,6 +50,7 @@ class Recorder:
         path = self.out_dir / "results.json"
         write_json(path, {"chapter": self.chapter, "title": self.title, "profile": self.profile,
                           "claims": [asdict(c) for c in self.claims], **extra,
+                          "rules": {"version": history.RULES_VERSION, "fingerprint": history.fingerprint()},
                           "provenance": {**provenance(self.device), "profile": self.profile,
                                          "wall_time_s": round(time.perf_counter() - self.t0, 1)}})
         return path
@@ -56,6 +59,11 @@ class Recorder:
 def load_results(chapters_dir: str | Path) -> list[dict]:
     """Every chapter's results.json under chapters_dir, in chapter order."""
     return [json.loads(p.read_text()) for p in sorted(Path(chapters_dir).glob("*/results.json"))]
+
+
+def _controls(controls: list[dict], kind: str) -> str:
+    """The controls of one kind, each with its verdict."""
+    return "; ".join(f"{x['name']}: *{x['verdict']}*" for x in controls if x.get("kind", "negative") == kind)
 
 
 def _cell(text: str) -> str:
@@ -69,8 +77,18 @@ def _detail(c: dict, r: dict) -> list[str]:
            f"Chapter: {{doc}}`{r['title']} <../chapters/{r['chapter']}>`.", "",
            f"- **Paper:** {c['paper']}", f"- **Data and protocol:** {c.get('data') or '-'}",
            f"- **Ours:** {c['ours']} (seeds {c.get('seeds') or '-'})", f"- **Baseline:** {c['baseline']}"]
+    positives = [x for x in c.get("controls", []) if x.get("kind") == "positive"]
+    if not positives and c.get("kind", "paper") == "paper" and c["verdict"] != "not testable at this scale":
+        out.append(f"- **Positive control:** none ({c.get('no_positive') or '-'}); so the claim is inconclusive "
+                   "whatever its rule reads")
     for ctl in c.get("controls", []):
-        out.append(f"- **Negative control, {ctl['name']}:** {ctl['ours']}: *{ctl['verdict']}* ({ctl['why']})")
+        kind = ctl.get("kind", "negative")
+        out.append(f"- **{kind.capitalize()} control ({'must pass' if kind == 'positive' else 'must fail'}), "
+                   f"{ctl['name']}:** {ctl['ours']}: *{ctl['verdict']}* ({ctl['why']})")
+    for p in c.get("parts", []):
+        out.append(f"- **Part, {p['name']}:** {p['mean']:.3g} [{p['ci95'][0]:.3g}, {p['ci95'][1]:.3g}] against "
+                   f"{p['threshold']:.3g}, {p['passing']} of {p['n']} seeds pass: *{p['verdict']}*; "
+                   f"{p['sensitivity']}")
     out += [f"- **Rule:** {c.get('rule') or '-'}", f"- **Decided by:** `{c.get('code') or '-'}`", ""]
     return out
 
@@ -82,12 +100,17 @@ def _badge(verdict: str) -> str:
 
 
 def _key_number(e: dict | None) -> str:
-    """The rule's number: mean over seeds against its threshold."""
+    """The deciding part's number: mean over seeds with its interval against the threshold."""
     if not e:
         return "-"
     side = "below" if e["better"] == "lower" else "above"
-    return (f"{e['name']}: {sum(e['per_seed']) / len(e['per_seed']):.3g} (threshold {e['threshold']:.3g}, "
-            f"{side} passes; the rule has the rest)")
+    mean = e.get("mean", sum(e["per_seed"]) / len(e["per_seed"]))
+    ci = f" [{e['ci95'][0]:.3g}, {e['ci95'][1]:.3g}]" if "ci95" in e else ""
+    return f"{e['name']}: {mean:.3g}{ci} (threshold {e['threshold']:.3g}, {side} passes)"
+
+
+def _sensitivity(e: dict | None) -> str:
+    return (e or {}).get("sensitivity", "-")
 
 
 def _control_number(x: dict) -> str:
@@ -98,15 +121,22 @@ def _control_number(x: dict) -> str:
 
 def results_page(results: list[dict], profile: str, forest_figure: str | None = None) -> str:
     """The book's results page: the forest plot (which claims held, at a glance), a one-line-per-claim summary
-    (verdict in colour, the rule's number beside its negative controls'), then each claim's data, rule and
-    controls."""
-    rows = ["| Section | Claim | Verdict | Key number | Negative controls |", "|---|---|---|---|---|"]
+    (verdict in colour, the deciding statistic and where it would flip, the positive and negative controls, the
+    data), the instruments' self-checks apart, then each claim's data, parts, rule and controls."""
+    head = "| Section | Claim | Verdict | Deciding statistic | Flips | Positive control | Negative controls | Data |"
+    rows, checks = [head, "|---|---|---|---|---|---|---|---|"], [head, "|---|---|---|---|---|---|---|---|"]
     details: list[str] = []
     for r in results:
         for c in r["claims"]:
-            ctl = "; ".join(_control_number(x) for x in c.get("controls", [])) or "-"
-            rows.append(f"| {_cell(c['section'])} | {_cell(c['claim'])} | {_badge(c['verdict'])} | "
-                        f"{_cell(_key_number(c.get('effect')))} | {_cell(ctl)} |")
+            pos = "; ".join(_control_number(x) for x in c.get("controls", []) if x.get("kind") == "positive")
+            neg = "; ".join(_control_number(x) for x in c.get("controls", []) if x.get("kind", "negative")
+                            == "negative")
+            table = checks if c.get("kind") == "self-check" else rows
+            if not pos:
+                pos = "-" if c.get("kind") == "self-check" else f"none: {c.get('no_positive') or '-'}"
+            table.append(f"| {_cell(c['section'])} | {_cell(c['claim'])} | {_badge(c['verdict'])} | "
+                         f"{_cell(_key_number(c.get('effect')))} | {_cell(_sensitivity(c.get('effect')))} | "
+                         f"{_cell(pos)} | {_cell(neg or '-')} | {_cell(c.get('data') or '-')} |")
             details += _detail(c, r)
     forest = [] if forest_figure is None else [
         f"```{{figure}} {forest_figure}", ":name: fig-forest", "",
@@ -114,16 +144,77 @@ def results_page(results: list[dict], profile: str, forest_figure: str | None = 
         "verdict), the rule's threshold (dashed line; the passing side shaded green) and the negative controls' "
         "means (open diamonds), on each claim's own scale. A claim held where the interval sits in the green and "
         "its controls do not.", "```", ""]
-    counts = {v: sum(c["verdict"] == v for r in results for c in r["claims"]) for v in VERDICTS}
+    counts = {v: sum(c["verdict"] == v for r in results for c in r["claims"] if c.get("kind") != "self-check")
+              for v in VERDICTS}
     tally = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
     return "\n".join([
         "# Results", "",
         f"Every claim the chapters tested, for the **{profile}** profile, generated from each chapter's "
         "`results.json`. Each verdict comes from a rule in `dcgan_core.verdicts` whose thresholds are named "
-        "constants there; a rule is also applied to negative controls (an untrained generator, a memoriser, "
-        "random filters), and a claim whose control passes is *inconclusive*. A verdict rests on at least "
-        f"{MIN_SEEDS} training seeds; with fewer it reads *single run*. Tally: {tally or 'no claims'}.", "",
-        *forest, *rows, "", "## The claims in detail", "", *details])
+        "constants there, read by one convention (`dcgan_core.verdicts.convention`): each part of a rule is the "
+        "mean over training seeds with its 95% interval; *reproduced* when the interval clears the threshold, "
+        "*not reproduced* when it lies on the failing side, *borderline* when it contains the threshold (with the "
+        "seeds that would decide it), and *partly* only when one part of a rule holds and another fails. "
+        "The same rule is applied to a positive control (something that has the property by construction: it "
+        "must pass) and to negative controls (an untrained generator, a memoriser, random filters: each must "
+        "fail a part of the rule that the claim passes); a control on the wrong side makes the claim "
+        "*inconclusive*, and a claim without a positive control is inconclusive whatever its rule reads. A "
+        f"verdict rests on at least {MIN_SEEDS} training seeds; with fewer it reads *single run*. The *Flips* "
+        "column is the threshold at which the verdict would change. Verdicts on stand-in data (the *Data* column) "
+        "are about the stand-in, not the paper's data set. "
+        f"Tally of the paper's claims: {tally or 'no claims'}. Rules changed since the first book are on the "
+        "{doc}`rule history <rule-history>` page.", "",
+        *forest, *rows, "", "## The instruments' self-checks", "",
+        "Checks of our own instruments (not claims of the paper): a verdict read by an instrument is only made "
+        "if its check passed.", "", *checks, "", "## The claims in detail", "", *details])
+
+
+def rule_history_page(results: list[dict]) -> str:
+    """Every change to what decides a verdict, with the verdicts of this book's claims under the old rule."""
+    recorded = {r.get("rules", {}).get("fingerprint") for r in results} - {None}
+    out = ["# Rule history", "",
+           f"Rule set version {history.RULES_VERSION} (fingerprint `{history.fingerprint()}`; this book's chapters "
+           f"recorded {', '.join(f'`{f}`' for f in sorted(recorded)) or 'none'}). Every change to a rule, threshold, "
+           "instrument or training budget since the first book, oldest first; below each, the verdicts of this "
+           "book's claims as they are and as the old rule reads the same `results.json` (where its numbers allow).",
+           ""]
+    for i, ch in enumerate(history.CHANGES, 1):
+        out += [f"## {i}. {ch.date}, {ch.subject} ({ch.commit})", "", f"- **Old:** {ch.old}", f"- **New:** {ch.new}",
+                f"- **Why:** {ch.why}", ""]
+        rows = history.old_verdicts(ch, results)
+        if ch.not_recomputable:
+            out += [f"Old verdicts not recomputed: {ch.not_recomputable}.", ""]
+        elif rows:
+            out += ["| Section | Claim | Verdict now | Under the old rule |", "|---|---|---|---|"]
+            out += [f"| {_cell(c['section'])} | {_cell(c['claim'])} | {c['verdict']} | {old or 'not recomputable'} |"
+                    for c, old in rows]
+            out.append("")
+        else:
+            out += ["No claim of this book is read by this rule.", ""]
+    return "\n".join(out)
+
+
+def verdict_comparison(a: list[dict], b: list[dict]) -> str:
+    """Markdown: every claim of two builds (e.g. two sets of training seeds) with both verdicts; a change of a
+    verdict that is borderline in neither build is the convention failing its test, and is flagged."""
+    def claims(results: list[dict]) -> dict:
+        return {(r["chapter"], c["section"], c["claim"]): c for r in results for c in r["claims"]}
+    ca, cb = claims(a), claims(b)
+    rows = ["| Chapter | Section | Claim | Verdict (A) | Verdict (B) | Seeds A / B | |",
+            "|---|---|---|---|---|---|---|"]
+    flagged = 0
+    for key in [k for k in ca if k in cb]:
+        va, vb = ca[key]["verdict"], cb[key]["verdict"]
+        mark = ""
+        if va != vb:
+            borderline = "borderline" in (va, vb)
+            flagged += not borderline
+            mark = "changed (one side borderline)" if borderline else "**changed**"
+        rows.append(f"| {key[0]} | {key[1]} | {_cell(key[2])} | {va} | {vb} | {ca[key].get('seeds')} / "
+                    f"{cb[key].get('seeds')} | {mark} |")
+    only = len(set(ca) ^ set(cb))
+    return "\n".join(rows + ["", f"{flagged} verdict(s) outside 'borderline' changed; {only} claim(s) in one build "
+                                 "only."])
 
 
 def _hardware(p: dict) -> str:
@@ -141,7 +232,7 @@ def walltime_page(results: list[dict], pack_seconds: dict[str, float] | None = N
         rows.append(f"| packing ({', '.join(pack_seconds)}) | {p['profile']} | "
                     f"{sum(v for v in pack_seconds.values() if v):.1f} | {_hardware(p)} | - |")
     if training and p:
-        rows.append(f"| training: {training['jobs']} runs and judges, {training['workers']} side by side "
+        rows.append(f"| training: {training['jobs']} runs, judges and detectors, {training['workers']} side by side "
                     f"({training['trained']} trained, the rest reused) | {p['profile']} | {training['seconds']} | "
                     f"{_hardware(p)} | `{training['git_commit'][:12]}` |")
     together = bool(chapters and p and {r["chapter"] for r in results} <= set(chapters["rebuilt"]))

@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 
 from dcgan_core.verdicts.rules import VERDICTS, Outcome, with_controls
 
+KINDS = ("paper", "self-check")  # a paper claim, or a check of one of our instruments (listed apart)
+
 
 @dataclass
 class Claim:
-    """One paper claim, what we measured, on what data, the rule that decided it and its negative controls."""
+    """One paper claim, what we measured, on what data, the rule that decided it and its controls."""
 
     section: str  # "4.1", "5.2", ...
     claim: str  # the paper's statement, briefly
@@ -22,20 +24,38 @@ class Claim:
     code: str = ""  # the function that decided it, module.function
     data: str = ""  # data and protocol actually used (a stand-in says so)
     seeds: list = field(default_factory=list)  # training seeds the verdict rests on
-    controls: list = field(default_factory=list)  # [{name, verdict, why, ours}] of the negative controls
+    controls: list = field(default_factory=list)  # [{name, kind: positive|negative, verdict, why, ours, effect}]
     values: dict = field(default_factory=dict)  # the raw numbers behind `ours` and `baseline`
-    effect: dict | None = None  # the rule's number per seed against its threshold (verdicts.Outcome.effect)
+    effect: dict | None = None  # the deciding part's number per seed against its threshold (Outcome.effect)
+    parts: list = field(default_factory=list)  # every part of the rule, read by the convention
+    kind: str = "paper"  # one of KINDS
+    no_positive: str = ""  # why the claim has no positive control (then it is inconclusive)
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
 
     @classmethod
-    def decided(cls, outcome: Outcome, controls: dict[str, tuple[Outcome, str]] | None = None, **fields) -> Claim:
-        """A claim from its rule's outcome; a negative control that passes the rule makes it inconclusive."""
-        controls = controls or {}
-        final = with_controls(outcome, {name: o for name, (o, _) in controls.items()})
-        rows = [{"name": name, "verdict": o.verdict, "why": o.why, "ours": text, "effect": o.effect}
-                for name, (o, text) in controls.items()]
+    def decided(cls, outcome: Outcome, controls: dict[str, tuple[Outcome, str]] | None = None,
+                positive: dict[str, tuple[Outcome, str]] | None = None, no_positive: str = "", **fields) -> Claim:
+        """A claim from its rule's outcome and its controls (`rules.with_controls`). A paper claim needs a positive
+        control, or `no_positive` saying why it has none; without one nothing shows that the rule can say yes, so
+        neither its yes nor its no is evidence: the claim reads 'inconclusive', with the rule's own reading kept
+        in `why` and `parts`."""
+        negative, positive = controls or {}, positive or {}
+        kind = fields.pop("kind", "paper")
+        if kind == "paper" and not positive and not no_positive and outcome.verdict != "not testable at this scale":
+            raise ValueError("a paper claim needs a positive control, or no_positive saying why it has none")
+        final = with_controls(outcome, {n: o for n, (o, _) in negative.items()},
+                              {n: o for n, (o, _) in positive.items()})
+        if kind == "paper" and not positive and final.verdict not in ("inconclusive", "not testable at this scale"):
+            final = Outcome("inconclusive", final.rule, f"the rule reads {final.verdict!r}: {final.why}; but no "
+                            f"positive control shows that it can say yes ({no_positive})", final.code, final.effect,
+                            final.parts)
+        rows = [{"name": name, "kind": k, "verdict": o.verdict, "why": o.why, "ours": text, "effect": o.effect,
+                 "parts": list(o.parts)}
+                for k, group in (("positive", positive), ("negative", negative)) for name, (o, text) in group.items()]
         return cls(verdict=final.verdict, rule=final.rule, why=final.why, code=final.code, controls=rows,
-                   effect=final.effect, **fields)
+                   effect=final.effect, parts=list(final.parts), kind=kind, no_positive=no_positive, **fields)

@@ -3,8 +3,8 @@ from dataclasses import asdict
 
 import pytest
 
-from dcgan_core.book.results import Recorder, load_results, results_page, walltime_page
-from dcgan_core.verdicts import rules
+from dcgan_core.book.results import Recorder, load_results, results_page, rule_history_page, walltime_page
+from dcgan_core.verdicts import history, rules
 from dcgan_core.verdicts.claims import Claim
 
 
@@ -38,13 +38,47 @@ def test_recorder_and_results_page(tmp_path):
     chapters = sum(r["provenance"]["wall_time_s"] for r in results)
     training = {"seconds": 30.0, "workers": 2, "jobs": 12, "trained": 9, "git_commit": "abc"}
     page = walltime_page(results, {"rooms": 2.0}, training)
-    assert "training: 12 runs and judges, 2 side by side (9 trained" in page
+    assert "training: 12 runs, judges and detectors, 2 side by side (9 trained" in page
     assert f"**{chapters + 2 + 30:.0f}**" in page  # the training step counts in the total
     side = {"seconds": 5.0, "jobs": 2, "rebuilt": [r["chapter"] for r in results]}
     page = walltime_page(results, {"rooms": 2.0}, training, side)
     assert "the chapters, 2 side by side | smoke | 5.0" in page and "**37**" in page  # the step's time, not the sum
     partial = walltime_page(results, {"rooms": 2.0}, training, {**side, "rebuilt": side["rebuilt"][:1]})
     assert f"**{chapters + 2 + 30:.0f}**" in partial and "side by side |" not in partial.split("training")[1]
+
+
+def test_results_page_shows_both_controls_and_lists_self_checks_apart(tmp_path):
+    good, bad = rules.quality([1.0, 1.5, 2.0], 10.0, [0.0] * 3), rules.quality([50.0] * 3, 10.0, [0.5] * 3)
+    fields = dict(section="4.1", paper="p", ours="o", baseline="b", data="synthetic rooms, a stand-in")
+    rec = Recorder("01_a", "Chapter", tmp_path / "01_a", "smoke")
+    rec.add(Claim.decided(good, {"untrained G": (bad, "")}, {"real images": (good, "")}, claim="quality", **fields))
+    rec.add(Claim.decided(good, {"untrained G": (bad, "")}, no_positive="none built yet", claim="walks", **fields))
+    rec.add(Claim.decided(good, kind="self-check", claim="the judge", **fields))
+    rec.write()
+    results = load_results(tmp_path)
+    assert results[0]["rules"] == {"version": history.RULES_VERSION, "fingerprint": history.fingerprint()}
+    page = results_page(results, "smoke")
+    summary, checks = page.split("## The instruments' self-checks")[0], page.split("## The claims in detail")[0]
+    quality = next(ln for ln in summary.splitlines() if "| quality |" in ln)
+    assert "real images" in quality and "untrained G" in quality and "synthetic rooms, a stand-in" in quality
+    walks = next(ln for ln in summary.splitlines() if "| walks |" in ln)
+    assert 'nowrap">inconclusive</span>' in walks and "none: none built yet" in walks
+    assert "| the judge |" not in summary and "| the judge |" in checks.split("self-checks")[1]
+    assert "1 reproduced, 1 inconclusive" in page  # the tally counts paper claims only
+    assert "Part, judge FD" in page and "borderline at a threshold beyond" in page  # each part and its flip point
+
+
+def test_rule_history_page_recomputes_the_old_verdicts(tmp_path):
+    ok = rules.quality([8.0, 9.0, 9.5], 10.0, [0.05] * 3)
+    real = rules.quality([1.0] * 3, 10.0, [0.0] * 3)
+    c = Claim.decided(ok, {}, {"real": (real, "")}, section="4.1", claim="faces: DCGAN trains to good samples",
+                      paper="p", ours="o", baseline="b",
+                      values={"fd_final": [8.0, 9.0, 9.5], "fd_untrained": [20.0] * 3, "precision": [0.6] * 3})
+    page = rule_history_page([{"claims": [asdict(c)], "rules": {"fingerprint": "f"}}])
+    assert page.count("\n## ") == len(history.CHANGES) and "recorded `f`" in page
+    first = page.split("\n## 2.")[0]
+    assert "| 4.1 | faces: DCGAN trains to good samples | borderline | partly |" in first
+    assert "needs the 6-epoch judges" in page
 
 
 def test_bench_page():
@@ -81,8 +115,9 @@ def test_key_numbers_and_forest_plot_come_from_the_rules_effects():
     from dcgan_core.plots import forest
 
     good, bad = rules.quality([1.0, 2.0, 3.0], 10.0, [0.0] * 3), rules.quality([50.0] * 3, 10.0, [0.5] * 3)
-    c = Claim.decided(good, {"untrained G": (bad, "FD 50")}, section="4.1", claim="c", paper="p", ours="o",
-                      baseline="b", seeds=[0, 1, 2])
-    assert _key_number(c.effect).startswith("judge FD (bar: real images blurred sigma 1): 2 (threshold 10, below")
+    c = Claim.decided(good, {"untrained G": (bad, "FD 50")}, {"real": (good, "FD 2")}, section="4.1", claim="c",
+                      paper="p", ours="o", baseline="b", seeds=[0, 1, 2])
+    assert c.effect["name"] == "judge FD"
+    assert _key_number(c.effect).startswith("judge FD: 2 [-0.484, 4.48] (threshold 10")
     fig = forest([asdict(c), asdict(claim())])  # a claim without an effect gets no row
     assert len(fig.axes) == 1 and fig.axes[0].get_title(loc="left").startswith("4.1 c: reproduced")

@@ -1,22 +1,44 @@
+import pytest
+
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim
+
+FIELDS = dict(section="4.1", claim="c", paper="p", ours="o", baseline="b")
 
 
 def claim(v="reproduced", **kw):
     return Claim(section="4.1", claim="a | claim", paper="p", ours="o", baseline="b", verdict=v, **kw)
 
 
-def test_decided_claim_carries_rule_code_controls_and_turns_inconclusive():
+def test_decided_claim_carries_rule_code_parts_and_both_kinds_of_control():
     passing = rules.quality([1.0] * 3, 10.0, [0.0] * 3)
     failing = rules.quality([50.0] * 3, 10.0, [0.5] * 3)
-    c = Claim.decided(passing, {"untrained G": (failing, "FD 50")}, section="4.1", claim="c", paper="p", ours="o",
-                      baseline="b", data="synthetic rooms, a stand-in for LSUN bedrooms", seeds=[0, 1, 2])
+    c = Claim.decided(passing, {"untrained G": (failing, "FD 50")}, {"real images": (passing, "FD 1")},
+                      data="synthetic rooms, a stand-in for LSUN bedrooms", seeds=[0, 1, 2], **FIELDS)
     assert c.verdict == "reproduced" and c.code == "dcgan_core.verdicts.rules.quality" and "sigma 1" in c.rule
-    assert c.controls == [{"name": "untrained G", "verdict": "not reproduced", "why": failing.why, "ours": "FD 50",
-                           "effect": failing.effect}]
-    assert c.effect == passing.effect and c.effect["per_seed"] == [1.0, 1.0, 1.0]
-    c = Claim.decided(passing, {"untrained G": (passing, "FD 1")}, section="4.1", claim="c", paper="p", ours="o",
-                      baseline="b")
+    assert [(x["name"], x["kind"], x["verdict"]) for x in c.controls] == [
+        ("real images", "positive", "reproduced"), ("untrained G", "negative", "not reproduced")]
+    assert [p["name"] for p in c.parts] == ["judge FD", "largest rate gap"] and c.effect["name"] in {
+        p["name"] for p in c.parts}
+    c = Claim.decided(passing, {"untrained G": (passing, "FD 1")}, {"real images": (passing, "FD 1")}, **FIELDS)
     assert c.verdict == "inconclusive" and "untrained G" in c.why
 
 
+def test_a_paper_claim_without_a_positive_control_is_not_called_reproduced():
+    passing = rules.quality([1.0] * 3, 10.0, [0.0] * 3)
+    with pytest.raises(ValueError, match="positive control"):
+        Claim.decided(passing, **FIELDS)
+    c = Claim.decided(passing, no_positive="none built yet", **FIELDS)
+    assert c.verdict == "inconclusive" and "none built yet" in c.why and c.no_positive == "none built yet"
+    failing = rules.quality([50.0] * 3, 10.0, [0.5] * 3)
+    c = Claim.decided(failing, no_positive="none built yet", **FIELDS)  # a no from a rule never seen to say yes
+    assert c.verdict == "inconclusive" and "reads 'not reproduced'" in c.why
+    check = Claim.decided(passing, kind="self-check", **FIELDS)  # an instrument's check needs none
+    assert check.verdict == "reproduced" and check.kind == "self-check"
+
+
+def test_a_claim_refuses_an_unknown_verdict_or_kind():
+    with pytest.raises(ValueError, match="verdict"):
+        claim("sort of")
+    with pytest.raises(ValueError, match="kind"):
+        claim(kind="hunch")

@@ -1,0 +1,165 @@
+"""The rule history: every change to a rule, threshold, instrument or training budget since the first book, with
+the verdicts under the old rule recomputed from the same results.json where the recorded numbers allow.
+
+The rule set is versioned: `fingerprint()` hashes every threshold of `rules` and `convention`, and the last
+change records the fingerprint it leaves. A threshold changed without a new row fails the test suite
+(tests/verdicts/test_history.py), so no rule moves after a run has been seen without this page saying so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from dcgan_core.verdicts import convention, rules
+
+
+def fingerprint() -> str:
+    """A hash of every named threshold the verdicts read (upper-case numbers of `rules` and `convention`)."""
+    values = {f"{m.__name__}.{k}": v for m in (rules, convention) for k, v in vars(m).items()
+              if k.isupper() and isinstance(v, (int, float))}
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _legacy_seeds(per_seed: list[bool], mean_passes: bool) -> str:
+    """The convention before 2026-12-02: every seed passes -> reproduced; the seed mean passes -> partly."""
+    n, k = len(per_seed), sum(per_seed)
+    if n and k == n:
+        return "reproduced" if n >= convention.MIN_SEEDS else "single run"
+    return "partly" if mean_passes else "not reproduced"
+
+
+def _legacy_parts(parts: list[dict]) -> str | None:
+    """Recorded parts read by the old seed convention (every part on every seed / on the seed mean)."""
+    if not parts:
+        return None
+    checks = [convention.Part(p["name"], p["per_seed"], p["threshold"], p["better"], p.get("inclusive", True))
+              for p in parts]
+    per_seed = [all(c.passes(c.per_seed[i]) for c in checks) for i in range(len(checks[0].per_seed))]
+    return _legacy_seeds(per_seed, all(c.passes(float(np.mean(c.per_seed))) for c in checks))
+
+
+def legacy_convention(claim: dict) -> str | None:
+    """The claim read by the old convention: its parts by `_legacy_seeds`, then inconclusive if a negative
+    control came out reproduced (positive controls did not exist)."""
+    verdict = _legacy_parts(claim.get("parts") or [])
+    if verdict is None:
+        return None
+    negatives = [_legacy_parts(x.get("parts") or []) for x in claim.get("controls", [])
+                 if x.get("kind", "negative") == "negative"]
+    if verdict != "not reproduced" and any(v in ("reproduced", "single run") for v in negatives):
+        return "inconclusive"
+    return verdict
+
+
+def _first_quality_rule(claim: dict) -> str | None:
+    """Quality as first written: mean FD < 0.25 x the untrained G's and mean precision >= 0.5 -> reproduced;
+    mean FD below the untrained G's -> partly."""
+    v = claim.get("values", {})
+    if not {"fd_final", "fd_untrained", "precision"} <= set(v):
+        return None
+    fd, untrained = np.mean(v["fd_final"]), np.mean(v["fd_untrained"])
+    if fd < 0.25 * untrained and np.mean(v["precision"]) >= 0.5:
+        return "reproduced"
+    return "partly" if fd < untrained else "not reproduced"
+
+
+def _first_turn_rule(claim: dict) -> str | None:
+    """The turn as first written: per seed, the median Spearman rho of yaw along the lines >= 0.8."""
+    rho = claim.get("values", {}).get("median_rho")
+    if rho is None:
+        return None
+    return _legacy_seeds([r >= 0.8 for r in rho], float(np.mean(rho)) >= 0.8)
+
+
+def _quality_at(images: int) -> Callable[[dict], str | None]:
+    """Today's quality rule on the snapshot nearest `images` images seen (the budget before it was raised)."""
+    def recompute(claim: dict) -> str | None:
+        snaps = claim.get("values", {}).get("snapshots")
+        if not snaps:
+            return None
+        seen = min(snaps, key=lambda k: abs(int(k) - images))
+        if abs(int(seen) - images) > 0.05 * images:
+            return None
+        s = snaps[seen]
+        return rules.quality(s["fd"], claim["values"]["fd_bar"], s["rate_gap"]).verdict
+    return recompute
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change to what decides a verdict."""
+
+    date: str
+    commit: str
+    subject: str  # rule, threshold, instrument or budget
+    old: str
+    new: str
+    why: str
+    applies: Callable[[dict], bool]  # which claims of a results.json it bears on
+    recompute: Callable[[dict], str | None] | None = None  # the verdict under the old rule, from the recorded numbers
+    not_recomputable: str = ""  # why the old verdict cannot be recomputed from results.json
+    fingerprint: str = ""  # the rule set's fingerprint after the change (the last row's must be today's)
+
+
+def _code(name: str) -> Callable[[dict], bool]:
+    return lambda c: c.get("code", "").endswith(f".{name}")
+
+
+def _quality_of(model: str) -> Callable[[dict], bool]:
+    return lambda c: c.get("code", "").endswith(".quality") and c.get("claim", "").startswith(f"{model}:")
+
+
+CHANGES = (
+    Change("2026-11-29", "ceee523", "rule: Sec. 4.1 quality",
+           "mean FD < 0.25 x the untrained G's FD and mean precision >= 0.5 (reproduced); FD below the untrained G's "
+           "(partly)",
+           "FD below real images blurred sigma 1 px, and the judge's content rates within 10 points of real images'",
+           "a fraction of the untrained G's FD is passed by any G that learned the colours; the sigma-1 bar was "
+           "chosen in the commit that first showed the quality curve, i.e. with the results in view",
+           _code("quality"), _first_quality_rule),
+    Change("2026-11-29", "5a11a81", "rule: Sec. 6.3.2 the turn vector",
+           "per seed, the median Spearman rho of yaw along the lines >= 0.8",
+           "per seed, >= 80% of lines turn (rho >= 0.5)",
+           "replaced after its random-direction control passed the first rule",
+           _code("turns"), _first_turn_rule),
+    Change("2026-11-29", "f9510bf", "budget: faces model", "400k images (20 epochs)", "800k images (40 epochs)",
+           "quality failed at 400k: the judge read glasses on 48% of samples against 32% of real faces",
+           _quality_of("faces"), _quality_at(400_000)),
+    Change("2026-11-29", "f9510bf", "budget: digits model", "100k images (25 epochs)", "300k images (75 epochs)",
+           "FD was above the sigma-1 bar on every seed at 100k, read against mnist-test (also the probes' test set)",
+           _quality_of("mnist"), _quality_at(100_000)),
+    Change("2026-11-29", "f9510bf", "instrument: judges", "6 epochs", "10 epochs",
+           "at 6 epochs the face judge read smiles at 0.945 on/off accuracy against the 0.95 bar",
+           lambda c: "judge" in c.get("code", "") or c.get("section") == "6.3.2",
+           not_recomputable="needs the 6-epoch judges, which results.json does not hold (about 4 min of training)"),
+    Change("2026-11-29", "ceee523", "instrument: judges' training negatives",
+           "real images only", "failure kinds (blur, patch shuffles) added as negatives",
+           "the judges' failure-image check failed without them",
+           lambda c: c.get("code", "").endswith(".judge_valid"),
+           not_recomputable="needs judges trained without the failure kinds"),
+    Change("2026-12-02", "issue 24", "convention: every rule",
+           "'reproduced' when every seed passes, 'partly' when the seed mean does; controls counted only at "
+           "'reproduced'; probe claims controlled by a random D; no positive controls",
+           "each part's mean over seeds with its 95% interval (reproduced / borderline / not reproduced); 'partly' "
+           "only when one part holds and another fails; a positive control must pass and every negative control "
+           "must fail, else 'inconclusive'; a claim without a positive control is inconclusive",
+           "verdicts flipped between two CPUs on identical seeds wherever a seed mean sat within its spread of the "
+           "threshold; a rule never shown to say yes turned any claim into 'not reproduced'",
+           lambda c: bool(c.get("parts")), legacy_convention, fingerprint="a0a0ed710b55d325"),
+)
+RULES_VERSION = len(CHANGES)
+
+
+def old_verdicts(change: Change, results: list[dict]) -> list[tuple[dict, str | None]]:
+    """Each claim a change bears on, with its verdict under the old rule (None: not recomputable)."""
+    out = []
+    for r in results:
+        for c in r["claims"]:
+            if change.applies(c):
+                out.append((c, change.recompute(c) if change.recompute else None))
+    return out

@@ -1,0 +1,45 @@
+"""The rule history: no threshold changes without a row, and old rules recomputed from recorded numbers."""
+
+from dcgan_core.verdicts import history, rules
+from dcgan_core.verdicts.claims import Claim
+
+
+def test_the_rule_set_cannot_change_without_a_row_on_the_history_page():
+    assert history.CHANGES[-1].fingerprint == history.fingerprint(), (
+        "a threshold in verdicts.rules or verdicts.convention changed: add a Change to verdicts.history.CHANGES "
+        "(date, old, new, why, the old rule's recompute) with the new fingerprint")
+    assert history.RULES_VERSION == len(history.CHANGES)
+
+
+def test_the_fingerprint_moves_with_any_threshold(monkeypatch):
+    before = history.fingerprint()
+    monkeypatch.setattr(rules, "RATE_TOLERANCE", rules.RATE_TOLERANCE + 0.01)
+    assert history.fingerprint() != before
+
+
+def _quality_claim(fd, gap, untrained, precision, snapshots=None):
+    out, real = rules.quality(fd, 10.0, gap), rules.quality([1.0] * 3, 10.0, [0.0] * 3)
+    return Claim.decided(out, {}, {"real": (real, "")}, section="4.1", claim="faces: DCGAN trains to good samples",
+                         paper="p", ours="o", baseline="b", values={
+                             "fd_final": fd, "rate_gap": gap, "fd_bar": 10.0, "fd_untrained": untrained,
+                             "precision": precision, "snapshots": snapshots or {}}).__dict__
+
+
+def test_old_rules_are_recomputed_from_the_recorded_numbers():
+    c = _quality_claim([8.0, 9.0, 9.5], [0.05] * 3, [20.0] * 3, [0.6] * 3,
+                       {"399360": {"fd": [12.0] * 3, "rate_gap": [0.2] * 3, "precision": [0.4] * 3}})
+    results = [{"claims": [c]}]
+    first_quality, _, faces_budget, *_ , convention = history.CHANGES
+    assert history.old_verdicts(first_quality, results) == [(c, "partly")]  # FD 8.8 > 0.25 x 20, < 20
+    assert history.old_verdicts(faces_budget, results) == [(c, "not reproduced")]  # at 400k images
+    assert c["verdict"] == "borderline" and history.legacy_convention(c) == "reproduced"  # every seed under 10
+
+
+def test_the_old_convention_counted_a_control_only_at_reproduced():
+    ok = rules.quality([1.0, 1.5, 2.0], 10.0, [0.0] * 3)
+    smooth = rules.quality([1.0, 1.2, 1.1], 10.0, [0.5] * 3)  # a control that passes one part of two
+    c = Claim.decided(ok, {"control": (smooth, "")}, {"real": (ok, "")}, section="4.1", claim="c", paper="p",
+                      ours="o", baseline="b").__dict__
+    assert c["verdict"] == "reproduced" and history.legacy_convention(c) == "reproduced"
+    c["controls"][1]["parts"] = c["parts"]  # a control that passes the whole rule
+    assert history.legacy_convention(c) == "inconclusive"
