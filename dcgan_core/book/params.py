@@ -20,6 +20,7 @@ from typing import ClassVar
 from dcgan_core.book import pipeline
 from dcgan_core.core import runs
 from dcgan_core.data.packed import load_pack
+from dcgan_core.instruments.detector import DetectorConfig
 from dcgan_core.instruments.hashing import MAX_RADIUS, MIN_FIT
 from dcgan_core.instruments.judges import JudgeConfig
 from dcgan_core.instruments.probes import C_GRID, DRAWS_PER_C, FINAL_DRAWS
@@ -84,6 +85,13 @@ class Chapter:
         """The judge of a model's training data (cached under runs/<profile>/judges; the profile's judge_epochs)."""
         return pipeline.judge_of(self.models[model], self.packs, self.spec.get("judge_epochs", JudgeConfig.epochs),
                                  self.device, self.runs_root, progress)
+
+    def detector(self, model: str, progress: bool = True):
+        """The object segmenter of a model's training pack (its boxes; cached under runs/<profile>/judges; the
+        profile's detector_epochs)."""
+        return pipeline.detector_of(self.models[model], self.packs,
+                                    self.spec.get("detector_epochs", DetectorConfig.epochs), self.device,
+                                    self.runs_root, progress)
 
     def data(self, model: str) -> str:
         """The data a model was trained on, described for a claim (a stand-in names what it stands in for)."""
@@ -265,9 +273,7 @@ class WindowParams(Chapter):
     n_fit: int = paper.WINDOW_SAMPLES  # Sec. 6.3.1: samples the logistic regression is fit on
     n_eval: int  # paired z the intervention is counted on
     n_random: int  # random draws of as many maps (the control)
-    detector_epochs: int
-    minimums = {"n_fit": (10, " (paper: 150)"), "n_eval": (10, ""), "n_random": (2, " (the rank test needs draws)"),
-                "detector_epochs": (1, "")}
+    minimums = {"n_fit": (10, " (paper: 150)"), "n_eval": (10, ""), "n_random": (2, " (the rank test needs draws)")}
 
     def check(self) -> None:
         self._model(self.model, "model")

@@ -19,12 +19,20 @@ import nbformat
 import yaml
 
 from dcgan_core.book.bookcheck import check_book
-from dcgan_core.book.results import bench_page, load_results, results_page, walltime_page
+from dcgan_core.book.results import (
+    bench_page,
+    load_results,
+    results_page,
+    rule_history_page,
+    verdict_comparison,
+    walltime_page,
+)
 from dcgan_core.core import runs
 from dcgan_core.core.models import check_preset
 from dcgan_core.data.embedded import generator_version
 from dcgan_core.data.packed import load_pack
 from dcgan_core.data.sources import pack_source
+from dcgan_core.instruments.detector import DetectorConfig, detector_path, fit_detector
 from dcgan_core.instruments.hashing import HasherConfig, dedup_pack
 from dcgan_core.instruments.judges import JudgeConfig, fit_judge, judge_path
 from dcgan_core.plots import forest as forest_plot
@@ -51,8 +59,9 @@ def load_profile(name: str) -> dict:
     for key in ("device", "packs", "models", "notebooks"):
         if key not in prof:
             raise ParameterError(f"{path}: missing top-level key {key!r}")
-    if "judge_epochs" in prof and (not isinstance(prof["judge_epochs"], int) or prof["judge_epochs"] < 1):
-        raise ParameterError(f"{path}: judge_epochs must be an integer >= 1, got {prof.get('judge_epochs')!r}")
+    for key in ("judge_epochs", "detector_epochs"):
+        if key in prof and (not isinstance(prof[key], int) or isinstance(prof[key], bool) or prof[key] < 1):
+            raise ParameterError(f"{path}: {key} must be an integer >= 1, got {prof[key]!r}")
     for pname, spec in prof["packs"].items():
         bad = set(spec) - PACK_KEYS
         if bad or "source" not in spec:
@@ -71,7 +80,23 @@ def load_profile(name: str) -> dict:
         for ref in ("data", "heldout"):
             if spec.get(ref) not in prof["packs"]:
                 raise ParameterError(f"{path}: model {mname!r} {ref}={spec.get(ref)!r} is not a pack of this profile")
-    return prof
+    return with_seeds(prof, os.environ.get("DCGAN_SEEDS", ""))
+
+
+def with_seeds(prof: dict, seeds: str) -> dict:
+    """The profile with every chapter's training seeds replaced by `seeds` ("3,4,5"; make reproduce SEEDS=3,4,5),
+    to rebuild the same claims on another set of seeds; unchanged when empty."""
+    if not seeds.strip():
+        return prof
+    try:
+        values = [int(s) for s in seeds.split(",")]
+    except ValueError:
+        raise ParameterError(f"SEEDS={seeds!r} must be integers separated by commas, e.g. SEEDS=3,4,5") from None
+    if len(set(values)) != len(values):
+        raise ParameterError(f"SEEDS={seeds!r} repeats a seed; each seed is one independent training run")
+    notebooks = {name: {**section, "seeds": values} if "seeds" in section else section
+                 for name, section in prof.get("notebooks", {}).items()}
+    return {**prof, "seeds": values, "notebooks": notebooks}
 
 
 def pack_dir(profile: str, name: str) -> Path:
@@ -147,6 +172,38 @@ def judge_cached(entry: dict, packs: dict, judge_epochs: int, device: str, runs_
     return judge_path(load_pack(packs[entry["data"]]), cfg, Path(runs_root) / "judges").is_file()
 
 
+def detector_of(entry: dict, packs: dict, epochs: int, device: str, runs_root: str | Path, progress: bool = True):
+    """The object segmenter of a model entry's training pack (its boxes), trained once and cached under RUNS/judges
+    (`fit_detector`)."""
+    return fit_detector(load_pack(packs[entry["data"]]), DetectorConfig(epochs=epochs, device=device),
+                        Path(runs_root) / "judges", progress)
+
+
+def _detector_job(*args) -> None:  # in a worker process: the detector is cached, not sent back
+    detector_of(*args, progress=False)
+
+
+def detector_cached(entry: dict, packs: dict, epochs: int, device: str, runs_root: str | Path) -> bool:
+    cfg = DetectorConfig(epochs=epochs, device=device)
+    return detector_path(load_pack(packs[entry["data"]]), cfg, Path(runs_root) / "judges").is_file()
+
+
+DETECTOR_CHAPTERS = ("06_guided_backprop", "07_window_removal")  # the chapters that read the rooms segmenter
+
+
+def instrument_jobs(prof: dict, packs: dict, root: Path) -> list[tuple]:
+    """The judges (of the training chapter's models) and object segmenters (of the models whose packs have boxes,
+    in DETECTOR_CHAPTERS) the chapters read, as (function, args) jobs; each is cached, so they train once."""
+    device, chapters = prof["device"], prof.get("notebooks", {})
+    judged = chapters.get("01_training", {}).get("train_models", [])
+    epochs = prof.get("judge_epochs", JudgeConfig.epochs)
+    jobs = [(_judge_job, (prof["models"][name], packs, epochs, device, root)) for name in judged]
+    detected = {chapters[c]["model"] for c in DETECTOR_CHAPTERS if c in chapters}
+    epochs = prof.get("detector_epochs", DetectorConfig.epochs)
+    return jobs + [(_detector_job, (prof["models"][name], packs, epochs, device, root)) for name in sorted(detected)
+                   if load_pack(packs[prof["models"][name]["data"]]).boxes is not None]
+
+
 def chapter_runs(profile: str) -> list[tuple[str, int]]:
     """Every (model, seed) run the profile's chapters read (train_models, model or gan_model, over their seeds)."""
     prof = load_profile(profile)
@@ -158,7 +215,7 @@ def chapter_runs(profile: str) -> list[tuple[str, int]]:
 
 
 def train_all(profile: str, workers: int | None = None) -> None:
-    """Train every run the chapters read and every model's judge before the chapters run, `workers` processes
+    """Train every run the chapters read and every judge and detector before the chapters run, `workers` processes
     side by side (on 2 cores, two single-threaded trainings outpace one on two threads: `make bench`). The
     chapters then reuse them by key; nothing here decides anything."""
     prof = load_profile(profile)
@@ -168,14 +225,14 @@ def train_all(profile: str, workers: int | None = None) -> None:
     workers = default_workers(device) if workers is None else workers
     if jobs and runs.processes(jobs[0][0].batch_size) > 1:  # each run launches through torchrun on every core
         workers = 1
-    judged = prof.get("notebooks", {}).get("01_training", {}).get("train_models", [])
-    epochs = prof.get("judge_epochs", JudgeConfig.epochs)
-    judges = [(_judge_job, (prof["models"][name], packs, epochs, device, root)) for name in judged]
-    todo = sum(not runs.is_trained(*job) for job in jobs) + sum(not judge_cached(*args) for _, args in judges)
+    instruments = instrument_jobs(prof, packs, root)
+    cached = {_judge_job: judge_cached, _detector_job: detector_cached}
+    todo = sum(not runs.is_trained(*job) for job in jobs) + sum(not cached[fn](*args) for fn, args in instruments)
     t0 = time.perf_counter()
-    run_jobs(runs.training_calls(runs.longest_first(jobs), workers) + judges, workers, desc="training runs and judges")
+    run_jobs(runs.training_calls(runs.longest_first(jobs), workers) + instruments, workers,
+             desc="training runs, judges and detectors")
     write_json(root / "train-time.json", {"seconds": round(time.perf_counter() - t0, 1), "workers": workers,
-                                          "jobs": len(jobs) + len(judges), "trained": todo,
+                                          "jobs": len(jobs) + len(instruments), "trained": todo,
                                           "git_commit": git_commit()})
 
 
@@ -212,14 +269,15 @@ def train_time(profile: str) -> dict | None:
 
 
 def write_summary(profile: str) -> list[Path]:
-    """Generate book/generated/results.md, walltimes.md (from every chapter's results.json) and bench.md
-    (from the lines `make bench` appended to book/generated/bench.jsonl)."""
+    """Generate book/generated/results.md, rule-history.md, walltimes.md (from every chapter's results.json) and
+    bench.md (from the lines `make bench` appended to book/generated/bench.jsonl)."""
 
     results = load_results(CHAPTERS_DIR)
     GENERATED_DIR.mkdir(parents=True, exist_ok=True)
     bench_file = GENERATED_DIR / "bench.jsonl"
     bench = [json.loads(ln) for ln in bench_file.read_text().splitlines() if ln] if bench_file.is_file() else []
-    pages = [GENERATED_DIR / "results.md", GENERATED_DIR / "walltimes.md", GENERATED_DIR / "bench.md"]
+    pages = [GENERATED_DIR / "results.md", GENERATED_DIR / "walltimes.md", GENERATED_DIR / "bench.md",
+             GENERATED_DIR / "rule-history.md"]
     forest = None
     if any(c.get("effect") for r in results for c in r["claims"]):
         import matplotlib
@@ -230,6 +288,7 @@ def write_summary(profile: str) -> list[Path]:
     pages[0].write_text(results_page(results, profile, forest))
     pages[1].write_text(walltime_page(results, pack_times(profile), train_time(profile), chapters_time(profile)))
     pages[2].write_text(bench_page(bench))
+    pages[3].write_text(rule_history_page(results))
     return pages
 
 
@@ -262,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("jobs", type=int)
     s = sub.add_parser("summary", help="generate the book's results and wall-time pages")
     s.add_argument("profile")
+    s = sub.add_parser("compare", help="which claims' verdicts differ between two builds' chapters (two seed sets)")
+    s.add_argument("chapters_a")
+    s.add_argument("chapters_b")
     s = sub.add_parser("tidy", help="fold an executed notebook's injected parameters out of the book")
     s.add_argument("notebook")
     s = sub.add_parser("check-book", help="check the built book: absolute paths, parameter dumps, images")
@@ -281,6 +343,8 @@ def main(argv: list[str] | None = None) -> int:
             print(*chapter_jobs(args.profile))
         elif args.cmd == "chapters-time":
             record_chapters_time(args.profile, args.start, args.jobs)
+        elif args.cmd == "compare":
+            print(verdict_comparison(load_results(args.chapters_a), load_results(args.chapters_b)))
         elif args.cmd == "tidy":
             tidy_notebook(args.notebook)
         elif args.cmd == "check-book":

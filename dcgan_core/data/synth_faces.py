@@ -58,8 +58,9 @@ def _background(canvas: Canvas, rng) -> float:
     return float((c1.mean() + c2.mean()) / 2)
 
 
-def render_face(rng: np.random.Generator) -> tuple[np.ndarray, dict]:
-    """One 64x64 face: uint8 (3, 64, 64) and {"attributes": float32 factors in ATTRIBUTES order}."""
+def render_face(rng: np.random.Generator, factors: dict[str, float] | None = None) -> tuple[np.ndarray, dict]:
+    """One 64x64 face: uint8 (3, 64, 64) and {"attributes": float32 factors in ATTRIBUTES order}. `factors` sets
+    any of male, smile, glasses and yaw instead of drawing it (the rest of the face is drawn from rng as ever)."""
     canvas = Canvas(SIZE)
     bg = _background(canvas, rng)
     male = float(rng.random() < 0.5)
@@ -67,6 +68,11 @@ def render_face(rng: np.random.Generator) -> tuple[np.ndarray, dict]:
     smile = float(rng.uniform(0.55, 1.0) if rng.random() < 0.5 else rng.uniform(-0.3, 0.15))
     glasses = float(rng.random() < 0.3)
     yaw = float(rng.uniform(-1, 1))
+    given = factors or {}
+    if set(given) - {"male", "smile", "glasses", "yaw"}:
+        raise ValueError(f"factors may set male, smile, glasses and yaw; got {sorted(given)}")
+    male, smile, glasses, yaw = (float(given.get(k, v)) for k, v in
+                                 (("male", male), ("smile", smile), ("glasses", glasses), ("yaw", yaw)))
     roll = float(rng.normal(0, 0.08))
     hair_len = float(np.clip(rng.beta(1.5, 4) if male else rng.beta(4, 1.8), 0, 1))
     hair_idx = rng.choice(len(HAIR), p=[0.3, 0.25, 0.15, 0.15, 0.07, 0.08])

@@ -48,12 +48,16 @@ class ObjectSegmenter(nn.Module):
     def train(self, mode: bool = True):
         return super().train(mode and not self.frozen)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last decoder block's maps, which `out` turns into per-class logits."""
         e1 = self.enc1(x)
         e2 = self.enc2(e1)
         m = self.mid(self.enc3(e2))
         d2 = self.dec2(torch.cat([self.up2(m), e2], 1))
-        return self.out(self.dec1(torch.cat([self.up1(d2), e1], 1)))
+        return self.dec1(torch.cat([self.up1(d2), e1], 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.features(x))
 
     @torch.no_grad()
     def masks(self, images, batch_size: int = 500) -> np.ndarray:
@@ -64,6 +68,23 @@ class ObjectSegmenter(nn.Module):
             for i in range(0, len(images), batch_size):
                 out.append((self(to_float(images[i:i + batch_size], device)) > 0).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0,), bool)
+
+
+class DetectorFeatures(nn.Module):
+    """The segmenter's per-class logit maps presented as a discriminator's last conv features (`convs`,
+    `conv_outputs`), for `instruments.saliency`: features that fire on objects by construction, Sec. 6.2's
+    positive control."""
+
+    def __init__(self, segmenter: ObjectSegmenter):
+        super().__init__()
+        self.segmenter = segmenter
+        self.convs = nn.ModuleList([nn.Sequential(segmenter.out)])  # the same 1x1 conv, as D's last block
+
+    def conv_outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return [self.convs[-1](self.segmenter.features(x))]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv_outputs(x)[-1]
 
 
 @dataclass(frozen=True)
@@ -82,6 +103,12 @@ def pack_masks(pack: Pack, idx: np.ndarray) -> np.ndarray:
     return np.stack([box_masks(pack.boxes[i], k, size) for i in idx])
 
 
+def detector_path(pack: Pack, cfg: DetectorConfig, cache_dir: str | Path) -> Path:
+    """Where the detector of a pack and config is cached (the device does not enter the key)."""
+    key = hashlib.sha256(json.dumps([pack.meta["sha256"], asdict(cfg) | {"device": None}]).encode()).hexdigest()[:12]
+    return Path(cache_dir) / f"detector-{key}.pt"
+
+
 def fit_detector(pack: Pack, cfg: DetectorConfig = DetectorConfig(), cache_dir: str | Path | None = None,
                  progress: bool = True) -> ObjectSegmenter:
     """Train (or load from cache_dir) a segmenter on a pack with object boxes."""
@@ -89,8 +116,7 @@ def fit_detector(pack: Pack, cfg: DetectorConfig = DetectorConfig(), cache_dir: 
         raise ValueError(f"{pack.path} has no object boxes (boxes.json); the detector trains on synth-rooms' boxes")
     classes = pack.meta["box_classes"]
     model = ObjectSegmenter(pack.images.shape[1], len(classes), cfg.width)
-    key = hashlib.sha256(json.dumps([pack.meta["sha256"], asdict(cfg) | {"device": None}]).encode()).hexdigest()[:12]
-    path = Path(cache_dir) / f"detector-{key}.pt" if cache_dir else None
+    path = detector_path(pack, cfg, cache_dir) if cache_dir else None
     if path is not None and path.is_file():
         model.load_state_dict(torch.load(path, map_location="cpu"))
     else:

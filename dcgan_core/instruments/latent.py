@@ -55,6 +55,16 @@ def walk(G, anchors: torch.Tensor, steps: int = 10, method: str = "linear") -> t
     return x.view(len(anchors) - 1, steps, *x.shape[1:]).cpu()
 
 
+def crossfade(images: np.ndarray, steps: int = 10) -> torch.Tensor:
+    """Pixel-space fades between consecutive real images (uint8, N C H W), shaped like `walk`'s output: a walk that
+    is smooth (equal steps) and semantic (real content at both ends) by construction, the walks' positive control."""
+    if len(images) < 2 or steps < 2:
+        raise ValueError(f"need >= 2 images and >= 2 steps, got {len(images)} and {steps}")
+    x = torch.as_tensor(np.asarray(images)).float() / 127.5 - 1
+    t = torch.linspace(0, 1, steps).view(1, steps, *([1] * (x.dim() - 1)))
+    return (1 - t) * x[:-1, None] + t * x[1:, None]
+
+
 def step_profile(frames: torch.Tensor) -> np.ndarray:
     """Mean absolute change between consecutive frames of each walk: (walks, steps - 1)."""
     f = torch.as_tensor(frames).float()

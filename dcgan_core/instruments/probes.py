@@ -251,13 +251,22 @@ def probe_study(feature_sets: dict[str, tuple[np.ndarray, np.ndarray]], y: np.nd
 
 TRAINED, RANDOM, RANDOM2, PIXELS = ("DCGAN D (trained)", "DCGAN D (random weights)",
                                     "DCGAN D (random weights, 2nd init)", "raw pixels")
+NOISE = "noise features (no label information)"  # the positive control of every "A beats B": B beats noise
+NOISE_DIM = 64
+
+
+def noise_features(n_train: int, n_test: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian features independent of the images: any feature set with label information beats them."""
+    rng = np.random.default_rng(stream_seed("noise features", seed))
+    return rng.standard_normal((n_train, NOISE_DIM), np.float32), rng.standard_normal((n_test, NOISE_DIM), np.float32)
 
 
 def feature_sets(D, train_images: np.ndarray, test_images: np.ndarray, pool_images: np.ndarray,
                  kmeans_centroids: int, bn_stats: str, seed: int) -> dict:
     """The features every probe compares, each as (train, test): the trained D, the same D at two random inits
-    (population BN statistics, since its running ones are untrained; the second init is the negative control
-    of "beats random D"), raw pixels, and K-means (Coates & Ng) fitted on the pool."""
+    (population BN statistics, since its running ones are untrained; two inits are the negative control of every
+    "A beats B": no difference by construction), raw pixels, K-means (Coates & Ng) fitted on the pool, and noise
+    features (the positive control: every B beats them)."""
 
     if bn_stats not in ("population", "running"):
         raise ValueError(f"bn_stats must be 'population' or 'running', got {bn_stats!r}")
@@ -270,4 +279,5 @@ def feature_sets(D, train_images: np.ndarray, test_images: np.ndarray, pool_imag
     km = KMeansFeatures(kmeans_centroids, seed=seed).fit(pool_images)
     out[PIXELS] = (pixel_features(train_images), pixel_features(test_images))
     out[f"K-means, {kmeans_centroids} centroids"] = (km.transform(train_images), km.transform(test_images))
+    out[NOISE] = noise_features(len(train_images), len(test_images), seed)
     return out

@@ -6,20 +6,28 @@ import numpy as np
 
 from dcgan_core.core.checkpoint import load_run
 from dcgan_core.core.train import initial_models
-from dcgan_core.instruments.latent import METHODS, lookup_walk, semantic_changes, smoothness, step_profile, walk
+from dcgan_core.instruments.latent import (
+    METHODS,
+    crossfade,
+    lookup_walk,
+    semantic_changes,
+    smoothness,
+    step_profile,
+    walk,
+)
 from dcgan_core.plots import step_profiles, walk_figure
-from dcgan_core.utils.streams import torch_generator
+from dcgan_core.utils.streams import stream_seed, torch_generator
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim
 from dcgan_core.verdicts.rules import JUMP_RATIO_MAX
 
 
 def walk_study(G, judge, train_images, n_anchors: int, steps: int, repeats: int, seed: int,
-               G_untrained=None) -> dict:
+               G_untrained=None, heldout_images=None) -> dict:
     """Walks through `repeats` series of n_anchors random z: per walk kind, each segment's jump ratio
     (`smoothness`) and semantic change (`semantic_changes`), and example frames. Kinds: the trained G (linear,
-    slerp), the memoriser (each linear frame replaced by its nearest training image) and, if given, an
-    untrained G on the same z."""
+    slerp), the memoriser (each linear frame replaced by its nearest training image), if given an untrained G
+    on the same z, and if given fades between n_anchors random held-out real images (the positive control)."""
     device = next(G.parameters()).device
     out: dict = {"ratios": {}, "semantic": {}, "profiles": {}, "frames": {}}
 
@@ -38,6 +46,10 @@ def walk_study(G, judge, train_images, n_anchors: int, steps: int, repeats: int,
                 add(MEMORISER, lookup_walk(frames, train_images))
         if G_untrained is not None:
             add(UNTRAINED, walk(G_untrained, anchors, steps, "linear"))
+        if heldout_images is not None:
+            pick = np.random.default_rng(stream_seed("fade anchors", seed, r)).choice(len(heldout_images), n_anchors,
+                                                                                      replace=False)
+            add(CROSSFADE, crossfade(np.asarray(heldout_images)[np.sort(pick)], steps))
     for key in ("ratios", "semantic"):
         out[key] = {k: np.asarray(v) for k, v in out[key].items()}
     return out
@@ -45,6 +57,7 @@ def walk_study(G, judge, train_images, n_anchors: int, steps: int, repeats: int,
 
 MEMORISER = "memoriser (nearest training image), linear"
 UNTRAINED = "untrained G, linear"
+CROSSFADE = "fades between held-out real images"
 
 
 def walk_scores(study: dict, key: str) -> tuple[float, float]:
@@ -56,8 +69,9 @@ def walk_scores(study: dict, key: str) -> tuple[float, float]:
 
 
 def smoothness_claim(studies: dict[int, dict], data: str):
-    """Sec. 6.1: walks change the image smoothly and semantically (rule: rules.smooth_semantic_walk), with the
-    untrained G and the memoriser as negative controls; one study per training seed."""
+    """Sec. 6.1: walks change the image smoothly and semantically (rule: rules.smooth_semantic_walk), with fades
+    between real images as the positive control and the untrained G and the memoriser as negative controls; one
+    study per training seed."""
 
     seeds = list(studies)
 
@@ -67,12 +81,14 @@ def smoothness_claim(studies: dict[int, dict], data: str):
         text = f"{np.mean(jumps):.0%} of segments jump, {np.mean(sem):.0%} change semantically"
         return rules.smooth_semantic_walk(jumps, sem), text, jumps, sem
     trained, text, jumps, sem = decide("trained, linear")
+    kinds = next(iter(studies.values()))["ratios"]
     controls = {name: decide(key)[:2] for name, key in (("untrained G", UNTRAINED), ("memoriser", MEMORISER))
-                if key in next(iter(studies.values()))["ratios"]}
+                if key in kinds}
+    positive = {"fades between held-out real images": decide(CROSSFADE)[:2]} if CROSSFADE in kinds else {}
     slerp = decide("trained, slerp")[1]
     n_seg = sum(len(st["ratios"]["trained, linear"]) for st in studies.values())
     return Claim.decided(
-        trained, controls, section="6.1", data=data, seeds=seeds,
+        trained, controls, positive, no_positive="no held-out images given", section="6.1", data=data, seeds=seeds,
         claim="walking the latent space gives smooth semantic transitions, no sharp jumps (Fig. 4)",
         paper="smooth transitions; objects (windows) appear and transform gradually (shown, not measured)",
         ours=f"linear: {text}; slerp: {slerp}; {n_seg} segments",
@@ -98,11 +114,12 @@ def smoothness_table(studies: dict[int, dict]) -> str:
 def run(P) -> dict:
     """Sec. 6.1 on every training seed's G: `walk_study` beside the untrained G that seed's training started from."""
     judge, train_images = P.judge(P.model), P.pack(P.models[P.model]["data"]).images
+    heldout = P.pack(P.models[P.model]["heldout"]).images
     studies = {}
     for seed in P.seeds:
         G = load_run(P.run(P.model, seed), P.device)[0]  # reuses the training chapter's runs
         untrained = initial_models(G.config, seed)[0].to(P.device)  # the init train() starts from for this seed
-        studies[seed] = walk_study(G, judge, train_images, P.n_anchors, P.steps, P.repeats, seed, untrained)
+        studies[seed] = walk_study(G, judge, train_images, P.n_anchors, P.steps, P.repeats, seed, untrained, heldout)
     return {"studies": studies, "data": P.data(P.model), "record": {}}
 
 
@@ -121,5 +138,5 @@ def tables(study: dict, P) -> dict:
 
 
 def claims(study: dict, P) -> list[Claim]:
-    """The Sec. 6.1 claim with its two negative controls."""
+    """The Sec. 6.1 claim with its positive control and two negative controls."""
     return [smoothness_claim(study["studies"], study["data"])]

@@ -47,13 +47,23 @@ def evaluate_run(run: str | Path, train: Pack, ref: Reference, seed: int, device
     out["untrained_samples"] = untrained
     samples, memo = generate_uint8(G, n, stream_seed("samples", seed)), memoriser_samples(train, n, seed)
     out["memoriser"] = ref.quality(memo)
+    # positive controls: real training images as the sampler (good samples by construction), and a random third of
+    # held-out half B, images the model never saw, for memorisation (no copies by construction)
+    out["real_sampler"] = ref.quality(real_draw(train, n, stream_seed("real sampler", seed)))
+    unseen = ref.b[np.sort(rng.permutation(len(ref.b))[:max(1, len(ref.b) // 3)])]
     reference_feats = ref.judge.embed(reference)
-    for key, imgs in (("memorisation", samples), ("memoriser_memorisation", memo)):
+    for key, imgs in (("memorisation", samples), ("memoriser_memorisation", memo), ("unseen_memorisation", unseen)):
         out[key] = {"pixel": memorisation(_flat(imgs), _flat(reference), _flat(ref.a)),
                     "feature": memorisation(ref.judge.embed(imgs), reference_feats, ref.feats)}
     out["samples"], out["reference"] = samples, reference
     out["sample_feats"], out["reference_feats"] = ref.judge.embed(samples), reference_feats
     return out
+
+
+def real_draw(train: Pack, n: int, seed: int) -> np.ndarray:
+    """n training images drawn without replacement (as many as there are, if fewer): a sampler of real data."""
+    rng = np.random.default_rng(seed)
+    return np.asarray(train.images[np.sort(rng.choice(len(train), min(n, len(train)), replace=False))])
 
 
 def _flat(images: np.ndarray) -> np.ndarray:
@@ -66,12 +76,16 @@ def _spread(values, fmt: str = ".2f") -> str:
     return f"{v.mean():{fmt}}" + (f" +- {v.std(ddof=1):{fmt}}" if len(v) > 1 else "")
 
 
-def judge_claim(name: str, check: dict, data: str) -> Claim:
-    """The judge may certify content: on failure images each of its readings is on far less than on real ones."""
+def judge_claim(name: str, check: dict, real_a: dict, data: str) -> Claim:
+    """The judge may certify content: on failure images each of its readings is on far less than on real ones.
+    Held-out real images (half A) offered as failure images are the negative control: the check must refuse them."""
     outcome = rules.judge_valid(check["real"], {k: v for k, v in check.items() if k != "real"})
     fail = ", ".join(f"{k} {v['real']:.0%}" for k, v in check.items() if k != "real")
+    control = {"held-out real images offered as failures": (
+        rules.judge_valid(check["real"], {"held-out real, half A": real_a}), f"called real {real_a['real']:.0%}")}
     return Claim.decided(
-        outcome, section="4.1", claim=f"{name}: the judge tells real content from failure images",
+        outcome, control, kind="self-check", section="4.1",
+        claim=f"{name}: the judge tells real content from failure images",
         paper="(our instrument; the paper judged samples by eye)", data=data,
         ours=f"called real: held-out real {check['real']['real']:.0%}; {fail} (every reading in the chapter's table)",
         baseline="failure images: untrained-G samples, pixelated, patch-shuffled and blurred real images",
@@ -80,20 +94,23 @@ def judge_claim(name: str, check: dict, data: str) -> Claim:
 
 def quality_claim(name: str, evs: list[dict], seeds: list[int], ladder: dict, data: str, paper_fig: str,
                   judge_ok: bool = True) -> Claim:
-    """Sec. 4.1: DCGAN trains to good samples (rule: rules.quality), with the untrained G and the
-    sigma-2 blurred real set as negative controls."""
+    """Sec. 4.1: DCGAN trains to good samples (rule: rules.quality), with real training images as the positive
+    control and the untrained G and the sigma-2 blurred real set as negative controls."""
     bar = ladder[ladder_name("blur", rules.QUALITY_BLUR_SIGMA)]["fd"]
     final = [e["snapshots"]["last.pt"] for e in evs]
     fd, gap = [f["fd"] for f in final], [f["rate_gap"] for f in final]
-    un = [e["untrained"] for e in evs]
+    un, real = [e["untrained"] for e in evs], [e["real_sampler"] for e in evs]
     blur2 = ladder[ladder_name("blur", 2.0)]
+    positive = {"real training images as samples": (
+        rules.quality([r["fd"] for r in real], bar, [r["rate_gap"] for r in real], judge_ok),
+        f"FD {_spread([r['fd'] for r in real])}, rate gap {np.mean([r['rate_gap'] for r in real]):.0%}")}
     controls = {
         "untrained G": (rules.quality([u["fd"] for u in un], bar, [u["rate_gap"] for u in un]),
                         f"FD {_spread([u['fd'] for u in un])}, rate gap {np.mean([u['rate_gap'] for u in un]):.0%}"),
         "real images blurred sigma 2": (rules.quality([blur2["fd"]], bar, [blur2["rate_gap"]]),
                                         f"FD {blur2['fd']:.2f}, rate gap {blur2['rate_gap']:.0%}")}
     return Claim.decided(
-        rules.quality(fd, bar, gap, judge_ok), controls, section="4.1",
+        rules.quality(fd, bar, gap, judge_ok), controls, positive, section="4.1",
         claim=f"{name}: DCGAN trains to good samples ({paper_fig})",
         paper="high-quality samples after 5 epochs (shown, not measured)", data=data, seeds=list(seeds),
         ours=f"FD {_spread(fd)} (bar: blur sigma {rules.QUALITY_BLUR_SIGMA:g} {bar:.2f}), largest judge rate gap "
@@ -103,7 +120,19 @@ def quality_claim(name: str, evs: list[dict], seeds: list[int], ladder: dict, da
         baseline=f"held-out real (floor): FD {ladder['real (held-out floor)']['fd']:.2f}; "
                  f"blur sigma 0.5: {ladder[ladder_name('blur', 0.5)]['fd']:.2f}",
         values={"fd_final": fd, "rate_gap": gap, "fd_bar": bar, "fd_untrained": [u["fd"] for u in un],
-                "fd_floor": ladder["real (held-out floor)"]["fd"]})
+                "fd_floor": ladder["real (held-out floor)"]["fd"], "precision": [f["precision"] for f in final],
+                "ladder_fd": {k: q["fd"] for k, q in ladder.items()}, "snapshots": _snapshot_values(evs)})
+
+
+def _snapshot_values(evs: list[dict]) -> dict:
+    """Per snapshot (by images seen): FD, rate gap and precision of every seed, for rules read at earlier budgets."""
+    out: dict = {}
+    for ev in evs:
+        for q in ev["snapshots"].values():
+            row = out.setdefault(str(q["images_seen"]), {"fd": [], "rate_gap": [], "precision": []})
+            for key in row:
+                row[key].append(q[key])
+    return out
 
 
 def memorisation_claim(name: str, evs: list[dict], seeds: list[int], quality_verdict: str, ladder: dict,
@@ -116,6 +145,10 @@ def memorisation_claim(name: str, evs: list[dict], seeds: list[int], quality_ver
                 {s: [e[key][s]["median_ratio"] for e in evs] for s in spaces})
     rate, ratio = measures("memorisation")
     m_rate, m_ratio = measures("memoriser_memorisation")
+    u_rate, u_ratio = measures("unseen_memorisation")
+    positive = {"held-out real images the model never saw": (
+        rules.memorisation(u_rate, u_ratio, "reproduced"),
+        f"near-copy rate {np.mean(u_rate['pixel']):.1%} (pixel), ratio {np.mean(u_ratio['pixel']):.2f}")}
     bar = ladder[ladder_name("blur", rules.QUALITY_BLUR_SIGMA)]["fd"]
     memo_quality = rules.quality([e["memoriser"]["fd"] for e in evs], bar,
                                     [e["memoriser"]["rate_gap"] for e in evs]).verdict
@@ -124,7 +157,7 @@ def memorisation_claim(name: str, evs: list[dict], seeds: list[int], quality_ver
         f"near-copy rate {np.mean(m_rate['pixel']):.0%} (pixel), ratio {np.mean(m_ratio['pixel']):.2f}")}
     pct = [f"{_spread(np.array(rate[s]) * 100, '.1f')}% ({s})" for s in rate]
     return Claim.decided(
-        rules.memorisation(rate, ratio, quality_verdict), controls, section="4.1",
+        rules.memorisation(rate, ratio, quality_verdict), controls, positive, section="4.1",
         claim=f"{name}: samples are not memorised training images", data=data, seeds=list(seeds),
         paper="no visual memorisation after 1 epoch with a small learning rate (Fig. 2)",
         ours=f"near-copy rate {', '.join(pct)}; median NN distance ratio {_spread(ratio['pixel'])} (pixel), "
@@ -164,7 +197,7 @@ def run(P) -> dict:
     """Sec. 4-4.1 for every model the profile names: trained (or reused) on every seed, each model's judge checked
     on failure images, and every run's samples evaluated against the judge's reference and ladder."""
     runs = {(name, seed): P.run(name, seed) for name in P.train_models for seed in P.seeds}
-    judges, refs, ladders, evals, checks, accuracy, fid = {}, {}, {}, {}, {}, {}, {}
+    judges, refs, ladders, evals, checks, accuracy, fid, real_a = {}, {}, {}, {}, {}, {}, {}, {}
     for name in P.train_models:
         train_pack, held = P.pack(P.models[name]["data"]), P.pack(P.models[name]["heldout"])
         judges[name] = P.judge(name)
@@ -173,12 +206,14 @@ def run(P) -> dict:
         for seed in P.seeds:
             evals[(name, seed)] = evaluate_run(runs[(name, seed)], train_pack, refs[name], seed, P.device)
         checks[name] = refs[name].judge_check(evals[(name, P.seeds[0])]["untrained_samples"])
+        real_a[name] = judges[name].rates(refs[name].a)
         accuracy[name] = (len(held), judge_accuracy(judges[name], held))
     if P.inception_weights:  # the standard FID, only with a weights file the user downloaded
         fid = {key: inception_fid(ev["samples"], refs[key[0]].a, P.inception_weights, P.device)
                for key, ev in evals.items()}
     return {"record": {}, "runs": runs, "judges": judges, "ladders": ladders, "evals": evals, "checks": checks,
-            "accuracy": accuracy, "fid": fid, "data": {name: P.data(name) for name in P.train_models}}
+            "accuracy": accuracy, "fid": fid, "real_a_rates": real_a,
+            "data": {name: P.data(name) for name in P.train_models}}
 
 
 def memorisation_figure(study: dict, P):
@@ -223,7 +258,7 @@ def claims(study: dict, P) -> list[Claim]:
     out = []
     for name in P.train_models:
         evs, data = [study["evals"][(name, s)] for s in P.seeds], study["data"][name]
-        judge = judge_claim(name, study["checks"][name], data)
+        judge = judge_claim(name, study["checks"][name], study["real_a_rates"][name], data)
         quality = quality_claim(name, evs, P.seeds, study["ladders"][name], data, "Fig. 3",
                                 judge.verdict == "reproduced")
         out += [judge, quality, memorisation_claim(name, evs, P.seeds, quality.verdict, study["ladders"][name], data)]

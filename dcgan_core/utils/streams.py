@@ -23,6 +23,10 @@ STREAMS: dict[str, Callable[[int, int], int]] = {
     "epoch order": lambda seed, epoch: seed * 100_003 + epoch,
     # controls: a second untrained net of the same seed (the control of "beats the untrained net")
     "second init": lambda seed, _: seed + 10_000,
+    # positive controls: real images drawn as a sampler, noise features for the probes, fades between real images
+    "real sampler": lambda seed, _: seed + 20_000,
+    "noise features": lambda seed, _: seed + 30_000,
+    "fade anchors": lambda seed, repeat: seed * 1000 + repeat + 40_000,
     # analyses: samples of a trained G beside those its snapshots were scored on
     "samples": lambda seed, _: seed + 1,
     "test draws": lambda seed, _: seed + 1,  # the probes' labelled draws scored on test (instruments.probes)

@@ -100,7 +100,7 @@ def test_smoke_profile_end_to_end_builds_the_book(tmp_path):
     n_claims = sum(len(json.loads((work / "book" / "chapters" / ch / "results.json").read_text())["claims"])
                    for ch in chapters)
     page = (html / "book" / "generated" / "results.html").read_text()
-    body = re.search(r"<tbody>(.*?)</tbody>", page, re.S).group(1)
+    body = "".join(re.findall(r"<tbody>(.*?)</tbody>", page, re.S))  # the paper's claims, then the self-checks
     rows = re.findall(r"<tr", body)
     assert n_claims >= len(chapters) and len(rows) == n_claims
     badges = re.findall(r'white-space:nowrap">([^<]+)</span>', body)
@@ -108,6 +108,7 @@ def test_smoke_profile_end_to_end_builds_the_book(tmp_path):
     from dcgan_core.book.bookcheck import check_book
     assert check_book(html) == []  # no absolute path, parameter dump, missing image or narrow chapter figure
     assert "fig-forest" in page
+    assert (html / "book" / "generated" / "rule-history.html").is_file()
     for claim in (c for ch in chapters for c in json.loads((work / "book" / "chapters" / ch / "results.json")
                                                           .read_text())["claims"]):
         assert claim["rule"] and claim["code"].startswith("dcgan_core.verdicts.rules."), claim["claim"]
@@ -168,6 +169,45 @@ def test_the_train_step_lists_every_run_the_chapters_read():
     for name, section in prof["notebooks"].items():  # every chapter's model and seeds are among them
         for m in section.get("train_models") or [section.get("model") or section.get("gan_model")]:
             assert {(m, s) for s in section["seeds"]} <= set(listed), name
+
+
+def test_seeds_replace_every_chapter_s_training_seeds(monkeypatch):
+    prof = pipeline.load_profile("cpu")
+    other = pipeline.with_seeds(prof, "3,4,5")
+    assert other["seeds"] == [3, 4, 5] and prof["seeds"] == [0, 1, 2]  # the profile itself is left as it was
+    assert all(s["seeds"] == [3, 4, 5] for s in other["notebooks"].values() if "seeds" in s)
+    assert set(pipeline.chapter_runs("cpu")) == {(m, s) for m in ("rooms", "faces", "mnist") for s in (0, 1, 2)}
+    monkeypatch.setenv("DCGAN_SEEDS", "3,4,5")
+    assert set(pipeline.chapter_runs("cpu")) == {(m, s) for m in ("rooms", "faces", "mnist") for s in (3, 4, 5)}
+    for bad, why in (("3,x", "integers"), ("3,3,4", "repeats")):
+        with pytest.raises(ParameterError, match=why):
+            pipeline.with_seeds(prof, bad)
+
+
+def test_the_verdict_comparison_flags_a_change_outside_borderline():
+    from dcgan_core.book.results import verdict_comparison
+
+    def build(*verdicts):
+        return [{"chapter": "01", "claims": [{"section": "4.1", "claim": f"c{i}", "verdict": v, "seeds": [0]}
+                                             for i, v in enumerate(verdicts)]}]
+    out = verdict_comparison(build("reproduced", "borderline", "partly"), build("reproduced", "not reproduced",
+                                                                                "not reproduced"))
+    assert "changed (one side borderline)" in out and out.count("**changed**") == 1
+    assert out.endswith("1 verdict(s) outside 'borderline' changed; 0 claim(s) in one build only.")
+
+
+def test_the_train_step_trains_each_judge_and_detector_once(monkeypatch):
+    from types import SimpleNamespace
+    prof = pipeline.load_profile("cpu")
+    boxes = {prof["models"]["rooms"]["data"]}  # only the rooms pack has object boxes
+    monkeypatch.setattr(pipeline, "load_pack", lambda path: SimpleNamespace(
+        boxes=[[]] if Path(path).name in boxes else None))
+    packs = {k: f"/packs/{k}" for k in prof["packs"]}
+    jobs = pipeline.instrument_jobs(prof, packs, Path("/runs"))
+    kinds = [(fn.__name__, args[0]["data"]) for fn, args in jobs]
+    judged = prof["notebooks"]["01_training"]["train_models"]
+    assert kinds == [("_judge_job", prof["models"][m]["data"]) for m in judged] + [("_detector_job", "rooms")]
+    assert jobs[-1][1][2] == prof["detector_epochs"]  # one home for the segmenter's epochs: the profile
 
 
 def test_chapters_side_by_side_and_the_time_of_their_step(tmp_path, monkeypatch):

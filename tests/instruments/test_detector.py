@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from dcgan_core.instruments import detector
 from tests.conftest import pack, two_mode_images, write_pack
@@ -35,3 +36,19 @@ def test_detector_trains_on_rooms_and_caches(tmp_path, monkeypatch):
     assert set(detector.scores(det, rooms)) == set(rooms.meta["box_classes"])
 
 
+
+
+def test_detector_features_present_the_class_maps_as_a_discriminator_layer():
+    from dcgan_core.instruments.saliency import feature_study, max_responses
+
+    torch.manual_seed(0)
+    seg = detector.ObjectSegmenter(3, 2, width=4).eval()
+    net = detector.DetectorFeatures(seg).eval()
+    x = torch.rand(3, 3, 16, 16) * 2 - 1
+    with torch.no_grad():
+        torch.testing.assert_close(net(x), seg(x))  # the same maps the detector marks objects with
+    images = (np.random.default_rng(0).random((8, 3, 16, 16)) * 255).astype(np.uint8)
+    assert max_responses(net, images).shape == (8, 2)
+    boxes = [[[0, 0, 0, 8, 8]]] * 8  # class 0 in the top-left quarter of every image
+    feats = feature_study(net, images, boxes, 2, top=5)
+    assert [f["feature"] for f in feats] == [0, 1] and all(len(f["top"]) == 5 for f in feats)

@@ -3,7 +3,16 @@ import pytest
 import torch
 
 from dcgan_core.core.models import build
-from dcgan_core.instruments.latent import lerp, lookup_walk, semantic_changes, slerp, smoothness, step_profile, walk
+from dcgan_core.instruments.latent import (
+    crossfade,
+    lerp,
+    lookup_walk,
+    semantic_changes,
+    slerp,
+    smoothness,
+    step_profile,
+    walk,
+)
 from tests.conftest import BrightnessJudge
 
 
@@ -82,3 +91,14 @@ def test_along_a_direction():
     from dcgan_core.instruments.latent import along
     z = along(torch.zeros(3), torch.tensor([1.0, -2.0, 0.0]), [-1, 0, 0.25, 1])
     assert torch.allclose(z, torch.tensor([[-1.0, 1.0, 0], [0, 0, 0], [0.25, -0.5, 0], [1.0, -1.0, 0]]))
+
+
+def test_a_crossfade_of_real_images_is_smooth_and_ends_on_them():
+    images = (np.random.default_rng(0).random((4, 3, 8, 8)) * 255).astype(np.uint8)
+    frames = crossfade(images, steps=6)
+    assert frames.shape == (3, 6, 3, 8, 8)
+    back = ((frames[:, [0, -1]] + 1) * 127.5).round().numpy().astype(np.uint8)
+    assert np.array_equal(back[:, 0], images[:-1]) and np.array_equal(back[:, 1], images[1:])
+    assert np.allclose(smoothness(step_profile(frames)), 1.0)  # equal steps: the walks' positive control
+    with pytest.raises(ValueError, match="2 images"):
+        crossfade(images[:1])

@@ -10,6 +10,7 @@ from dcgan_core.instruments.probes import (
     d_features,
     draw_labelled,
     make_splits,
+    noise_features,
     scored_draws,
 )
 from tests.conftest import blobs
@@ -123,3 +124,9 @@ def test_probe_refuses_an_unlabelled_pack(tmp_path):
     pack = load_pack(write_pack(tmp_path / "u", two_mode_images(4)))
     with pytest.raises(ValueError, match="has no labels.npy"):
         require_labels(labelled=pack)
+
+
+def test_noise_features_carry_no_image_and_are_seeded():
+    a, b = noise_features(10, 4, seed=1)
+    assert a.shape == (10, 64) and b.shape == (4, 64) and a.dtype == np.float32
+    assert np.array_equal(noise_features(10, 4, seed=1)[0], a) and not np.array_equal(noise_features(10, 4, 2)[0], a)

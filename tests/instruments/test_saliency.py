@@ -117,7 +117,7 @@ def test_map_similarity_is_one_for_the_same_maps_and_low_for_unrelated():
 
 @pytest.mark.parametrize("trained, random, expect", [
     ([100, 110, 105], [60, 70, 65], "reproduced"),
-    ([100, 70, 105], [60, 70, 65], "partly"),
+    ([100, 70, 105], [60, 70, 65], "borderline"),  # one seed no better than its random D
     ([60, 70, 65], [60, 70, 65], "not reproduced"),  # the second-random-D control: no more than the baseline
 ])
 def test_fires_on_objects_rule(trained, random, expect):
@@ -125,8 +125,8 @@ def test_fires_on_objects_rule(trained, random, expect):
 
 
 @pytest.mark.parametrize("selective, expect", [
-    ([5, 10, 12], "reproduced"),  # <= 10% of 128 on every seed
-    ([5, 10, 20], "partly"),
+    ([8, 9, 10], "reproduced"),  # about 7% of 128, the interval's top 9%
+    ([5, 10, 20], "borderline"),
     ([80, 70, 75], "not reproduced"),  # the trained-D control, or random filters whose maps follow the edges
 ])
 def test_little_discrimination_rule(selective, expect):

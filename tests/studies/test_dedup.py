@@ -31,8 +31,9 @@ def test_feature_neighbours_find_exact_copies_whatever_the_order():
 
 def test_duplicated_set_repeats_its_sources():
     base = blocky_images(50)
-    x, sources = dedup.duplicated_set(base, 40, 2, 5, seed=0)
-    assert len(x) == 50 and len(sources) == 2
+    x, sources, is_copy = dedup.duplicated_set(base, 40, 2, 5, seed=0)
+    assert len(x) == 50 and len(sources) == 2 and is_copy.sum() == 10
+    assert sorted(map(bytes, x[~is_copy])) == sorted(map(bytes, base[:40]))  # without the copies: the originals
     nn = np.array([np.argmin(((base[:40].astype(int) - img) ** 2).sum((1, 2, 3))) for img in x])
     assert all((nn == s).sum() >= 4 for s in sources)  # the source and its 5 copies (a shift may stray)
 
@@ -59,7 +60,8 @@ def test_the_chapter_entry_points(monkeypatch):
         n = len(images)
         found = {"autoencoder, exact (paper)": truth,
                  "16-bit code (control)": np.concatenate([truth, [[0, 1], [2, 3]]]),  # two clean pairs collide
-                 "exact bytes (SHA-1, control)": truth[kinds == 0], "random projection (control)": truth[:0]}
+                 "exact bytes (SHA-1, control)": truth[kinds == 0], "random projection (control)": truth[:0],
+                 dedup.ORACLE: truth}
         return {m: {**dedup.score_pairs(keys := dedup.pair_keys(p, n), truth, kinds, n), "images_per_s": 1.0,
                     "found_keys": keys} for m, p in found.items()}
 
@@ -70,8 +72,10 @@ def test_the_chapter_entry_points(monkeypatch):
 
     def duplication(images, heldout, work, seeds, n_unique, n_sources, copies, model, device, n_samples):
         calls["duplication"] = (images, heldout, work, seeds, n_unique, n_sources, copies, model, device, n_samples)
-        return {"rates": {"with duplicates": [0.2, 0.3], "after dedup": [0.0, 0.01], "random removal": [0.2, 0.25]},
-                "removed": {"with duplicates": [0, 0], "after dedup": [5, 6], "random removal": [5, 6]},
+        return {"rates": {"with duplicates": [0.2, 0.3], "after dedup": [0.0, 0.01], "random removal": [0.2, 0.25],
+                          "planted copies removed": [0.0, 0.0]},
+                "removed": {"with duplicates": [0, 0], "after dedup": [5, 6], "random removal": [5, 6],
+                            "planted copies removed": [6, 6]},
                 "set_size": 106, "byte_identical_removed": 0, "sources": np.array([3, 9])}
     monkeypatch.setattr(dedup, "duplication_study", duplication)
 
@@ -101,4 +105,9 @@ def test_the_chapter_entry_points(monkeypatch):
         dedup.fp_claim(study["per_seed"], data), dedup.recall_claim(study["per_seed"], data),
         dedup.memorisation_claim(study["duplication"]["rates"], study["duplication"]["removed"], [0, 1], data))]
     assert [c.data for c in claims] == [data, data, "stand-in rooms; 106-image set with duplicates"]
-    assert claims[0].values["false_positives"] == 0 and claims[0].controls[0]["ours"] == "4 of 124 pairs false"
+    assert claims[0].values["false_positives"] == 0
+    controls = {c["name"]: c for c in claims[0].controls}
+    assert controls["16-bit code of the same encoder"]["ours"] == "4 of 124 pairs false"
+    assert controls["exact bytes (SHA-1)"]["kind"] == "positive"
+    assert {c["kind"] for c in claims[1].controls} == {"positive", "negative"}
+    assert {c["kind"] for c in claims[2].controls} == {"positive", "negative"}

@@ -13,6 +13,7 @@ import torch
 from dcgan_core import plots
 from dcgan_core.core.models import resolve
 from dcgan_core.core.train import initial_models
+from dcgan_core.instruments.detector import ObjectSegmenter
 from dcgan_core.instruments.saliency import max_responses
 from dcgan_core.studies import guided_backprop as GB
 from dcgan_core.verdicts import rules
@@ -111,21 +112,26 @@ def test_the_chapter_entry_points(monkeypatch, D, data):
     heldout = SimpleNamespace(images=images, boxes=boxes, meta={"box_classes": CLASSES})
     P = SimpleNamespace(model="rooms", models={"rooms": {"heldout": "rooms-heldout"}}, seeds=[1], device="cpu",
                         n_images=20, top=6, n_check=2, pack=lambda name: heldout, run=lambda model, seed: f"run-{seed}",
-                        data=lambda model: "stand-in rooms")
+                        data=lambda model: "stand-in rooms",
+                        detector=lambda model: ObjectSegmenter(3, len(CLASSES), width=4).eval())
     loaded = []
     monkeypatch.setattr(GB, "load_run", lambda run, device: loaded.append(run) or (None, D, None))
     study = GB.run(P)
     assert loaded == ["run-1"] and len(study["images"]) == 20 and study["has_boxes"]
     assert set(study["studies"]) == {1} and study["record"] == {}
+    assert len(study["detector"]) == len(CLASSES)  # the positive control: one feature per class map
     figs = GB.figures(study, P)
     assert set(figs) == glue_names(NOTEBOOK)  # exactly the figures the notebook's markdown places
     for fig in figs.values():
         plots.plt.close(fig)
     tables = GB.tables(study, P)
-    assert tables["selectivity"] == GB.selectivity_table(study["studies"], CLASSES)
+    assert tables["selectivity"] == GB.selectivity_table(study["studies"], CLASSES, study["detector"])
+    assert "object segmenter's class maps (positive control)" in tables["selectivity"]
     assert tables["randomisation"].endswith(GB.randomisation_summary(study["studies"]))
     claims = GB.claims(study, P)
-    assert [c.ours for c in claims] == [c.ours for c in GB.claims_over_seeds(study["studies"], "stand-in rooms")]
+    assert [c.ours for c in claims] == [c.ours for c in GB.claims_over_seeds(study["studies"], "stand-in rooms",
+                                                                              detector=study["detector"])]
+    assert any(c["kind"] == "positive" for c in claims[0].controls)
     no_boxes = SimpleNamespace(images=images, boxes=None, meta={})
     study = GB.run(SimpleNamespace(**{**vars(P), "n_check": 1, "pack": lambda name: no_boxes}))
     assert not study["has_boxes"] and {c.verdict for c in GB.claims(study, P)} == {"not testable at this scale"}

@@ -3,7 +3,7 @@ import torch
 
 from dcgan_core.core.models import build
 from dcgan_core.instruments.latent import walk
-from dcgan_core.studies.latent_walks import MEMORISER, UNTRAINED, smoothness_claim, walk_study
+from dcgan_core.studies.latent_walks import CROSSFADE, MEMORISER, UNTRAINED, smoothness_claim, walk_study
 from tests.conftest import BrightnessJudge
 
 
@@ -17,14 +17,16 @@ def test_walk_study_and_claim_on_tiny_generators():
     torch.manual_seed(1)
     untrained, _ = build("tiny16")
     studies = {s: walk_study(G, BrightnessJudge(), train, n_anchors=4, steps=8, repeats=2, seed=s,
-                             G_untrained=untrained) for s in (0, 1, 2)}
+                             G_untrained=untrained, heldout_images=np.unique(train, axis=0)) for s in (0, 1, 2)}
     st = studies[0]
     assert len(st["ratios"]["trained, linear"]) == 6 and len(st["semantic"]["trained, linear"]) == 6
-    assert set(st["ratios"]) == {"trained, linear", "trained, slerp", MEMORISER, UNTRAINED}
+    assert set(st["ratios"]) == {"trained, linear", "trained, slerp", MEMORISER, UNTRAINED, CROSSFADE}
+    assert np.allclose(st["ratios"][CROSSFADE], 1.0)  # fades step evenly: no segment jumps
     assert np.nanmedian(st["ratios"]["trained, linear"]) < np.nanmedian(st["ratios"][MEMORISER])
     claim = smoothness_claim(studies, "tiny test data")
     assert claim.section == "6.1" and claim.code == "dcgan_core.verdicts.rules.smooth_semantic_walk"
-    assert {c["name"] for c in claim.controls} == {"untrained G", "memoriser"}
+    assert {(c["name"], c["kind"]) for c in claim.controls} == {
+        ("untrained G", "negative"), ("memoriser", "negative"), ("fades between held-out real images", "positive")}
     memoriser = next(c for c in claim.controls if c["name"] == "memoriser")
     assert memoriser["verdict"] != "reproduced"  # it jumps (or stands still)
 

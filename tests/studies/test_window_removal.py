@@ -14,7 +14,7 @@ def G():
 
 @pytest.mark.parametrize("drop, random, expect", [
     ([0.30, 0.25, 0.28], [[0.05, 0.10, 0.12]] * 3, "reproduced"),
-    ([0.30, 0.08, 0.28], [[0.05, 0.10, 0.12]] * 3, "partly"),
+    ([0.30, 0.08, 0.28], [[0.05, 0.10, 0.12]] * 3, "borderline"),  # one seed below a random draw
     ([0.05, 0.06, 0.04], [[0.05, 0.10, 0.12]] * 3, "not reproduced"),  # a random draw against the others
 ])
 def test_removes_windows_rule(drop, random, expect):
@@ -23,7 +23,8 @@ def test_removes_windows_rule(drop, random, expect):
 
 @pytest.mark.parametrize("other, fd, expect", [
     ([0.01, 0.02, 0.01], [1.0, 1.5, 1.2], "reproduced"),
-    ([0.01, 0.04, 0.01], [1.0, 1.5, 1.2], "partly"),  # one seed changes the other objects more than a draw
+    ([0.01, 0.04, 0.01], [1.0, 1.5, 1.2], "borderline"),  # one seed changes the other objects more than a draw
+    ([0.01, 0.02, 0.01], [9.0, 8.0, 9.5], "partly"),  # the other objects kept, the picture worse
     ([0.20, 0.25, 0.30], [9.0, 8.0, 9.5], "not reproduced"),  # every map of the layer dropped
 ])
 def test_scene_kept_rule(other, fd, expect):
