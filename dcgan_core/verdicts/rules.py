@@ -136,7 +136,8 @@ def told_apart(claim: Outcome, control: Outcome) -> bool:
 
 def with_controls(claim: Outcome, negative: dict[str, Outcome], positive: dict[str, Outcome] | None = None) -> Outcome:
     """A rule whose positive control does not pass cannot say yes, and one that does not tell a negative control
-    from the claim (`told_apart`) cannot show the property: either makes the claim inconclusive. A claim that
+    from the claim (`told_apart`) cannot show the property: either makes the claim inconclusive, except that a
+    "partly" claim then reads "not reproduced" (the parts it passes are no evidence, the others fail). A claim that
     passes no part stays as it is whatever its negative controls read."""
     if claim.verdict == "not testable at this scale":
         return claim
@@ -146,6 +147,9 @@ def with_controls(claim: Outcome, negative: dict[str, Outcome], positive: dict[s
                        "not pass the rule, so it could not say yes here", claim.code, claim.effect, claim.parts)
     passes_a_part = any(p["verdict"] in PASSING for p in claim.parts) or claim.verdict in PASSING
     loose = [f"{name} ({o.verdict})" for name, o in negative.items() if not told_apart(claim, o)]
+    if loose and claim.verdict == "partly":  # the parts it passes are no evidence; the parts it fails still fail
+        return Outcome("not reproduced", claim.rule, f"{claim.why}; and the parts it passes do not tell it from the "
+                       f"negative control(s) {', '.join(loose)}", claim.code, claim.effect, claim.parts)
     if loose and passes_a_part:
         return Outcome("inconclusive", claim.rule, f"{claim.why}; but the rule does not tell the negative "
                        f"control(s) {', '.join(loose)} from the claim", claim.code, claim.effect, claim.parts)

@@ -139,8 +139,11 @@ def test_a_control_is_told_apart_only_on_a_part_the_claim_passes():
     assert smooth_only.verdict == "partly" and V.told_apart(both, smooth_only) and V.told_apart(both, semantic_only)
     assert V.with_controls(both, {"untrained": smooth_only, "memoriser": semantic_only}, {"p": both}).verdict \
         == "reproduced"
-    # a G that is only smooth cannot be told from the untrained G, which is smooth too
-    assert V.with_controls(smooth_only, {"untrained": smooth_only}, {"p": both}).verdict == "inconclusive"
+    # a G that is only smooth cannot be told from the untrained G, which is smooth too: what it passes is no
+    # evidence, and what it fails (semantic) still fails
+    out = V.with_controls(smooth_only, {"untrained": smooth_only}, {"p": both})
+    assert out.verdict == "not reproduced" and "do not tell it from" in out.why
+    assert V.with_controls(both, {"same": both}, {"p": both}).verdict == "inconclusive"
 
 
 def test_absolute_and_not_testable():
