@@ -316,6 +316,9 @@ def fires_on_objects(selective: Sequence[int], baseline: Sequence[int], n_featur
     counts, when they differ."""
     rule = "object-selective share of the trained D's features - that of the same D at random weights > 0"
     nb = n_features if n_baseline is None else n_baseline
+    if not len(selective) == len(baseline) == len(n_features) == len(nb):
+        raise ValueError(f"fires_on_objects needs one count per seed in each input; got {len(selective)} selective, "
+                         f"{len(baseline)} baseline, {len(n_features)} and {len(nb)} feature counts")
     ps = [float(stats.fisher_exact([[a, n - a], [b, m - b]], alternative="greater").pvalue)
           for a, b, n, m in zip(selective, baseline, n_features, nb)]
     share = np.asarray(selective) / np.asarray(n_features)

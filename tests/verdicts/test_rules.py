@@ -324,3 +324,17 @@ def test_each_rule_passes_its_positive_control_and_tells_its_negative_apart(name
     positive, negative = POSITIVE_NEGATIVE[name]
     assert positive().verdict == "reproduced" and negative().verdict != "reproduced"
     assert V.with_controls(positive(), {"negative": negative()}, {"positive": positive()}).verdict == "reproduced"
+
+
+@pytest.mark.parametrize("selective, baseline, expect", [
+    ([70, 72, 68], [60, 61, 59], "reproduced"),  # trained share above the random D's on every seed
+    ([60, 61, 59], [60, 61, 59], "not reproduced"),  # no more selective than random weights: the rule's zero
+    ([66, 56, 62], [60, 60, 60], "borderline"),  # the mean difference above zero, its interval across it
+])
+def test_fires_on_objects_rule(selective, baseline, expect):
+    assert V.fires_on_objects(selective, baseline, [128] * 3).verdict == expect
+
+
+def test_fires_on_objects_refuses_counts_of_different_seeds():
+    with pytest.raises(ValueError, match="one count per seed"):
+        V.fires_on_objects([70, 72], [60, 61, 59], [128] * 3)
