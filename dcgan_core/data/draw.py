@@ -20,11 +20,12 @@ class Canvas:
         self.img = np.empty((size, size, 3), np.float32)
         self.img[:] = colour
         self.ids = np.zeros((size, size), np.int16)
+        self.hidden: set[int] = set()  # object ids whose pixels are not painted (the scene without them)
 
     def fill(self, rr: np.ndarray, cc: np.ndarray, colour, obj: int = 0, shade: Shade | None = None,
              alpha: float = 1.0) -> None:
         """Paint pixels (rr, cc) with colour x shade(rr, cc), optionally blended; obj > 0 claims them."""
-        if len(rr) == 0:
+        if len(rr) == 0 or obj in self.hidden:
             return
         c = np.asarray(colour, np.float32)
         if shade is not None:

@@ -177,8 +177,12 @@ def _free(spans: list, a: float, b: float, gap: float = 0.15) -> bool:
     return all(b + gap < s or a - gap > e for s, e in spans)
 
 
-def render_room(rng: np.random.Generator) -> tuple[np.ndarray, dict]:
-    """One 64x64 bedroom: uint8 (3, 64, 64) and {"boxes": [[class, x0, y0, x1, y1], ...]}."""
+def render_room(rng: np.random.Generator, hide: tuple[str, ...] = ()) -> tuple[np.ndarray, dict]:
+    """One 64x64 bedroom: uint8 (3, 64, 64) and {"boxes": [[class, x0, y0, x1, y1], ...]}. hide: classes left
+    unpainted (the wall shows through) while every random draw stays the same, so the same rng state gives the
+    same room without them."""
+    if unknown := set(hide) - set(CLASSES):
+        raise ValueError(f"hide names unknown classes {sorted(unknown)}; valid: {', '.join(CLASSES)}")
     W, D, H = rng.uniform(3.0, 4.6), rng.uniform(3.6, 5.2), rng.uniform(2.4, 3.0)
     wall_col = hsv(rng.choice([0.08, 0.12, 0.55, 0.3, 0.95, 0.6, 0.15]) + rng.uniform(-0.03, 0.03),
                    rng.uniform(0.05, 0.4), rng.uniform(0.6, 0.95))
@@ -213,6 +217,8 @@ def render_room(rng: np.random.Generator) -> tuple[np.ndarray, dict]:
 
     def new(cls: str) -> int:
         boxes[next_id[0]] = cls
+        if cls in hide:
+            canvas.hidden.add(next_id[0])
         next_id[0] += 1
         return next_id[0] - 1
 

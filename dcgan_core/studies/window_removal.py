@@ -4,7 +4,8 @@ Per training seed, as GAN Dissection counts ablations: fit the paper's logistic 
 the detector's window boxes on `n_fit` samples, drop the maps with positive weight while generating `n_eval`
 paired z, and count what the detector sees before and after, beside controls run the same way: as many randomly
 chosen maps (several draws), the maps with the most negative weights, every map of the layer, and the same recipe
-on the layers above and below.
+on the layers above and below. The same study on the room renderer driven as a G with planted window maps
+(`instruments.controls.PlantedWindowG`) is the positive control of both rules.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import torch
 
 from dcgan_core.core.checkpoint import load_run
 from dcgan_core.core.models import Generator
+from dcgan_core.instruments.controls import PlantedWindowG
 from dcgan_core.instruments.detector import (
     ObjectSegmenter,
     boxes_of,
@@ -163,48 +165,61 @@ def turned_into(studies: dict[int, dict], classes: list[str]) -> str:
     return f"{vanished} windows vanished over all seeds; where one did, the detector newly saw: {into}."
 
 
-PLANTED_MAP = "a G with a planted window map (one feature map that alone draws the windows) would be one; not built yet"
+PLANTED = "the room renderer as a G with planted window maps"
+NO_PLANTED = "no planted-map G was studied (it needs the synthetic room renderer)"
 
 
-def claims_over_seeds(studies: dict[int, dict], data: str) -> list[Claim]:
-    """'Dropping the window maps removes windows' and 'the rest of the scene is kept', each with its control,
-    over the seeds whose samples show windows."""
-    if not studies:
-        return untestable(data, [], "the detector finds no window on the generated samples of any seed")
-    seeds = list(studies)
-    eff = [effects(studies[s]) for s in seeds]
-    rnd = studies[seeds[0]]["random"]
+def rule_outcomes(studies: dict[int, dict]) -> dict:
+    """Both rules read on a set of seed studies (the model's or the planted G's), with the numbers they read."""
+    eff = [effects(st) for st in studies.values()]
+    rnd = next(iter(studies.values()))["random"]
     drop = [e["window maps"]["window_drop"][0] for e in eff]
     rdrops = [[e[k]["window_drop"][0] for k in rnd] for e in eff]
-    removes = rules.removes_windows(drop, rdrops)
-    ctrl = rules.removes_windows([d[0] for d in rdrops], [d[1:] for d in rdrops])
-    fires = Claim.decided(
-        removes, {"one random draw against the others": (ctrl, f"drop {np.mean([d[0] for d in rdrops]):+.1%}")},
-        no_positive=PLANTED_MAP,
-        section="6.3.1", claim="dropping the window maps makes G forget to draw windows", data=data, seeds=seeds,
-        paper="Fig. 6: windows disappear or become doors and mirrors (150 samples, 52 hand-drawn boxes, shown)",
-        ours=f"window rate {np.mean([e['none']['window_rate'] for e in eff]):.0%} -> "
-             f"{np.mean([e['window maps']['window_rate'] for e in eff]):.0%} (drop {np.mean(drop):+.1%})",
-        baseline=f"as many random maps: drop {np.mean(rdrops):+.1%} (mean of {len(rnd)} draws per seed)",
-        values={"drop": drop, "random_drops": rdrops})
     other = [e["window maps"]["other_change"] for e in eff]
     fd = [e["window maps"]["fd_change"] for e in eff]
     r_other = [[e[k]["other_change"] for k in rnd] for e in eff]
     r_fd = [[e[k]["fd_change"] for k in rnd] for e in eff]
-    kept = rules.scene_kept(other, fd, r_other, r_fd)
+    return {"eff": eff, "rnd": rnd, "drop": drop, "rdrops": rdrops, "other": other, "fd": fd,
+            "r_other": r_other, "r_fd": r_fd, "removes": rules.removes_windows(drop, rdrops),
+            "kept": rules.scene_kept(other, fd, r_other, r_fd)}
+
+
+def claims_over_seeds(studies: dict[int, dict], data: str, planted: dict[int, dict] | None = None) -> list[Claim]:
+    """'Dropping the window maps removes windows' and 'the rest of the scene is kept', each with its negative
+    control, over the seeds whose samples show windows, and with the planted-map G's studies as the positive
+    control of both when given."""
+    if not studies:
+        return untestable(data, [], "the detector finds no window on the generated samples of any seed")
+    seeds = list(studies)
+    r = rule_outcomes(studies)
+    eff, rnd, rdrops = r["eff"], r["rnd"], r["rdrops"]
+    p = rule_outcomes(planted) if planted else None
+    ctrl = rules.removes_windows([d[0] for d in rdrops], [d[1:] for d in rdrops])
+    fires = Claim.decided(
+        r["removes"], {"one random draw against the others": (ctrl, f"drop {np.mean([d[0] for d in rdrops]):+.1%}")},
+        {PLANTED: (p["removes"], f"drop {np.mean(p['drop']):+.1%}, largest random "
+                                 f"{np.mean([max(d) for d in p['rdrops']]):+.1%}")} if p else None,
+        no_positive=NO_PLANTED,
+        section="6.3.1", claim="dropping the window maps makes G forget to draw windows", data=data, seeds=seeds,
+        paper="Fig. 6: windows disappear or become doors and mirrors (150 samples, 52 hand-drawn boxes, shown)",
+        ours=f"window rate {np.mean([e['none']['window_rate'] for e in eff]):.0%} -> "
+             f"{np.mean([e['window maps']['window_rate'] for e in eff]):.0%} (drop {np.mean(r['drop']):+.1%})",
+        baseline=f"as many random maps: drop {np.mean(rdrops):+.1%} (mean of {len(rnd)} draws per seed)",
+        values={"drop": r["drop"], "random_drops": rdrops})
     every = [e["every map of the layer"] for e in eff]
     e_other, e_fd = [x["other_change"] for x in every], [x["fd_change"] for x in every]
-    kept_ctrl = rules.scene_kept(e_other, e_fd, r_other, r_fd)
+    kept_ctrl = rules.scene_kept(e_other, e_fd, r["r_other"], r["r_fd"])
     scene = Claim.decided(
-        kept, {"every map of the layer dropped": (kept_ctrl, f"other objects {np.mean(e_other):.1%}, "
-                                                             f"FD {np.mean(e_fd):+.2f}")},
-        no_positive=PLANTED_MAP,
+        r["kept"], {"every map of the layer dropped": (kept_ctrl, f"other objects {np.mean(e_other):.1%}, "
+                                                                  f"FD {np.mean(e_fd):+.2f}")},
+        {PLANTED: (p["kept"], f"other objects {np.mean(p['other']):.1%}, FD {np.mean(p['fd']):+.2f}")} if p else None,
+        no_positive=NO_PLANTED,
         section="6.3.1", claim="the rest of the scene is kept when the window maps are dropped", data=data,
         seeds=seeds,
         paper="Fig. 6: the rest of the room stays (shown)",
-        ours=f"other objects' rates change {np.mean(other):.1%}, FD {np.mean(fd):+.2f}",
-        baseline=f"as many random maps: {np.mean(r_other):.1%}, FD {np.mean(r_fd):+.2f}",
-        values={"other_change": other, "fd_change": fd})
+        ours=f"other objects' rates change {np.mean(r['other']):.1%}, FD {np.mean(r['fd']):+.2f}",
+        baseline=f"as many random maps: {np.mean(r['r_other']):.1%}, FD {np.mean(r['r_fd']):+.2f}",
+        values={"other_change": r["other"], "fd_change": r["fd"]})
     return [fires, scene]
 
 
@@ -241,21 +256,31 @@ def untestable(data: str, seeds: list[int], why: str = "no object boxes on this 
                       "the rest of the scene is kept when the window maps are dropped")]
 
 
+def planted_g(G: Generator) -> PlantedWindowG:
+    """The positive control's G for a trained G: the planted-map renderer with its resolution and layer widths."""
+    return PlantedWindowG(G.config.resolution, G.config.g_widths()).to(next(G.parameters()).device)
+
+
 def study_over_seeds(runs: dict[int, str], detector: ObjectSegmenter, judge, ref_feats: np.ndarray,
                      classes: list[str], layer: int, n_fit: int, n_eval: int, n_random: int, device: str
-                     ) -> tuple[dict[int, dict], Generator | None, list[int]]:
-    """`seed_study` for each seed's run; returns the studies, the first studied seed's G (for the figure) and the
-    seeds left out because their samples give no window locations to fit."""
+                     ) -> tuple[dict[int, dict], dict[int, dict], Generator | None, list[int]]:
+    """`seed_study` for each seed's run and, as the positive control, for the planted-map G of the same layer
+    widths on the same seed; returns the studies, the planted G's, the first studied seed's G (for the figure)
+    and the seeds left out because their samples give no window locations to fit."""
 
-    studies, first, left_out = {}, None, []
+    studies, planted, first, left_out = {}, {}, None, []
     for seed, run in runs.items():
         G = load_run(run, device)[0]
         study = seed_study(G, detector, judge, ref_feats, classes, layer, n_fit, n_eval, n_random, seed)
+        control = planted_g(G)
+        planted_study = seed_study(control, detector, judge, ref_feats, classes, layer, n_fit, n_eval, n_random, seed)
+        if planted_study is not None:
+            planted[seed] = planted_study
         if study is None:
             left_out.append(seed)
             continue
         studies[seed], first = study, G if first is None else first
-    return studies, first, left_out
+    return studies, planted, first, left_out
 
 
 # --- the chapter ---------------------------------------------------------------------------------------------
@@ -275,36 +300,45 @@ def run(P) -> dict:
     ref_feats = judge.embed(np.asarray(heldout.images[:REFERENCE_IMAGES]))
     runs = {seed: P.run(P.model, seed) for seed in P.seeds}  # reuses the training chapter's runs
     classes = train.meta["box_classes"]
-    studies, G0, left_out = study_over_seeds(runs, detector, judge, ref_feats, classes, P.layer, P.n_fit, P.n_eval,
-                                             P.n_random, P.device)
+    studies, planted, G0, left_out = study_over_seeds(runs, detector, judge, ref_feats, classes, P.layer, P.n_fit,
+                                                      P.n_eval, P.n_random, P.device)
     return {**study, "detector_scores": scores(detector, heldout), "classes": classes, "studies": studies,
-            "G0": G0, "left_out": left_out}
+            "planted": planted, "G0": G0, "left_out": left_out}
 
 
 def figures(study: dict, P) -> dict:
-    """Fig. 6 on the first studied seed; the generator's samples where there is nothing to drop."""
+    """Fig. 6 on the first studied seed, and on the planted-map G (the positive control); the generator's samples
+    where there is nothing to drop."""
     if study.get("studies"):
         seed0 = next(iter(study["studies"]))
-        return {"fig-windows": seed_figure(study["G0"], study["studies"][seed0], seed0)}
-    return {"fig-windows": final_samples(study["first_run"], "no windows to drop")}
+        figs = {"fig-windows": seed_figure(study["G0"], study["studies"][seed0], seed0)}
+        if study["planted"]:
+            seed = seed0 if seed0 in study["planted"] else next(iter(study["planted"]))
+            figs["fig-planted"] = seed_figure(planted_g(study["G0"]), study["planted"][seed], seed)
+            return figs
+        return figs | {"fig-planted": final_samples(study["first_run"], "no window on the planted G's samples")}
+    return {name: final_samples(study["first_run"], "no windows to drop") for name in ("fig-windows", "fig-planted")}
 
 
 def tables(study: dict, P) -> dict:
     """The detector's scores, the fits, the effects and what windows turned into (or why there are none)."""
     if not study["testable"]:
         return {"detector": f"no object boxes in {P.models[P.model]['data']} - the chapter's counts are not "
-                            "testable on this profile", "effects": ""}
+                            "testable on this profile", "effects": "", "planted": ""}
     left = "\n".join(f"- seed {seed}: no window locations to fit on the {P.n_fit} samples (none detected, or "
                      "everywhere); seed left out" for seed in study["left_out"])
     effects = ""
     if study["studies"]:
         effects = "\n\n".join([fit_summary(study["studies"]), effects_table(study["studies"]),
                                 turned_into(study["studies"], study["classes"])])
-    return {"detector": scores_table(study["detector_scores"]), "effects": "\n\n".join(x for x in (left, effects) if x)}
+    planted = (effects_table(study["planted"]) if study["planted"] else
+               "the detector found no window on the planted-map G's samples: no positive control")
+    return {"detector": scores_table(study["detector_scores"]), "effects": "\n\n".join(x for x in (left, effects) if x),
+            "planted": planted}
 
 
 def claims(study: dict, P) -> list[Claim]:
     """Both claims over the seeds whose samples show windows, or not testable without boxes."""
     if not study["testable"]:
         return untestable(study["data"], P.seeds)
-    return claims_over_seeds(study["studies"], study["data"])
+    return claims_over_seeds(study["studies"], study["data"], study["planted"])

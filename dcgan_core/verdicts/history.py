@@ -158,6 +158,13 @@ CHANGES = (
            "false-positive half, shared with the exact-bytes control, made it read inconclusive",
            lambda c: c.get("verdict") == "not reproduced" and "do not tell it from" in c.get("why", ""),
            lambda c: "inconclusive", fingerprint="a0a0ed710b55d325"),
+    Change("2026-12-02", "issue 24", "instrument: Sec. 6.3.1 positive control",
+           "none: both window-removal claims inconclusive whatever the rules read",
+           "the room renderer driven as a G with planted window maps (`PlantedWindowG`), through the same study, "
+           "detector and rules; both rules must pass on it",
+           "built before any book read it: a rule never shown to say yes is no evidence either way",
+           lambda c: c.get("section") == "6.3.1" and any(r.get("kind") == "positive" for r in c.get("controls", [])),
+           lambda c: "inconclusive", fingerprint="a0a0ed710b55d325"),
 )
 RULES_VERSION = len(CHANGES)
 

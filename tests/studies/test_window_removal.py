@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from dcgan_core.core.models import Generator, resolve
+from dcgan_core.instruments.interventions import generate
 from dcgan_core.verdicts import rules
 
 
@@ -77,3 +78,50 @@ def test_seed_study_effects_and_claims_on_stand_ins():
     claims = window_removal.claims_over_seeds({0: st}, "stand-in data")
     assert [c.verdict for c in claims][0] in rules.VERDICTS and all(c.seeds == [0] for c in claims)
     assert window_removal.claims_over_seeds({}, "x")[0].verdict == "not testable at this scale"
+
+
+class SeesPlantedWindows:
+    """A stand-in detector that sees exactly the planted G's windows: for each image, the cached room it is nearest
+    to, and its window pixels where the image shows them (class 0); dark pixels (class 1) stand for the rest."""
+
+    def __init__(self, G):
+        self.G = G
+
+    def masks(self, images):
+        rooms = list(self.G._rooms.values())
+        to_uint8 = lambda x: np.round((x + 1) * 127.5)  # noqa: E731
+        with_w = np.stack([to_uint8(r[0]) for r in rooms]).reshape(len(rooms), -1)
+        without = np.stack([to_uint8(r[1]) for r in rooms]).reshape(len(rooms), -1)
+        x = np.asarray(images, np.float32).reshape(len(images), -1)
+        nearest = torch.cdist(torch.from_numpy(x), torch.from_numpy(np.concatenate([with_w, without]))).argmin(1)
+        out = np.zeros((len(images), 2) + images.shape[2:], bool)
+        size = images.shape[-1]
+        for i, k in enumerate(nearest.numpy()):
+            if k < len(rooms):  # nearest to a room with its windows drawn
+                cover = torch.from_numpy(rooms[k][2][None, None].astype(np.float32))
+                window = torch.nn.functional.adaptive_avg_pool2d(cover, size)[0, 0].numpy() >= 0.5
+                out[i, 0] = window & (np.asarray(images[i]).max(0) > 0)
+        out[:, 1] = np.asarray(images).max(1) < 40
+        return out
+
+
+def test_planted_window_g_passes_both_rules_and_the_controls_fail():
+    from dcgan_core.instruments.controls import PlantedWindowG
+    from dcgan_core.studies import window_removal
+
+    z_ref = torch.rand(100, 16, generator=torch.Generator().manual_seed(9)) * 2 - 1
+    ref = PooledPixels().embed(generate(PlantedWindowG(32, [64, 32, 16]), z_ref))  # held-out rooms stand-in
+    studies = {}
+    for seed in (0, 1, 2):
+        G = PlantedWindowG(32, [64, 32, 16])
+        studies[seed] = window_removal.seed_study(G, SeesPlantedWindows(G), PooledPixels(), ref, ["window", "dark"],
+                                                  -2, n_fit=60, n_eval=40, n_random=5, seed=seed)
+    planted = window_removal.rule_outcomes(studies)
+    assert planted["removes"].verdict == "reproduced" and planted["kept"].verdict == "reproduced"
+    fires, scene = window_removal.claims_over_seeds(studies, "stand-in data", planted=studies)
+    for claim in (fires, scene):  # the negative controls do not pass (one random draw, every map dropped)
+        negatives = [r["verdict"] for r in claim.controls if r["kind"] == "negative"]
+        assert len(negatives) == 1 and negatives[0] not in rules.PASSING, negatives
+    assert fires.verdict == scene.verdict == "reproduced"  # the planted G read as the model: it has the property
+    without = window_removal.claims_over_seeds(studies, "stand-in data")
+    assert [c.verdict for c in without] == ["inconclusive"] * 2  # no positive control: not called reproduced
