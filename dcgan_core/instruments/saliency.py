@@ -23,7 +23,8 @@ from torch import nn
 from dcgan_core.core.models import Discriminator, init_weights
 from dcgan_core.utils.torch_utils import eval_mode, to_float
 
-METHODS = ("guided backprop", "gradient", "gradient x input")
+NETWORK_METHODS = ("guided backprop", "gradient", "gradient x input")  # attributions that read the network
+METHODS = (*NETWORK_METHODS, "image edges")  # image edges: the image alone, no network (a baseline)
 
 
 class GuidedLeakyReLU(nn.ReLU):
@@ -80,6 +81,8 @@ def saliency(D: Discriminator, images, layer: int, feature: int, method: str = "
     if method not in METHODS:
         raise ValueError(f"method={method!r}; valid: {', '.join(METHODS)}")
     check_feature(D, layer, feature)
+    if method == "image edges":
+        return image_edges(images)
     model = guided_copy(D)  # no in-place ops, and LeakyReLU guided where asked
     block = model.convs[layer]
     device = next(D.parameters()).device
@@ -94,6 +97,15 @@ def saliency(D: Discriminator, images, layer: int, feature: int, method: str = "
             if method == "gradient x input":
                 a = a * x
     return a.detach().float().cpu().numpy()
+
+
+def image_edges(images) -> np.ndarray:
+    """(N, C, H, W) Sobel gradient magnitude of each channel: a map that follows the image's edges and nothing a
+    network learned, the baseline of Sec. 6.2's "random filters show little discrimination"."""
+    from scipy import ndimage
+
+    x = np.asarray(images, np.float32) / 255.0
+    return np.hypot(ndimage.sobel(x, axis=-1, mode="nearest"), ndimage.sobel(x, axis=-2, mode="nearest"))
 
 
 def energy(maps: np.ndarray) -> np.ndarray:
@@ -196,7 +208,7 @@ def randomisation_check(D: Discriminator, images: np.ndarray, features: list[int
     D's, for the given features' maximal responses on `images`. A method that explains the weights changes."""
     steps = randomised_cascade(D, seed)
     out: dict[str, dict[str, list[float]]] = {}
-    for method in METHODS:
+    for method in NETWORK_METHODS:
         ref = {f: energy(saliency(D, images, layer, f, method)) for f in features}
         rows = {"step": [], "rank correlation": [], "ssim": []}
         for name, Dr in steps:

@@ -165,6 +165,15 @@ CHANGES = (
            "built before any book read it: a rule never shown to say yes is no evidence either way",
            lambda c: c.get("section") == "6.3.1" and any(r.get("kind") == "positive" for r in c.get("controls", [])),
            lambda c: "inconclusive", fingerprint="a0a0ed710b55d325"),
+    Change("2026-12-02", "issue 24", "rule: Sec. 6.2 little discrimination",
+           "at most 10% of the random D's features object-selective; no positive control (inconclusive)",
+           "the random D's object-selective share at most 10 points above that of plain image-edge maps of the "
+           "same top images; positive control: edge maps of a second random D's top images; negative control: the "
+           "object segmenter's class maps against their images' edges",
+           "on synthetic rooms objects are where the edges are, so any gradient map concentrates on them (random D: "
+           "62% in the first books): the fixed share measured the data and could pass for no D; redesigned before "
+           "any book read the new rule",
+           _code("little_discrimination"), lambda c: "inconclusive", fingerprint="4c7b09e8add5965c"),
 )
 RULES_VERSION = len(CHANGES)
 

@@ -124,10 +124,31 @@ def test_fires_on_objects_rule(trained, random, expect):
     assert rules.fires_on_objects(trained, random, [128] * 3).verdict == expect
 
 
-@pytest.mark.parametrize("selective, expect", [
-    ([8, 9, 10], "reproduced"),  # about 7% of 128, the interval's top 9%
-    ([5, 10, 20], "borderline"),
-    ([80, 70, 75], "not reproduced"),  # the trained-D control, or random filters whose maps follow the edges
+MARGIN = int(rules.LITTLE_MARGIN * 128)  # the most features of 128 inside the margin
+
+
+@pytest.mark.parametrize("selective, edges, expect", [
+    ([60, 62, 64], [60, 62, 64], "reproduced"),  # as selective as the images' edges: the positive control
+    ([60 + MARGIN] * 3, [60] * 3, "reproduced"),  # the last count inside the margin
+    ([61 + MARGIN] * 3, [60] * 3, "not reproduced"),  # one feature past it
+    ([60, 70, 90], [60, 60, 60], "borderline"),  # the mean past the margin, its interval across it
+    ([110, 115, 120], [40, 45, 50], "not reproduced"),  # the segmenter's class maps: objects by construction
+    ([8, 9, 10], [70, 75, 80], "reproduced"),  # far less selective than the edges
 ])
-def test_little_discrimination_rule(selective, expect):
-    assert rules.little_discrimination(selective, [128] * 3).verdict == expect
+def test_little_discrimination_rule(selective, edges, expect):
+    assert rules.little_discrimination(selective, edges, [128] * 3).verdict == expect
+
+
+def test_little_discrimination_refuses_counts_of_different_seeds():
+    with pytest.raises(ValueError, match="one count per seed"):
+        rules.little_discrimination([8, 9], [8, 9, 10], [128] * 3)
+
+
+def test_image_edges_mark_the_edges_of_the_image():
+    from dcgan_core.instruments.saliency import image_edges
+
+    images = np.zeros((2, 3, 16, 16), np.uint8)
+    images[:, :, :, 8:] = 200  # a vertical edge between columns 7 and 8
+    e = image_edges(images)
+    assert e.shape == images.shape and e[:, :, :, 7:9].min() > 0
+    assert e[:, :, :, :6].max() == 0 and e[:, :, :, 10:].max() == 0  # flat regions: no energy

@@ -125,13 +125,17 @@ def test_the_chapter_entry_points(monkeypatch, D, data):
     for fig in figs.values():
         plots.plt.close(fig)
     tables = GB.tables(study, P)
-    assert tables["selectivity"] == GB.selectivity_table(study["studies"], CLASSES, study["detector"])
-    assert "object segmenter's class maps (positive control)" in tables["selectivity"]
+    assert tables["selectivity"] == GB.selectivity_table(study["studies"], CLASSES, study["detector"],
+                                                         study["detector_edges"])
+    assert "| object segmenter's class maps (control) |" in tables["selectivity"]
+    assert "| object segmenter's top images, image edges |" in tables["selectivity"]
     assert tables["randomisation"].endswith(GB.randomisation_summary(study["studies"]))
     claims = GB.claims(study, P)
-    assert [c.ours for c in claims] == [c.ours for c in GB.claims_over_seeds(study["studies"], "stand-in rooms",
-                                                                              detector=study["detector"])]
+    assert [c.ours for c in claims] == [c.ours for c in GB.claims_over_seeds(
+        study["studies"], "stand-in rooms", detector=study["detector"], detector_edges=study["detector_edges"])]
     assert any(c["kind"] == "positive" for c in claims[0].controls)
+    kinds = [c["kind"] for c in claims[1].controls]  # little discrimination: edge maps pass, the segmenter fails
+    assert sorted(kinds) == ["negative", "positive"]
     no_boxes = SimpleNamespace(images=images, boxes=None, meta={})
     study = GB.run(SimpleNamespace(**{**vars(P), "n_check": 1, "pack": lambda name: no_boxes}))
     assert not study["has_boxes"] and {c.verdict for c in GB.claims(study, P)} == {"not testable at this scale"}
