@@ -314,10 +314,11 @@ def figures(study: dict, P) -> dict:
         figs = {"fig-windows": seed_figure(study["G0"], study["studies"][seed0], seed0)}
         if study["planted"]:
             seed = seed0 if seed0 in study["planted"] else next(iter(study["planted"]))
-            figs["fig-planted"] = seed_figure(planted_g(study["G0"]), study["planted"][seed], seed)
+            figs["fig-planted-windows"] = seed_figure(planted_g(study["G0"]), study["planted"][seed], seed)
             return figs
-        return figs | {"fig-planted": final_samples(study["first_run"], "no window on the planted G's samples")}
-    return {name: final_samples(study["first_run"], "no windows to drop") for name in ("fig-windows", "fig-planted")}
+        return figs | {"fig-planted-windows": final_samples(study["first_run"], "no window on the planted G")}
+    return {name: final_samples(study["first_run"], "no windows to drop")
+            for name in ("fig-windows", "fig-planted-windows")}
 
 
 def tables(study: dict, P) -> dict:

@@ -55,3 +55,17 @@ def test_a_notebook_calls_one_study_module_through_its_api(notebook):
 
 def test_the_parameter_check_sees_a_stray_name():
     assert assigned('profile = "cpu"\nmodel = None\nextra = None') == ["profile", "model", "extra"]
+
+
+def test_figure_labels_are_unique_across_the_book():
+    """The book is one Sphinx project: a figure label used by two chapters fails its build (-W)."""
+    seen: dict[str, str] = {}
+    for name in NOTEBOOKS:
+        nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+        for cell in nb.cells:
+            for line in cell.source.splitlines() if cell.cell_type == "markdown" else []:
+                if line.startswith("```{glue:figure}"):
+                    label = line.split()[-1]
+                    assert label not in seen, f"figure {label} in both {seen.get(label)} and {name}"
+                    seen[label] = name
+    assert seen
