@@ -79,8 +79,10 @@ def sync_bn(nproc: int, device: str) -> bool:
 
 
 def run_dir(cfg: TrainConfig, name: str, runs_root: str | Path, nproc: int = 1, sync: bool = False) -> Path:
-    """Where a config's run lives: the name carries a hash of everything that changes its maths."""
-    job = [cfg.identity(), load_pack(cfg.data).meta["sha256"]] + ([{"world_size": nproc}] if nproc > 1 else [])
+    """Where a config's run lives: the name carries a hash of everything that changes its maths. The data enter as
+    the pack's checksum, not its path, so finished runs copied into another checkout are found there."""
+    identity = {k: v for k, v in cfg.identity().items() if k != "data"}
+    job = [identity, load_pack(cfg.data).meta["sha256"]] + ([{"world_size": nproc}] if nproc > 1 else [])
     job += [{"sync_bn": True}] if sync else []  # per-rank or synced batch norm: other maths
     key = hashlib.sha256(json.dumps(job, sort_keys=True, default=str).encode()).hexdigest()[:8]
     return Path(runs_root) / f"{name}-s{cfg.seed}-{key}"

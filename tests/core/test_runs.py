@@ -108,3 +108,17 @@ def test_side_by_side_runs_refuse_a_torchrun_launch(tmp_path, monkeypatch):
     monkeypatch.setenv("DCGAN_NPROC", "2")
     with pytest.raises(ParameterError, match="set JOBS=1"):
         runs.training_calls(jobs, workers=2)
+
+
+def test_a_run_key_follows_the_pack_s_content_not_its_path(tmp_path):
+    import shutil
+
+    from dcgan_core.core.train import TrainConfig
+
+    here = write_pack(tmp_path / "a" / "two", two_mode_images(64))
+    there = tmp_path / "b" / "two"
+    shutil.copytree(here, there)  # the same pack in another checkout
+    other = write_pack(tmp_path / "c" / "two", two_mode_images(64)[::-1].copy())  # other content
+    key = lambda pack, **kw: runs.run_dir(TrainConfig.for_preset(str(pack), "tiny16", steps=4, **kw), "m", "runs").name  # noqa: E731
+    assert key(here) == key(there)
+    assert key(here) != key(other) and key(here) != key(here, seed=1)
