@@ -29,7 +29,8 @@ def test_evaluate_run_and_claims_with_their_controls(packs, tmp_path):
         ("real images blurred sigma 2", "negative")}
     real = next(c for c in q.controls if c["kind"] == "positive")
     # real images pass the quality rule: FD clearly; the rate gap of 64 images is too noisy to settle on 3 draws
-    assert "judge FD" in real["why"] and real["why"].split(";")[0].endswith("3 of 3 seeds pass")
+    fd = next(part for part in real["parts"] if part["name"] == "judge FD")
+    assert fd["passing"] == fd["n"] == 3 and fd["verdict"] == "reproduced"
     assert real["verdict"] in ("reproduced", "borderline")
     assert q.code == "dcgan_core.verdicts.rules.quality" and q.data == "test data" and q.seeds == [0, 1, 2]
     m = training.memorisation_claim("two-mode", evs, [0, 1, 2], "reproduced", ladder, "test data")
