@@ -31,15 +31,13 @@ def factors_of(z: np.ndarray) -> dict[str, float]:
     return {"male": float(z[0] > 0), "smile": float(smile), "glasses": float(z[2] > 0), "yaw": float(z[3])}
 
 
-class FaceRendererG(nn.Module):
-    """The face renderer as a G (module docstring): the interface Sec. 6.3.2's study reads (config.z_dist,
-    sample_z, forward to [-1, 1] images at `resolution`)."""
+class RendererG(nn.Module):
+    """A synthetic renderer driven as a G: the interface the studies read (config.z_dist, config.nz, sample_z,
+    a parameter that gives the module a device); z uniform in [-1, 1]^nz, each row seeding one rendering."""
 
-    def __init__(self, resolution: int, nz: int = NZ):
+    def __init__(self, resolution: int, nz: int, **config):
         super().__init__()
-        if nz <= len(FACTOR_DIMS):
-            raise ValueError(f"nz={nz} must exceed the {len(FACTOR_DIMS)} factor dimensions")
-        self.config = SimpleNamespace(z_dist="uniform", nz=nz, bn_eval="running")
+        self.config = SimpleNamespace(z_dist="uniform", nz=nz, bn_eval="running", **config)
         self.resolution = resolution
         self.anchor = nn.Parameter(torch.zeros(()), requires_grad=False)  # gives the module a device
 
@@ -47,18 +45,32 @@ class FaceRendererG(nn.Module):
         device = generator.device if generator is not None else self.anchor.device
         return torch.rand(n, self.config.nz, generator=generator, device=device) * 2 - 1
 
+    @staticmethod
+    def seed_of(values: np.ndarray, decimals: int) -> tuple[bytes, int]:
+        """The rounded values' bytes (a cache key) and the renderer seed they hash to: equal rows, equal images."""
+        key = np.round(values, decimals).astype(np.float32).tobytes()
+        return key, int.from_bytes(hashlib.sha1(key).digest()[:8], "little")
+
+
+class FaceRendererG(RendererG):
+    """The face renderer as a G (module docstring), forward to [-1, 1] images at `resolution`."""
+
+    def __init__(self, resolution: int, nz: int = NZ):
+        if nz <= len(FACTOR_DIMS):
+            raise ValueError(f"nz={nz} must exceed the {len(FACTOR_DIMS)} factor dimensions")
+        super().__init__(resolution, nz)
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         images = []
         for row in z.detach().float().cpu().numpy():
-            rest = np.round(row[len(FACTOR_DIMS):], 2).astype(np.float32)  # the face's identity, from the rest of z
-            seed = int.from_bytes(hashlib.sha1(rest.tobytes()).digest()[:8], "little")
+            _, seed = self.seed_of(row[len(FACTOR_DIMS):], 2)  # the face's identity, from the rest of z
             img, _ = render_face(np.random.default_rng(seed), factors_of(row))
             images.append(convert_array(img, self.resolution, 3))
         x = torch.from_numpy(np.stack(images)).float() / 127.5 - 1
         return x.to(self.anchor.device)
 
 
-class PlantedWindowG(nn.Module):
+class PlantedWindowG(RendererG):
     """Sec. 6.3.1's positive control: the room renderer as a G whose hidden layers have a planted window map.
 
     Per hidden layer i (4 * 2^i px square, widths[i] maps, as a DCGAN's): maps 0..copies-1 are the window
@@ -71,31 +83,24 @@ class PlantedWindowG(nn.Module):
     BLOCKS = 8  # the image is gated in 8 x 8 blocks
 
     def __init__(self, resolution: int, widths: list[int], copies: int = 4, nz: int = NZ):
-        super().__init__()
         if resolution % self.BLOCKS or 4 * 2 ** (len(widths) - 1) > resolution:
             raise ValueError(f"resolution={resolution} must be a multiple of {self.BLOCKS} and at least twice the top "
                              f"hidden layer's size ({4 * 2 ** (len(widths) - 1)} px for {len(widths)} layers)")
         if min(widths) <= copies:
             raise ValueError(f"every layer needs more maps than the {copies} window copies, got widths {widths}")
-        self.config = SimpleNamespace(z_dist="uniform", nz=nz, bn_eval="running", g_widths=lambda: list(widths))
-        self.resolution, self.copies = resolution, copies
+        super().__init__(resolution, nz, g_widths=lambda: list(widths))
+        self.copies = copies
         self.body = nn.ModuleList(nn.ReLU() for _ in widths)  # the hidden layers a hook captures or drops
-        self.anchor = nn.Parameter(torch.zeros(()), requires_grad=False)  # gives the module a device
         # which scene map of each layer gates each image block: a fixed draw, one map per block
         self.gates = [copies + np.random.default_rng(i).permutation(self.BLOCKS ** 2) % (w - copies)
                       for i, w in enumerate(widths)]
         self._rooms: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        device = generator.device if generator is not None else self.anchor.device
-        return torch.rand(n, self.config.nz, generator=generator, device=device) * 2 - 1
-
     def room(self, row: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The room of one latent row at `resolution`: with windows, without them (float in [-1, 1]) and the
         window coverage (64 x 64 bool); cached, since each intervention renders the same z again."""
-        key = np.round(row, 3).astype(np.float32).tobytes()
+        key, seed = self.seed_of(row, 3)
         if key not in self._rooms:
-            seed = int.from_bytes(hashlib.sha1(key).digest()[:8], "little")
             with_w, _ = render_room(np.random.default_rng(seed))
             without, _ = render_room(np.random.default_rng(seed), hide=("window",))
             mask = (with_w != without).any(0)
