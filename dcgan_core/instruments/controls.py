@@ -3,8 +3,9 @@
 `FaceRendererG` is the synthetic face renderer driven as a generator whose latent holds the factors: z in
 [-1, 1]^NZ, z[0..3] set male, smile, glasses and yaw, the other dimensions pick everything else about the face.
 Arithmetic on z is arithmetic on the factors, and moving along z[3] turns the head, so Sec. 6.3.2's rules must
-pass on it (a rule that cannot is broken, not evidence against the paper). `PlantedWindowG` is the room renderer
-as a G with planted window maps, for Sec. 6.3.1's rules.
+pass on it (a rule that cannot is broken, not evidence against the paper). A binary factor is the sign of its
+coordinate alone, so single exemplars sit anywhere in their half of z and are noisy concepts: averaging them helps.
+`PlantedWindowG` is the room renderer as a G with planted window maps, for Sec. 6.3.1's rules.
 """
 
 from __future__ import annotations

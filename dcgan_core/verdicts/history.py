@@ -174,6 +174,12 @@ CHANGES = (
            "62% in the first books): the fixed share measured the data and could pass for no D; redesigned before "
            "any book read the new rule",
            _code("little_discrimination"), lambda c: "inconclusive", fingerprint="4c7b09e8add5965c"),
+    Change("2026-12-02", "issue 24", "instrument: Sec. 6.3.2 averaging positive control",
+           "none: both 'averaging exemplars is needed' claims inconclusive whatever the rule read",
+           "the face renderer driven as a G: a binary factor is the sign of its z coordinate, so a single exemplar "
+           "sits anywhere in its half and A - B + C crosses a kept factor's boundary with probability 1/6 at k = 1",
+           "built before any book read it: a rule never shown to say yes is no evidence either way",
+           _code("more_is_better"), lambda c: "inconclusive", fingerprint="4c7b09e8add5965c"),
 )
 RULES_VERSION = len(CHANGES)
 

@@ -281,6 +281,33 @@ def test_a_generator_whose_axes_are_the_factors_is_the_positive_control(studies)
     assert turn.verdict == "reproduced" and any(ctl["kind"] == "positive" for ctl in turn.controls)
 
 
+class SignJudge(FactorJudge):
+    """Reads male and glasses as the sign of their channel (as the face renderer draws them): every exemplar is
+    confident, wherever it sits in its half of z, so single exemplars are noisy concepts."""
+
+    def predict(self, images):
+        pred = super().predict(images)
+        return {**pred, "male": (pred["male"] > 0.5).astype(float), "glasses": (pred["glasses"] > 0.5).astype(float)}
+
+
+def test_averaging_passes_where_single_exemplars_are_noisy_by_construction():
+    G, judge = FactorG(), SignJudge()
+    noisy = {s: A.seed_study(G, judge, 3000, draws=12, k=3, k_sweep=[1, 3], turn_k=4, turn_lines=4,
+                             positions=np.linspace(-1, 1, 5), seed=s, readable=READABLE) for s in (0, 1, 2)}
+    for eq in A.EQUATIONS:  # k = 3 shrinks the chance that A - B + C crosses a kept factor's boundary
+        shares = noisy[0]["equations"][eq.name]["shares"]
+        assert shares["k=3"].mean() - shares["k=1"].mean() > 0.1
+    averaging = [c for c in A.claims_over_seeds(noisy, READABLE, "fake", 3, [1, 3], noisy[0]) if "averaging" in c.claim]
+    assert len(averaging) == 2 and all(c.verdict != "inconclusive" for c in averaging)
+    assert all(ctl["verdict"] == "single run" and ctl["name"] == A.AVERAGING_POSITIVE
+               for c in averaging for ctl in c.controls if ctl["kind"] == "positive")
+    # a control on which averaging adds nothing (k = 3 scores as k = 1) cannot say yes: the claim is inconclusive
+    flat = {**noisy[0], "equations": {name: {**eq, "shares": {**eq["shares"], "k=3": eq["shares"]["k=1"]}}
+                                      for name, eq in noisy[0]["equations"].items()}}
+    averaging = [c for c in A.claims_over_seeds(noisy, READABLE, "fake", 3, [1, 3], flat) if "averaging" in c.claim]
+    assert all(c.verdict == "inconclusive" and "positive control" in c.why for c in averaging)
+
+
 def test_the_face_renderer_as_a_generator_sets_the_factors_from_z():
     from dcgan_core.data.synth_faces import ATTRIBUTES, render_face
     from dcgan_core.instruments.controls import FaceRendererG, factors_of
