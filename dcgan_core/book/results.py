@@ -35,7 +35,7 @@ class Recorder:
         for c in self.claims:
             out.append(f"- **{c.verdict}**: {c.claim}. Ours: {c.ours}. Data: {c.data or '-'}. "
                        f"Positive control: {_controls(c.controls, 'positive') or c.no_positive or 'none'}. "
-                       f"Negative controls: {_controls(c.controls, 'negative') or 'none'}. "
+                       f"Negative controls: {_controls(c.controls, 'negative') or c.no_negative or 'none'}. "
                        f"Rule (`{c.code}`): {c.rule}. Why: {c.why}.")
         return "\n".join(out)
 
@@ -80,6 +80,10 @@ def _detail(c: dict, r: dict) -> list[str]:
     positives = [x for x in c.get("controls", []) if x.get("kind") == "positive"]
     if not positives and c.get("kind", "paper") == "paper" and c["verdict"] != "not testable at this scale":
         out.append(f"- **Positive control:** none ({c.get('no_positive') or '-'}); so the claim is inconclusive "
+                   "whatever its rule reads")
+    negatives = [x for x in c.get("controls", []) if x.get("kind", "negative") == "negative"]
+    if not negatives and c.get("kind", "paper") == "paper" and c["verdict"] != "not testable at this scale":
+        out.append(f"- **Negative control:** none ({c.get('no_negative') or '-'}); so the claim is inconclusive "
                    "whatever its rule reads")
     for ctl in c.get("controls", []):
         kind = ctl.get("kind", "negative")
@@ -134,9 +138,11 @@ def results_page(results: list[dict], profile: str, forest_figure: str | None = 
             table = checks if c.get("kind") == "self-check" else rows
             if not pos:
                 pos = "-" if c.get("kind") == "self-check" else f"none: {c.get('no_positive') or '-'}"
+            if not neg:
+                neg = "-" if c.get("kind") == "self-check" else f"none: {c.get('no_negative') or '-'}"
             table.append(f"| {_cell(c['section'])} | {_cell(c['claim'])} | {_badge(c['verdict'])} | "
                          f"{_cell(_key_number(c.get('effect')))} | {_cell(_sensitivity(c.get('effect')))} | "
-                         f"{_cell(pos)} | {_cell(neg or '-')} | {_cell(c.get('data') or '-')} |")
+                         f"{_cell(pos)} | {_cell(neg)} | {_cell(c.get('data') or '-')} |")
             details += _detail(c, r)
     forest = [] if forest_figure is None else [
         f"```{{figure}} {forest_figure}", ":name: fig-forest", "",

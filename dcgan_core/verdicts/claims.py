@@ -30,6 +30,7 @@ class Claim:
     parts: list = field(default_factory=list)  # every part of the rule, read by the convention
     kind: str = "paper"  # one of KINDS
     no_positive: str = ""  # why the claim has no positive control (then it is inconclusive)
+    no_negative: str = ""  # why the claim has no negative control (then it is inconclusive)
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -39,23 +40,30 @@ class Claim:
 
     @classmethod
     def decided(cls, outcome: Outcome, controls: dict[str, tuple[Outcome, str]] | None = None,
-                positive: dict[str, tuple[Outcome, str]] | None = None, no_positive: str = "", **fields) -> Claim:
+                positive: dict[str, tuple[Outcome, str]] | None = None, no_positive: str = "",
+                no_negative: str = "", **fields) -> Claim:
         """A claim from its rule's outcome and its controls (`rules.with_controls`). A paper claim needs a positive
-        control, or `no_positive` saying why it has none; without one nothing shows that the rule can say yes, so
-        neither its yes nor its no is evidence: the claim reads 'inconclusive', with the rule's own reading kept
-        in `why` and `parts`."""
+        control (or `no_positive` saying why it has none) and a negative one (or `no_negative`): a rule never shown
+        to say yes, or never shown to say no, is no evidence either way, so the claim reads 'inconclusive', with
+        the rule's own reading kept in `why` and `parts`."""
         negative, positive = controls or {}, positive or {}
         kind = fields.pop("kind", "paper")
-        if kind == "paper" and not positive and not no_positive and outcome.verdict != "not testable at this scale":
+        testable = outcome.verdict != "not testable at this scale"
+        if kind == "paper" and testable and not positive and not no_positive:
             raise ValueError("a paper claim needs a positive control, or no_positive saying why it has none")
+        if kind == "paper" and testable and not negative and not no_negative:
+            raise ValueError("a paper claim needs a negative control, or no_negative saying why it has none")
         final = with_controls(outcome, {n: o for n, (o, _) in negative.items()},
                               {n: o for n, (o, _) in positive.items()})
-        if kind == "paper" and not positive and final.verdict not in ("inconclusive", "not testable at this scale"):
-            final = Outcome("inconclusive", final.rule, f"the rule reads {final.verdict!r}: {final.why}; but no "
-                            f"positive control shows that it can say yes ({no_positive})", final.code, final.effect,
-                            final.parts)
+        missing = [f"no {side} control shows that it can say {word} ({reason})"
+                   for side, word, group, reason in (("positive", "yes", positive, no_positive),
+                                                     ("negative", "no", negative, no_negative)) if not group]
+        if kind == "paper" and missing and final.verdict not in ("inconclusive", "not testable at this scale"):
+            final = Outcome("inconclusive", final.rule, f"the rule reads {final.verdict!r}: {final.why}; but "
+                            f"{' and '.join(missing)}", final.code, final.effect, final.parts)
         rows = [{"name": name, "kind": k, "verdict": o.verdict, "why": o.why, "ours": text, "effect": o.effect,
                  "parts": list(o.parts)}
                 for k, group in (("positive", positive), ("negative", negative)) for name, (o, text) in group.items()]
         return cls(verdict=final.verdict, rule=final.rule, why=final.why, code=final.code, controls=rows,
-                   effect=final.effect, parts=list(final.parts), kind=kind, no_positive=no_positive, **fields)
+                   effect=final.effect, parts=list(final.parts), kind=kind, no_positive=no_positive,
+                   no_negative=no_negative, **fields)

@@ -180,6 +180,14 @@ CHANGES = (
            "sits anywhere in its half and A - B + C crosses a kept factor's boundary with probability 1/6 at k = 1",
            "built before any book read it: a rule never shown to say yes is no evidence either way",
            _code("more_is_better"), lambda c: "inconclusive", fingerprint="4c7b09e8add5965c"),
+    Change("2026-12-02", "issue 24", "convention: a claim without a negative control",
+           "decided by its rule and its positive control alone",
+           "inconclusive, like one without a positive control; `no_negative` must say why it has none",
+           "a rule never shown to say no is no evidence either way; in the cpu book every claim has a negative "
+           "control, so no verdict moves there",
+           lambda c: c.get("kind", "paper") == "paper" and c.get("verdict") != "not testable at this scale"
+           and not any(x.get("kind", "negative") == "negative" for x in c.get("controls", [])),
+           not_recomputable="the rule's own reading is kept in the claim's 'why'", fingerprint="4c7b09e8add5965c"),
 )
 RULES_VERSION = len(CHANGES)
 

@@ -7,6 +7,8 @@ from dcgan_core.book.results import Recorder, load_results, results_page, rule_h
 from dcgan_core.verdicts import history, rules
 from dcgan_core.verdicts.claims import Claim
 
+UNTRAINED = {"untrained G": (rules.quality([50.0] * 3, 10.0, [0.5] * 3), "FD 50")}  # a failing negative control
+
 
 def claim(v="reproduced", **kw):
     return Claim(section="4.1", claim="a | claim", paper="p", ours="o", baseline="b", verdict=v, **kw)
@@ -71,7 +73,7 @@ def test_results_page_shows_both_controls_and_lists_self_checks_apart(tmp_path):
 def test_rule_history_page_recomputes_the_old_verdicts(tmp_path):
     ok = rules.quality([8.0, 9.0, 9.5], 10.0, [0.05] * 3)
     real = rules.quality([1.0] * 3, 10.0, [0.0] * 3)
-    c = Claim.decided(ok, {}, {"real": (real, "")}, section="4.1", claim="faces: DCGAN trains to good samples",
+    c = Claim.decided(ok, UNTRAINED, {"real": (real, "")}, section="4.1", claim="faces: DCGAN trains to good samples",
                       paper="p", ours="o", baseline="b",
                       values={"fd_final": [8.0, 9.0, 9.5], "fd_untrained": [20.0] * 3, "precision": [0.6] * 3})
     page = rule_history_page([{"claims": [asdict(c)], "rules": {"fingerprint": "f"}}])

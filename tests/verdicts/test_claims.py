@@ -26,13 +26,25 @@ def test_decided_claim_carries_rule_code_parts_and_both_kinds_of_control():
 
 def test_a_paper_claim_without_a_positive_control_is_not_called_reproduced():
     passing = rules.quality([1.0] * 3, 10.0, [0.0] * 3)
-    with pytest.raises(ValueError, match="positive control"):
-        Claim.decided(passing, **FIELDS)
-    c = Claim.decided(passing, no_positive="none built yet", **FIELDS)
-    assert c.verdict == "inconclusive" and "none built yet" in c.why and c.no_positive == "none built yet"
     failing = rules.quality([50.0] * 3, 10.0, [0.5] * 3)
-    c = Claim.decided(failing, no_positive="none built yet", **FIELDS)  # a no from a rule never seen to say yes
+    negative = {"untrained G": (failing, "FD 50")}
+    with pytest.raises(ValueError, match="positive control"):
+        Claim.decided(passing, negative, **FIELDS)
+    c = Claim.decided(passing, negative, no_positive="none built yet", **FIELDS)
+    assert c.verdict == "inconclusive" and "none built yet" in c.why and c.no_positive == "none built yet"
+    c = Claim.decided(failing, negative, no_positive="none built yet", **FIELDS)  # a no never seen to be a yes
     assert c.verdict == "inconclusive" and "reads 'not reproduced'" in c.why
+
+
+def test_a_paper_claim_without_a_negative_control_is_not_called_reproduced():
+    passing = rules.quality([1.0] * 3, 10.0, [0.0] * 3)
+    positive = {"real images": (passing, "FD 1")}
+    with pytest.raises(ValueError, match="negative control"):
+        Claim.decided(passing, {}, positive, **FIELDS)
+    c = Claim.decided(passing, {}, positive, no_negative="nothing lacks it by construction", **FIELDS)
+    assert c.verdict == "inconclusive" and "say no (nothing lacks it" in c.why and c.no_negative
+    both = Claim.decided(passing, no_positive="p", no_negative="n", **FIELDS)
+    assert both.verdict == "inconclusive" and "say yes (p) and no" in both.why
     check = Claim.decided(passing, kind="self-check", **FIELDS)  # an instrument's check needs none
     assert check.verdict == "reproduced" and check.kind == "self-check"
 

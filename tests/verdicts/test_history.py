@@ -3,6 +3,8 @@
 from dcgan_core.verdicts import history, rules
 from dcgan_core.verdicts.claims import Claim
 
+UNTRAINED = {"untrained G": (rules.quality([50.0] * 3, 10.0, [0.5] * 3), "FD 50")}  # a failing negative control
+
 
 def test_the_rule_set_cannot_change_without_a_row_on_the_history_page():
     assert history.CHANGES[-1].fingerprint == history.fingerprint(), (
@@ -19,7 +21,8 @@ def test_the_fingerprint_moves_with_any_threshold(monkeypatch):
 
 def _quality_claim(fd, gap, untrained, precision, snapshots=None):
     out, real = rules.quality(fd, 10.0, gap), rules.quality([1.0] * 3, 10.0, [0.0] * 3)
-    return Claim.decided(out, {}, {"real": (real, "")}, section="4.1", claim="faces: DCGAN trains to good samples",
+    return Claim.decided(out, UNTRAINED, {"real": (real, "")}, section="4.1",
+                         claim="faces: DCGAN trains to good samples",
                          paper="p", ours="o", baseline="b", values={
                              "fd_final": fd, "rate_gap": gap, "fd_bar": 10.0, "fd_untrained": untrained,
                              "precision": precision, "snapshots": snapshots or {}}).__dict__
