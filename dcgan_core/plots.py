@@ -13,7 +13,6 @@ import torch
 from matplotlib.patches import Rectangle
 
 from dcgan_core.core.checkpoint import load_run, snapshot_epoch, snapshot_names
-from dcgan_core.instruments.metrics import pairwise_nn
 from dcgan_core.instruments.reference import generate_uint8
 from dcgan_core.utils.torch_utils import eval_mode, tile
 from dcgan_core.verdicts.rules import mean_ci
@@ -125,23 +124,18 @@ def final_samples(run: str | Path, title: str, n: int = 24, ncol: int = 6, seed:
     return fig
 
 
-def nearest_neighbour_panels(items: dict[str, tuple], k: int = 3, n: int = 6, space: str = "pixel",
-                             per_row: int = 2, inch: float = 0.8):
-    """Per name (one panel under the other), each of n samples followed by its k nearest reference images, per_row
-    such groups to a row at `inch` x SAMPLE_DPI px per image. items: name -> (samples, reference) for pixel space,
-    or (samples, reference, sample_vectors, reference_vectors)."""
-
+def nearest_neighbour_panels(items: dict[str, tuple], space: str = "pixel", per_row: int = 2, inch: float = 0.8):
+    """Per name (one panel under the other), each sample followed by its nearest training images, per_row such
+    groups to a row at `inch` x SAMPLE_DPI px per image. items: name -> (samples, neighbours (n, k, C, H, W)), the
+    neighbours found by the copy search (`metrics.CopySearch`) in `space`."""
+    first = next(iter(items.values()))[1]
+    n, k = first.shape[:2]
     rows = -(-n // per_row)
     fig, axes = plt.subplots(len(items), 1, figsize=(per_row * (k + 1) * inch, len(items) * (rows * inch + 0.35)),
                              dpi=SAMPLE_DPI, squeeze=False)
-    for ax, (name, item) in zip(axes[:, 0], items.items()):
-        s, ref = np.asarray(item[0][:n]), np.asarray(item[1])
-        if len(item) == 4:
-            q, r = np.asarray(item[2][:n]), np.asarray(item[3])
-        else:
-            q, r = s.reshape(len(s), -1) / 255.0, ref.reshape(len(ref), -1) / 255.0
-        _, idx = pairwise_nn(q, r, k)
-        tiles = np.concatenate([np.concatenate([s[i:i + 1], ref[idx[i]]]) for i in range(len(s))])
+    for ax, (name, (samples, neighbours)) in zip(axes[:, 0], items.items()):
+        s = np.asarray(samples[:len(neighbours)])
+        tiles = np.concatenate([np.concatenate([s[i:i + 1], neighbours[i]]) for i in range(len(s))])
         show_grid(tiles, per_row * (k + 1), title=f"{name} ({space}): sample, then its {k} nearest training images",
                   ax=ax)
         side = s.shape[-1] + 1  # show_grid's 1-px padding

@@ -4,17 +4,21 @@ Frechet distance (Heusel et al. 2017), KID (Binkowski et al. 2018, cubic polynom
 MMD^2 over subsets), precision/recall with k-NN manifolds (Kynkaanniemi et al. 2019, k=3), and the
 nearest-neighbour memorisation checks: distances of generated samples to the training set beside
 the distances of held-out real images to it (the authors' nnd_score idea). Lower is better for FD
-and KID; higher is better for precision and recall.
+and KID; higher is better for precision and recall. `CopySearch` finds a query's nearest training image exactly
+(faiss) over the whole training set, the query's mirror image included.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
+import faiss
 import numpy as np
 import torch
 from scipy import linalg
+from tqdm.auto import tqdm
 
 
 def _np64(x) -> np.ndarray:
@@ -87,17 +91,63 @@ def precision_recall(real, fake, k: int = 3) -> tuple[float, float]:
 
 
 def memorisation(generated, train, heldout) -> dict:
-    """Nearest-training-neighbour distances of generated samples beside those of held-out real images.
+    """Nearest-training-neighbour distances of generated samples beside those of held-out real images
+    (`memorisation_from`), by brute force in memory: for small sets; `CopySearch` for a whole training set."""
+    return memorisation_from(pairwise_nn(generated, train)[0][:, 0], pairwise_nn(heldout, train)[0][:, 0])
 
-    A generator that copies its training set puts many samples closer to the training set than real
+
+def memorisation_from(d_gen: np.ndarray, d_held: np.ndarray) -> dict:
+    """A generator that copies its training set puts many samples closer to the training set than real
     unseen images are; `near_copy_rate` is the fraction of generated samples closer than the 1st
     percentile of held-out distances (1% by construction for held-out images themselves)."""
-    d_gen = pairwise_nn(generated, train)[0][:, 0]
-    d_held = pairwise_nn(heldout, train)[0][:, 0]
+    d_gen, d_held = np.asarray(d_gen, np.float64), np.asarray(d_held, np.float64)
     threshold = float(np.percentile(d_held, 1))
     return {"gen_to_train": d_gen, "heldout_to_train": d_held,
             "median_ratio": float(np.median(d_gen) / np.median(d_held)),
             "near_copy_rate": float((d_gen < threshold).mean()), "near_copy_threshold": threshold}
+
+
+COARSE = 4  # Sec. 4.1 copy search, pixel space: each side averaged down 4x, so a 1-2 px shift moves <= 1/2 pixel
+
+
+def coarse_pixels(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, C, H, W) as float32 rows of COARSE x COARSE block means in [0, 1] (the copy search's pixels)."""
+    x = torch.from_numpy(np.array(images, np.float32, copy=True)) / 255.0
+    return torch.nn.functional.avg_pool2d(x, COARSE).flatten(1).numpy()
+
+
+class CopySearch:
+    """Exact nearest training images in one space (faiss, L2) over the whole training set. Each query is searched
+    as it is and as its mirror image, the nearer counting: a flipped copy is a copy (issue 25's memorisers)."""
+
+    def __init__(self, embed: Callable[[np.ndarray], np.ndarray], train_images: np.ndarray, batch: int = 4096,
+                 desc: str = "copy-search index"):
+        self.embed = embed
+        self.index: faiss.IndexFlatL2 | None = None
+        for i in tqdm(range(0, len(train_images), batch), desc=desc, leave=False):
+            v = np.ascontiguousarray(embed(np.asarray(train_images[i:i + batch])), np.float32)
+            if self.index is None:
+                self.index = faiss.IndexFlatL2(v.shape[1])
+            self.index.add(v)
+        if self.index is None:
+            raise ValueError("the copy search needs at least one training image")
+
+    def nearest(self, images: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Distances and training indices of each image's k nearest training images, itself or mirrored."""
+        images = np.asarray(images)
+        found = [self.index.search(np.ascontiguousarray(self.embed(x), np.float32), k)
+                 for x in (images, np.ascontiguousarray(images[..., ::-1]))]
+        d, i = np.concatenate([f[0] for f in found], 1), np.concatenate([f[1] for f in found], 1)
+        order = np.argsort(d, 1, kind="stable")
+        d, i = np.take_along_axis(d, order, 1), np.take_along_axis(i, order, 1)
+        firsts = [np.unique(row, return_index=True)[1] for row in i]  # a mirror may find the same image again
+        rows = [np.sort(f)[:k] for f in firsts]
+        return (np.sqrt(np.maximum(np.stack([d[r, c] for r, c in enumerate(rows)]), 0)),
+                np.stack([i[r, c] for r, c in enumerate(rows)]))
+
+    def distances(self, images: np.ndarray) -> np.ndarray:
+        """Each image's distance to its nearest training image (as it is or mirrored)."""
+        return self.nearest(images)[0][:, 0]
 
 
 def inception_fid(samples: np.ndarray, reference: np.ndarray, weights_path: str, device: str = "cpu") -> float:

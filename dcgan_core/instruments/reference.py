@@ -33,11 +33,66 @@ def ladder_name(kind: str, amount: float) -> str:
     return f"real, blurred sigma {amount:g}" if kind == "blur" else f"real, pixelated {amount:g}x"
 
 
-def memoriser_samples(train: Pack, n: int, seed: int = 0) -> np.ndarray:
-    """The memorisation control: n random training images with slight pixel noise."""
-    rng = np.random.default_rng(seed)
-    x = np.asarray(train.images[np.sort(rng.choice(len(train), n, replace=n > len(train)))], np.float32)
-    return np.clip(x + rng.normal(0, MEMORISER_NOISE, x.shape), 0, 255).round().astype(np.uint8)
+# Issue 25: the ways a copying G could hide a copy; the memorisation rule must catch every one
+MEMORISER_SHIFT = 2  # px: copies moved by 1-2 px in x and y (edges replicated)
+MEMORISER_JITTER = 0.15  # per-channel gain in [1 - 0.15, 1 + 0.15] and offset in +-0.15 x 255 / 4
+MEMORISER_PATCH = 0.10  # share of the area pasted from another training image
+MEMORISERS = ("noise", "shifted", "flipped", "colour-jittered", "partial")
+
+
+def _shifted(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each image moved by 1..MEMORISER_SHIFT px (either sign) along both axes, its border replicated."""
+    k, out = MEMORISER_SHIFT, np.empty_like(x)
+    padded = np.pad(x, ((0, 0), (0, 0), (k, k), (k, k)), mode="edge")
+    h, w = x.shape[2:]
+    for i, (dy, dx) in enumerate(rng.integers(1, k + 1, (len(x), 2)) * rng.choice([-1, 1], (len(x), 2))):
+        out[i] = padded[i, :, k + dy:k + dy + h, k + dx:k + dx + w]
+    return out
+
+
+def _jittered(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each channel of each image scaled by a gain and moved by an offset (brightness, contrast, colour)."""
+    gain = rng.uniform(1 - MEMORISER_JITTER, 1 + MEMORISER_JITTER, (len(x), x.shape[1], 1, 1))
+    offset = rng.uniform(-1, 1, gain.shape) * MEMORISER_JITTER * 255 / 4
+    return x * gain + offset
+
+
+def _partial(x: np.ndarray, donors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each image with a square of MEMORISER_PATCH of its area pasted, in place, from another training image."""
+    h, w = x.shape[2:]
+    side = max(1, round(np.sqrt(MEMORISER_PATCH * h * w)))
+    out = x.copy()
+    for i in range(len(x)):
+        top, left = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
+        out[i, :, top:top + side, left:left + side] = donors[i, :, top:top + side, left:left + side]
+    return out
+
+
+def memoriser_samples(train: Pack, n: int, seed: int = 0, kind: str = "noise") -> np.ndarray:
+    """A memorisation control: n random training images, each altered as `kind` says (MEMORISERS): Gaussian
+    noise, a 1-2 px shift, a horizontal flip, a colour jitter, or a 10% patch of another training image."""
+    if kind not in MEMORISERS:
+        raise ValueError(f"memoriser kind must be one of {MEMORISERS}, got {kind!r}")
+    rng = np.random.default_rng([seed, MEMORISERS.index(kind)])
+    pick = rng.choice(len(train), n, replace=n > len(train))
+    order = np.argsort(pick)  # a pack reads fastest in order
+    x = np.empty((n, *train.images.shape[1:]), np.float32)
+    x[order] = np.asarray(train.images[pick[order]], np.float32)
+    if kind == "noise":
+        x = x + rng.normal(0, MEMORISER_NOISE, x.shape)
+    elif kind == "shifted":
+        x = _shifted(x, rng)
+    elif kind == "flipped":
+        x = x[..., ::-1]
+    elif kind == "colour-jittered":
+        x = _jittered(x, rng)
+    else:
+        donors = (pick + rng.integers(1, len(train), n)) % len(train)  # never the image itself
+        d_order = np.argsort(donors)
+        d = np.empty_like(x)
+        d[d_order] = np.asarray(train.images[donors[d_order]], np.float32)
+        x = _partial(x, d, rng)
+    return np.clip(x, 0, 255).round().astype(np.uint8)
 
 
 class Reference:

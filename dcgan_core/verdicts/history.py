@@ -188,6 +188,19 @@ CHANGES = (
            lambda c: c.get("kind", "paper") == "paper" and c.get("verdict") != "not testable at this scale"
            and not any(x.get("kind", "negative") == "negative" for x in c.get("controls", [])),
            not_recomputable="the rule's own reading is kept in the claim's 'why'", fingerprint="4c7b09e8add5965c"),
+    Change("2026-12-02", "issue 25", "instrument: Sec. 4.1 memorisation search and memorisers",
+           "nearest neighbours in raw pixels and judge features among 50k training images at most (all 20k on the "
+           "cpu profile), the query as it is; one memoriser (training images + noise); read at the end only",
+           "exact search (faiss) over the whole training set in coarse pixels (4x4-px block means) and judge "
+           "features, each query also mirrored; five memorisers (noise, 1-2 px shift, flip, colour jitter, a 10% "
+           "patch of another image), each a negative control; read at the first snapshot and at the end",
+           "a flipped copy read as no copy (raw pixels: 3% near copies, ratio 0.98 on 20k rooms, EPYC); the paper "
+           "profile searched 50k of ~3M images; Fig. 2's claim is about samples after one epoch. Chosen on the "
+           "memorisers (synth-rooms at 32 px), before any G was read with it",
+           lambda c: c.get("section") == "4.1" and "memorised" in c.get("claim", ""),
+           not_recomputable="needs the raw-pixel distances of the old search, which results.json does not hold; "
+                            "the last book under it (EPYC, seeds 0-2) read all three models 'reproduced'",
+           fingerprint="4c7b09e8add5965c"),
 )
 RULES_VERSION = len(CHANGES)
 

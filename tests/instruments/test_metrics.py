@@ -1,7 +1,16 @@
 import numpy as np
 import pytest
 
-from dcgan_core.instruments.metrics import frechet_distance, kid, memorisation, pairwise_nn, precision_recall
+from dcgan_core.instruments.metrics import (
+    COARSE,
+    CopySearch,
+    coarse_pixels,
+    frechet_distance,
+    kid,
+    memorisation,
+    pairwise_nn,
+    precision_recall,
+)
 
 
 @pytest.fixture
@@ -91,6 +100,30 @@ def test_memorisation_flags_copies_and_passes_fresh_samples():
     assert m["near_copy_rate"] > 0.95 and m["median_ratio"] < 0.05
     m = memorisation(fresh, train, held)
     assert m["near_copy_rate"] < 0.05 and 0.8 < m["median_ratio"] < 1.25
+
+
+def test_copy_search_is_exact_and_counts_a_mirror_image():
+    rng = np.random.default_rng(3)
+    train = rng.integers(0, 256, (200, 3, 8, 8), dtype=np.uint8)
+    search = CopySearch(lambda x: x.reshape(len(x), -1).astype(np.float32), train, batch=64)  # several batches
+    queries = rng.integers(0, 256, (20, 3, 8, 8), dtype=np.uint8)
+    d, i = search.nearest(queries, k=3)
+    flat = lambda x: x.reshape(len(x), -1).astype(float)
+    brute = np.minimum(np.linalg.norm(flat(queries)[:, None] - flat(train)[None], axis=-1),
+                       np.linalg.norm(flat(queries[..., ::-1])[:, None] - flat(train)[None], axis=-1))
+    assert np.array_equal(i, np.argsort(brute, 1)[:, :3]) and np.allclose(d, np.sort(brute, 1)[:, :3], rtol=1e-4)
+    mirrored = train[[5, 9]][..., ::-1]  # a flipped copy is found at distance 0
+    assert np.allclose(search.distances(mirrored), 0) and np.array_equal(search.nearest(mirrored)[1][:, 0], [5, 9])
+    assert len(set(search.nearest(train[:1], k=3)[1][0])) == 3  # the mirror's hits do not repeat an image
+    with pytest.raises(ValueError, match="at least one training image"):
+        CopySearch(lambda x: x.reshape(len(x), -1), train[:0])
+
+
+def test_coarse_pixels_are_block_means():
+    x = np.arange(2 * 3 * 8 * 8, dtype=np.uint8).reshape(2, 3, 8, 8)
+    c = coarse_pixels(x)
+    assert c.shape == (2, 3 * (8 // COARSE) ** 2) and c.dtype == np.float32
+    assert np.isclose(c[0, 0], x[0, 0, :COARSE, :COARSE].mean() / 255)
 
 
 def test_bad_sizes_are_refused():

@@ -29,9 +29,43 @@ def _tiny(pack):
     return Tiny()
 
 
-def test_memoriser_samples_are_noisy_training_images(packs):
+def test_memorisers_alter_training_images_as_named(packs):
     train_pack, _ = packs
-    m = reference.memoriser_samples(train_pack, 10, seed=0)
     x = np.asarray(train_pack.images, float)
-    d = np.abs(m[:, None].astype(float) - x[None]).mean((2, 3, 4)).min(1)
-    assert m.shape == (10, 1, 16, 16) and (d < 2 * reference.MEMORISER_NOISE).all()
+    nearest = lambda m: np.abs(m[:, None].astype(float) - x[None]).mean((2, 3, 4)).min(1)  # noqa: E731
+    noise = reference.memoriser_samples(train_pack, 10, seed=0)
+    assert noise.shape == (10, 1, 16, 16) and (nearest(noise) < 2 * reference.MEMORISER_NOISE).all()
+    flipped = reference.memoriser_samples(train_pack, 10, seed=0, kind="flipped")
+    assert (nearest(flipped[..., ::-1]) == 0).all()  # exact mirror images of training images
+    for kind in reference.MEMORISERS:
+        m = reference.memoriser_samples(train_pack, 10, seed=1, kind=kind)
+        assert m.dtype == np.uint8 and np.array_equal(m, reference.memoriser_samples(train_pack, 10, 1, kind))
+    with pytest.raises(ValueError, match="memoriser kind"):
+        reference.memoriser_samples(train_pack, 10, kind="blurred")
+
+
+@pytest.fixture(scope="module")
+def rooms(tmp_path_factory):
+    from tests.conftest import pack
+    root = tmp_path_factory.mktemp("rooms")
+    return (pack("synth-rooms", root / "train", resolution=32, limit=600, workers=1),
+            np.asarray(pack("synth-rooms", root / "held", resolution=32, limit=300, seed=1, workers=1).images))
+
+
+def test_every_memoriser_is_caught_and_unseen_images_pass(rooms):
+    from dcgan_core.instruments.metrics import CopySearch, coarse_pixels, memorisation_from
+    from dcgan_core.verdicts import rules
+    train, held = rooms
+    searches = {"pixel": CopySearch(coarse_pixels, train.images), "feature": CopySearch(PixelJudge().embed,
+                                                                                      train.images)}
+    ref_d = {s: search.distances(held[:150]) for s, search in searches.items()}
+
+    def verdict(per_seed: list[np.ndarray]) -> str:
+        m = [{s: memorisation_from(search.distances(x), ref_d[s]) for s, search in searches.items()} for x in per_seed]
+        return rules.memorisation({s: [r[s]["near_copy_rate"] for r in m] for s in searches},
+                                  {s: [r[s]["median_ratio"] for r in m] for s in searches}, "reproduced").verdict
+    for kind in reference.MEMORISERS:  # a copying G cannot slip past by any of these
+        assert verdict([reference.memoriser_samples(train, 150, seed, kind) for seed in (0, 1, 2)]) == \
+            "not reproduced", kind
+    unseen = held[150:]
+    assert verdict([unseen[i::3] for i in range(3)]) != "not reproduced"  # no copies by construction

@@ -4,6 +4,7 @@
 from dcgan_core.core.train import TrainConfig, train
 from dcgan_core.instruments import reference
 from dcgan_core.studies import training
+from dcgan_core.verdicts import rules
 from tests.conftest import PixelJudge
 
 
@@ -20,8 +21,11 @@ def test_evaluate_run_and_claims_with_their_controls(packs, tmp_path):
     ev = evs[0]
     assert list(ev["snapshots"]) == ["epoch-0001.pt", "last.pt"]
     assert ev["snapshots"]["last.pt"]["images_seen"] == 8 * 32
-    memo = ev["memoriser_memorisation"]["pixel"]
+    memo = ev["memorisers"]["noise"]["pixel"]
     assert memo["near_copy_rate"] > 0.9 and memo["median_ratio"] < 0.5  # the control copies
+    assert set(ev["memorisers"]) == set(reference.MEMORISERS) and ev["first_snapshot"] == "epoch-0001.pt"
+    assert ev["neighbours"]["pixel"].shape == (*training.SHOWN_NEIGHBOURS, 1, 16, 16)
+    assert ev["memorisation"]["feature"]["gen_to_train"].shape == (64,)  # every sample searched
     ladder = ref.ladder()
     q = training.quality_claim("two-mode", evs, [0, 1, 2], ladder, "test data", "Fig. 3")
     assert {(c["name"], c["kind"]) for c in q.controls} == {
@@ -33,13 +37,21 @@ def test_evaluate_run_and_claims_with_their_controls(packs, tmp_path):
     assert fd["passing"] == fd["n"] == 3 and fd["verdict"] == "reproduced"
     assert real["verdict"] in ("reproduced", "borderline")
     assert q.code == "dcgan_core.verdicts.rules.quality" and q.data == "test data" and q.seeds == [0, 1, 2]
-    m = training.memorisation_claim("two-mode", evs, [0, 1, 2], "reproduced", ladder, "test data")
-    controls = {c["kind"]: c for c in m.controls}
-    assert controls["negative"]["verdict"] == "not reproduced"  # the memoriser fails the memorisation rule
+    m = training.memorisation_claim("two-mode", evs, [0, 1, 2], "reproduced", "test data")
+    controls = {c["name"]: c for c in m.controls}
+    assert len(controls) == 1 + len(reference.MEMORISERS) and "at the end" in m.claim
+    # the noise memoriser fails the memorisation rule (the others are caught on rooms: tests/instruments)
+    assert controls["memoriser (training images + noise)"]["verdict"] == "not reproduced"
     # unseen held-out images are no copies: on this tiny set (a third of 64 images) the rule may read borderline
-    assert controls["positive"]["verdict"] != "not reproduced"
-    m = training.memorisation_claim("two-mode", evs, [0, 1, 2], "not reproduced", ladder, "test data")
+    assert controls["held-out real images the model never saw"]["verdict"] != "not reproduced"
+    m = training.memorisation_claim("two-mode", evs, [0, 1, 2], "not reproduced", "test data")
     assert m.verdict == "inconclusive"  # no verdict on copying for a generator that fails the quality bar
+    # the first-snapshot claim reads the first snapshot's samples: here (one epoch) a copier's, made so by hand
+    copier = [{**e, "first_memorisation": e["memorisers"]["noise"]} for e in evs]
+    first = training.memorisation_claim("two-mode", copier, [0, 1, 2], "reproduced", "test data",
+                                        "first_memorisation")
+    assert "first snapshot (epoch-0001)" in first.claim and first.verdict == "not reproduced"
+    assert training.first_snapshot_quality(evs, ladder) in rules.VERDICTS
 
 
 def test_judge_claim_fails_a_judge_that_calls_failures_real():
