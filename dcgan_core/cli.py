@@ -80,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--root", help="where the source's raw files are (real sets and folder)")
     s.add_argument("--resolution", type=int, default=None, help="output side length in pixels")
     s.add_argument("--channels", type=int, choices=(1, 3), default=None, help="output channels (default: source's)")
-    s.add_argument("--split", default=None, help="train/test/extra/val, where the source has splits")
+    s.add_argument("--split", default=None, help="train/test/extra, val/fit (a validation part of train, the rest)")
     s.add_argument("--limit", type=int, default=None, help="pack at most N images")
     s.add_argument("--seed", type=int, default=0, help="seed for synthetic sets and shuffles")
     s.add_argument("--category", default=None, help="lsun: scene category (default bedroom)")

@@ -80,7 +80,27 @@ def load_profile(name: str) -> dict:
         for ref in ("data", "heldout"):
             if spec.get(ref) not in prof["packs"]:
                 raise ParameterError(f"{path}: model {mname!r} {ref}={spec.get(ref)!r} is not a pack of this profile")
+    check_test_sets(prof, path)
     return with_seeds(prof, os.environ.get("DCGAN_SEEDS", ""))
+
+
+def check_test_sets(prof: dict, path: str | Path) -> None:
+    """Issue 25, no test-set reuse: no model trains on, or is scored against, a set a chapter reports as its test
+    set (its held-out set scores quality and memorisation and chose training budgets). Packs are compared by their
+    spec, so a copy of a test set under another name is refused too."""
+    def spec(name: str) -> str:
+        return json.dumps(prof["packs"].get(name), sort_keys=True)
+    for chapter, section in prof["notebooks"].items():
+        test = (section or {}).get("test_pack")
+        if test is None:
+            continue
+        for mname, model in prof["models"].items():
+            for role in ("heldout", "data"):
+                if spec(model[role]) == spec(test):
+                    raise ParameterError(
+                        f"{path}: model {mname!r} {role}={model[role]!r} is the test set chapter {chapter} reports "
+                        f"(test_pack={test!r}); a set a claim reports must not train a model, score it or choose its "
+                        "budget: give the model a held-out pack of its own (e.g. split: val, and data split: fit)")
 
 
 def with_seeds(prof: dict, seeds: str) -> dict:

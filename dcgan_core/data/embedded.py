@@ -13,20 +13,24 @@ from . import synth_rooms as rooms_renderer
 from .images import convert_array
 
 MNIST5K_TEST = 1000  # the last 1,000 of the shuffled order are the held-out test part
+# issue 25: the 1,000 before them are a validation part, so a GAN trained on "fit" has a held-out set that no probe
+# reports ("train" = "fit" + "val")
+MNIST5K_VAL = 1000
 
 
 def _shuffled(n: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).permutation(n)
 
 
-def _split_index(order: np.ndarray, split: str, n_test: int) -> np.ndarray:
-    if split == "all":
-        return order
-    if split == "train":
-        return order[:-n_test]
-    if split == "test":
-        return order[-n_test:]
-    raise ValueError(f"split must be train, test or all, got {split!r}")
+def _split_index(order: np.ndarray, split: str, n_test: int, n_val: int = 0) -> np.ndarray:
+    """all; train (all but the last n_test), test (the last n_test); and where n_val > 0, val (the n_val before
+    the test part) and fit (train without val)."""
+    parts = {"all": order, "train": order[:-n_test], "test": order[-n_test:]}
+    if n_val:
+        parts |= {"fit": order[:-(n_test + n_val)], "val": order[-(n_test + n_val):-n_test]}
+    if split not in parts:
+        raise ValueError(f"split must be one of {', '.join(parts)}, got {split!r}")
+    return parts[split]
 
 
 def _digit_records(images: np.ndarray, labels: np.ndarray, idx: np.ndarray, resolution: int, channels: int,
@@ -47,11 +51,12 @@ def mnist5k(resolution: int = 32, channels: int = 1, split: str = "all", seed: i
 
     X, y = mnist_data()
     images = X.reshape(-1, 1, 28, 28).astype(np.uint8)
-    idx = _split_index(_shuffled(len(images), seed), split, MNIST5K_TEST)
+    idx = _split_index(_shuffled(len(images), seed), split, MNIST5K_TEST, MNIST5K_VAL)
     recs = _digit_records(images, y.astype(np.int64), idx, resolution, channels, pad_to=32)
     return len(idx), recs, {"class_names": [str(d) for d in range(10)], "split": split,
                             "resize": "28px zero-padded to 32px; other sizes: bicubic resize",
-                            "shuffle": f"numpy default_rng({seed}).permutation; test = last {MNIST5K_TEST}"}
+                            "shuffle": f"numpy default_rng({seed}).permutation; test = last {MNIST5K_TEST}, "
+                                       f"val = the {MNIST5K_VAL} before them"}
 
 
 def digits(resolution: int = 32, channels: int = 1, split: str = "all", seed: int = 0, **_):

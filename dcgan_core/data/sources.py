@@ -70,21 +70,32 @@ def cifar10(root: str, split: str = "train", resolution: int = 32, channels: int
     return len(data), recs, {"class_names": classes, "resize": "none at 32px; else " + RESIZE_NOTE}
 
 
-def svhn(root: str, split: str = "train", resolution: int = 32, channels: int = 3, **_) -> SourceOut:
-    """SVHN cropped digits, format 2 (.mat with X (32,32,3,N) and y in 1..10, where 10 means 0)."""
+SVHN_VAL = 10_000  # Sec. 5.2 / the authors' probe: train shuffled, the first 10,000 are the validation set
+
+
+def svhn(root: str, split: str = "train", resolution: int = 32, channels: int = 3, seed: int = 0,
+         **_) -> SourceOut:
+    """SVHN cropped digits, format 2 (.mat with X (32,32,3,N) and y in 1..10, where 10 means 0). Splits train,
+    test, extra, and from train: val (the first SVHN_VAL of default_rng(seed)'s shuffle) and fit (the rest)."""
     # imported here: only the SVHN .mat reader needs it
     from scipy.io import loadmat
 
-    if split not in ("train", "test", "extra"):
-        raise ValueError(f"svhn split must be train, test or extra, got {split!r}")
-    path = Path(root) / f"{split}_32x32.mat"
+    if split not in ("train", "test", "extra", "val", "fit"):
+        raise ValueError(f"svhn split must be train, test, extra, val or fit, got {split!r}")
+    file = "train" if split in ("val", "fit") else split
+    path = Path(root) / f"{file}_32x32.mat"
     if not path.is_file():
         raise _missing("svhn", path, root)
     mat = loadmat(path)
     data = np.ascontiguousarray(mat["X"].transpose(3, 2, 0, 1)).astype(np.uint8)
     labels = mat["y"].reshape(-1).astype(np.int64) % 10  # SVHN stores digit 0 as label 10
-    recs = ((f"{split}[{i}]", _from_array(data[i], resolution, channels, labels=labels[i])) for i in range(len(data)))
-    return len(data), recs, {"class_names": [str(d) for d in range(10)], "resize": "none at 32px; else " + RESIZE_NOTE}
+    idx = np.arange(len(data))
+    if file != split:
+        order = np.random.default_rng(seed).permutation(len(data))
+        idx = np.sort(order[:SVHN_VAL] if split == "val" else order[SVHN_VAL:])
+    recs = ((f"{file}[{i}]", _from_array(data[i], resolution, channels, labels=labels[i])) for i in idx)
+    return len(idx), recs, {"class_names": [str(d) for d in range(10)], "split": split,
+                            "resize": "none at 32px; else " + RESIZE_NOTE}
 
 
 def imagenet32(root: str, split: str = "train", resolution: int = 32, channels: int = 3, **_) -> SourceOut:

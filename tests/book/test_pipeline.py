@@ -63,6 +63,22 @@ def test_unknown_preset_or_profile_key_is_named(tmp_path, monkeypatch):
         params.load("05_latent_walks", "typo")
 
 
+def test_a_model_scored_on_a_probe_s_test_set_is_refused(tmp_path, monkeypatch):
+    import yaml
+    prof = yaml.safe_load((ROOT / "profiles" / "smoke.yaml").read_text())
+    monkeypatch.setattr(pipeline, "PROFILES_DIR", tmp_path)
+    for role, pack_name in (("heldout", "mnist-test"), ("data", "mnist-test"), ("heldout", "copy-of-test")):
+        bad = {**prof, "packs": {**prof["packs"], "copy-of-test": prof["packs"]["mnist-test"]},
+               "models": {**prof["models"], "mnist": {**prof["models"]["mnist"], role: pack_name}}}
+        (tmp_path / "reuse.yaml").write_text(yaml.safe_dump(bad, sort_keys=False))
+        with pytest.raises(ParameterError, match=f"model 'mnist' {role}='{pack_name}' is the test set chapter "
+                                                 r"04_svhn_probe reports \(test_pack='mnist-test'\)"):
+            pipeline.load_profile("reuse")
+    monkeypatch.setattr(pipeline, "PROFILES_DIR", ROOT / "profiles")
+    for name in ("smoke", "cpu", "paper"):  # the shipped profiles keep the sets apart
+        pipeline.load_profile(name)
+
+
 def test_dedup_packs_follow_the_pack_they_deduplicate(tmp_path, monkeypatch):
     import yaml
     prof = yaml.safe_load((ROOT / "profiles" / "smoke.yaml").read_text())

@@ -50,6 +50,22 @@ def test_svhn_mat(tmp_path, rng):
     assert p.images.shape == (5, 1, 16, 16)
 
 
+def test_svhn_val_and_fit_split_the_training_file(tmp_path, rng, monkeypatch):
+    from scipy.io import savemat
+
+    from dcgan_core.data import sources
+
+    X = rng.integers(0, 256, (32, 32, 3, 9), dtype=np.uint8)
+    savemat(tmp_path / "train_32x32.mat", {"X": X, "y": np.arange(1, 10, dtype=np.uint8)[:, None]})
+    monkeypatch.setattr(sources, "SVHN_VAL", 3)
+    val = pack("svhn", tmp_path / "val", root=tmp_path, split="val")
+    fit = pack("svhn", tmp_path / "fit", root=tmp_path, split="fit")
+    assert len(val) == 3 and len(fit) == 6 and val.meta["split"] == "val"
+    assert sorted(val.labels.tolist() + fit.labels.tolist()) == sorted(np.arange(1, 10) % 10)  # disjoint, complete
+    with pytest.raises(ValueError, match="train, test, extra, val or fit"):
+        pack("svhn", tmp_path / "x", root=tmp_path, split="valid")
+
+
 def test_lsun_lmdb_resizes_and_skips_bad_records(tmp_path, rng):
     import lmdb
 
