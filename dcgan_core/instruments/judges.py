@@ -66,22 +66,39 @@ def targets_for(pack: Pack) -> tuple[Targets, np.ndarray]:
     return Targets(("rotation",), ("class",), 4), np.zeros((len(pack), 1), np.int64)
 
 
+SCORERS = ("a", "b")  # issue 25: two judges of each data set, so that what one selects the other scores
+SCORER_SEEDS = {"a": 0, "b": 1}  # each scorer's training seed (JudgeConfig.seed)
+
+
+def _body(channels: int, w: int, arch: str) -> nn.Sequential:
+    """The conv body of a scorer. a: 3x3 convs, strided, batch norm, ReLU. b, another architecture: 5x5 convs,
+    max-pooled, group norm, LeakyReLU. Both end on a 4x4 grid, not a global average: where things are is what
+    tells a face from its shuffled patches."""
+    if arch == "a":
+        layers = [nn.Conv2d(channels, w, 3, 1, 1), nn.BatchNorm2d(w), nn.ReLU(True),
+                  nn.Conv2d(w, 2 * w, 3, 2, 1), nn.BatchNorm2d(2 * w), nn.ReLU(True),
+                  nn.Conv2d(2 * w, 4 * w, 3, 2, 1), nn.BatchNorm2d(4 * w), nn.ReLU(True),
+                  nn.Conv2d(4 * w, 4 * w, 3, 2, 1), nn.BatchNorm2d(4 * w), nn.ReLU(True)]
+    elif arch == "b":
+        layers = []
+        for c_in, c_out, pool in ((channels, w, False), (w, 2 * w, True), (2 * w, 4 * w, True), (4 * w, 4 * w, True)):
+            layers += ([nn.MaxPool2d(2)] if pool else []) + [nn.Conv2d(c_in, c_out, 5, 1, 2),
+                                                             nn.GroupNorm(8, c_out), nn.LeakyReLU(0.1, True)]
+    else:
+        raise ValueError(f"judge arch must be one of {SCORERS}, got {arch!r}")
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Linear(16 * 4 * w, 128), nn.ReLU(True))
+
+
 class Judge(nn.Module):
-    """Small CNN: 4 conv blocks -> 4x4 average pool -> 128-d features -> task heads + a "real" head."""
+    """Small CNN: 4 conv blocks (`_body`: scorer a or b) -> 4x4 average pool -> 128-d features -> task heads + a
+    "real" head."""
 
-    name = "judge-128"
-
-    def __init__(self, channels: int, targets: Targets, width: int = 32):
+    def __init__(self, channels: int, targets: Targets, width: int = 32, arch: str = "a"):
         super().__init__()
-        self.targets = targets
+        self.targets, self.arch = targets, arch
+        self.name = "judge-128" if arch == "a" else f"judge-{arch}-128"  # the feature space every number names
         w = width
-        self.body = nn.Sequential(
-            nn.Conv2d(channels, w, 3, 1, 1), nn.BatchNorm2d(w), nn.ReLU(True),
-            nn.Conv2d(w, 2 * w, 3, 2, 1), nn.BatchNorm2d(2 * w), nn.ReLU(True),
-            nn.Conv2d(2 * w, 4 * w, 3, 2, 1), nn.BatchNorm2d(4 * w), nn.ReLU(True),
-            nn.Conv2d(4 * w, 4 * w, 3, 2, 1), nn.BatchNorm2d(4 * w), nn.ReLU(True),
-            # a 4x4 grid, not a global average: where things are is what tells a face from its shuffled patches
-            nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Linear(16 * 4 * w, 128), nn.ReLU(True))
+        self.body = _body(channels, w, arch)
         self.n_task = targets.n_classes if targets.kinds == ("class",) else len(targets.names)
         self.head = nn.Linear(128, self.n_task + 1)  # the last output is the "real" logit
         # regression factors read on/off at a threshold: the data's own (synth-faces) or the training median
@@ -173,6 +190,16 @@ class JudgeConfig:
     augment: bool = True
     noise_std: float = 0.1
     failure_share: float = 0.25  # share of each batch replaced by failure images for the real head
+    arch: str = "a"  # which scorer (SCORERS, `_body`)
+
+    def __post_init__(self) -> None:
+        if self.arch not in SCORERS:
+            raise ValueError(f"JudgeConfig.arch must be one of {SCORERS}, got {self.arch!r}")
+
+    @classmethod
+    def scorer(cls, arch: str, **fields) -> JudgeConfig:
+        """The config of scorer `arch` (a or b): its architecture and its own training seed."""
+        return cls(arch=arch, seed=SCORER_SEEDS[arch], **fields)
 
 
 def augment_batch(x: torch.Tensor, g: torch.Generator, noise_std: float) -> torch.Tensor:
@@ -234,7 +261,10 @@ def _failure_batch(x: torch.Tensor, share: float, g: torch.Generator) -> tuple[t
 def judge_path(pack: Pack, cfg: JudgeConfig, cache_dir: str | Path) -> Path:
     """Where `fit_judge` caches the judge of a pack: the key covers the pack's checksum, the whole JudgeConfig and
     the judge's version (and its thresholds, which are stored in it)."""
-    key = hashlib.sha256(json.dumps([pack.meta["sha256"], asdict(cfg), asdict(targets_for(pack)[0]),
+    fields = asdict(cfg)
+    if fields["arch"] == "a":
+        del fields["arch"]  # judges cached before the second scorer existed keep their key
+    key = hashlib.sha256(json.dumps([pack.meta["sha256"], fields, asdict(targets_for(pack)[0]),
                                      "real-head-v3-grid", ON_THRESHOLDS]).encode())
     return Path(cache_dir) / f"judge-{key.hexdigest()[:12]}.pt"
 
@@ -247,7 +277,7 @@ def fit_judge(pack: Pack, cfg: JudgeConfig = JudgeConfig(), cache_dir: str | Pat
     targets, y = targets_for(pack)
     path = judge_path(pack, cfg, cache_dir) if cache_dir else None
     torch.manual_seed(cfg.seed)
-    net = Judge(pack.images.shape[1], targets).to(cfg.device)
+    net = Judge(pack.images.shape[1], targets, arch=cfg.arch).to(cfg.device)
     if path is not None and path.exists():
         net.load_state_dict(torch.load(path, map_location=cfg.device, weights_only=True))
     else:

@@ -58,6 +58,26 @@ def test_judge_learns_and_is_frozen(tmp_path):
     assert len(list((tmp_path / "cache").glob("judge-*.pt"))) == 2  # keyed by the whole config
 
 
+def test_the_second_scorer_is_another_architecture_and_seed_that_also_learns(tmp_path):
+    from dcgan_core.data import load_pack
+    from dcgan_core.instruments.judges import SCORERS, Judge, Targets
+    x, y = stripes(512)
+    pack = load_pack(write_pack(tmp_path / "train", x, labels=y))
+    xt, yt = stripes(200, seed=1)
+    test = load_pack(write_pack(tmp_path / "test", xt, labels=yt))
+    a, b = JudgeConfig.scorer("a", epochs=15, batch_size=64), JudgeConfig.scorer("b", epochs=15, batch_size=64)
+    assert a.seed != b.seed and a == JudgeConfig(epochs=15, batch_size=64)  # scorer a is today's judge
+    net = fit_judge(pack, b, cache_dir=tmp_path / "cache", progress=False)
+    assert net.name == "judge-b-128" and judge_accuracy(net, test)["label_accuracy"] > 0.95
+    assert net.embed(xt[:5]).shape == (5, 128)
+    layers = {arch: [type(m) for m in Judge(1, Targets(("label",), ("class",), 2), arch=arch).body]
+              for arch in SCORERS}
+    assert torch.nn.BatchNorm2d in layers["a"] and torch.nn.BatchNorm2d not in layers["b"]
+    assert torch.nn.MaxPool2d in layers["b"] and torch.nn.MaxPool2d not in layers["a"]
+    with pytest.raises(ValueError, match="arch must be one of"):
+        JudgeConfig(arch="c")
+
+
 def test_rotation_judge_on_unlabelled_data(tmp_path):
     from dcgan_core.data import load_pack
     rng = np.random.default_rng(0)
