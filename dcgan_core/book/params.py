@@ -81,10 +81,11 @@ class Chapter:
     def pack(self, name: str):
         return load_pack(self.packs[name])
 
-    def judge(self, model: str, progress: bool = True):
-        """The judge of a model's training data (cached under runs/<profile>/judges; the profile's judge_epochs)."""
+    def judge(self, model: str, progress: bool = True, scorer: str = "a"):
+        """Scorer `scorer` (a or b) of a model's training data (cached under runs/<profile>/judges; the profile's
+        judge_epochs): what one selects, the other scores."""
         return pipeline.judge_of(self.models[model], self.packs, self.spec.get("judge_epochs", JudgeConfig.epochs),
-                                 self.device, self.runs_root, progress)
+                                 self.device, self.runs_root, scorer, progress)
 
     def detector(self, model: str, progress: bool = True):
         """The object segmenter of a model's training pack (its boxes; cached under runs/<profile>/judges; the

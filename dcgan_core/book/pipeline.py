@@ -34,7 +34,7 @@ from dcgan_core.data.packed import load_pack
 from dcgan_core.data.sources import pack_source
 from dcgan_core.instruments.detector import DetectorConfig, detector_path, fit_detector
 from dcgan_core.instruments.hashing import HasherConfig, dedup_pack
-from dcgan_core.instruments.judges import JudgeConfig, fit_judge, judge_path
+from dcgan_core.instruments.judges import SCORERS, JudgeConfig, fit_judge, judge_path
 from dcgan_core.plots import forest as forest_plot
 from dcgan_core.utils.errors import ParameterError
 from dcgan_core.utils.parallel import default_workers, run_jobs
@@ -177,9 +177,11 @@ def ensure_trained(name: str, entry: dict, packs: dict, device: str, runs_root: 
                                runs_root)
 
 
-def judge_of(entry: dict, packs: dict, judge_epochs: int, device: str, runs_root: str | Path, progress: bool = True):
-    """The judge of a model entry's training pack, trained once and cached under RUNS/judges (`fit_judge`)."""
-    cfg = JudgeConfig(epochs=judge_epochs, device=device)
+def judge_of(entry: dict, packs: dict, judge_epochs: int, device: str, runs_root: str | Path, scorer: str = "a",
+             progress: bool = True):
+    """Scorer `scorer` (a or b: `judges.SCORERS`) of a model entry's training pack, trained once and cached under
+    RUNS/judges (`fit_judge`)."""
+    cfg = JudgeConfig.scorer(scorer, epochs=judge_epochs, device=device)
     return fit_judge(load_pack(packs[entry["data"]]), cfg, Path(runs_root) / "judges", progress)
 
 
@@ -187,8 +189,9 @@ def _judge_job(*args) -> None:  # in a worker process: the judge is cached, not 
     judge_of(*args, progress=False)
 
 
-def judge_cached(entry: dict, packs: dict, judge_epochs: int, device: str, runs_root: str | Path) -> bool:
-    cfg = JudgeConfig(epochs=judge_epochs, device=device)
+def judge_cached(entry: dict, packs: dict, judge_epochs: int, device: str, runs_root: str | Path,
+                 scorer: str = "a") -> bool:
+    cfg = JudgeConfig.scorer(scorer, epochs=judge_epochs, device=device)
     return judge_path(load_pack(packs[entry["data"]]), cfg, Path(runs_root) / "judges").is_file()
 
 
@@ -212,12 +215,14 @@ DETECTOR_CHAPTERS = ("06_guided_backprop", "07_window_removal")  # the chapters 
 
 
 def instrument_jobs(prof: dict, packs: dict, root: Path) -> list[tuple]:
-    """The judges (of the training chapter's models) and object segmenters (of the models whose packs have boxes,
-    in DETECTOR_CHAPTERS) the chapters read, as (function, args) jobs; each is cached, so they train once."""
+    """Both scorers of the judges (of the training chapter's models) and the object segmenters (of the models
+    whose packs have boxes, in DETECTOR_CHAPTERS) the chapters read, as (function, args) jobs; each is cached, so
+    they train once."""
     device, chapters = prof["device"], prof.get("notebooks", {})
     judged = chapters.get("01_training", {}).get("train_models", [])
     epochs = prof.get("judge_epochs", JudgeConfig.epochs)
-    jobs = [(_judge_job, (prof["models"][name], packs, epochs, device, root)) for name in judged]
+    jobs = [(_judge_job, (prof["models"][name], packs, epochs, device, root, scorer))
+            for scorer in SCORERS for name in judged]
     detected = {chapters[c]["model"] for c in DETECTOR_CHAPTERS if c in chapters}
     epochs = prof.get("detector_epochs", DetectorConfig.epochs)
     return jobs + [(_detector_job, (prof["models"][name], packs, epochs, device, root)) for name in sorted(detected)

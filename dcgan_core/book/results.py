@@ -33,7 +33,8 @@ class Recorder:
         """The chapter's claims as the chapter shows them: verdict, claim, ours, controls, rule."""
         out = []
         for c in self.claims:
-            out.append(f"- **{c.verdict}**: {c.claim}. Ours: {c.ours}. Data: {c.data or '-'}. "
+            scorer = f" Read by {c.scorer}." if c.scorer else ""
+            out.append(f"- **{c.verdict}**: {c.claim}. Ours: {c.ours}.{scorer} Data: {c.data or '-'}. "
                        f"Positive control: {_controls(c.controls, 'positive') or c.no_positive or 'none'}. "
                        f"Negative controls: {_controls(c.controls, 'negative') or c.no_negative or 'none'}. "
                        f"Rule (`{c.code}`): {c.rule}. Why: {c.why}.")
@@ -77,6 +78,8 @@ def _detail(c: dict, r: dict) -> list[str]:
            f"Chapter: {{doc}}`{r['title']} <../chapters/{r['chapter']}>`.", "",
            f"- **Paper:** {c['paper']}", f"- **Data and protocol:** {c.get('data') or '-'}",
            f"- **Ours:** {c['ours']} (seeds {c.get('seeds') or '-'})", f"- **Baseline:** {c['baseline']}"]
+    if c.get("scorer"):
+        out.append(f"- **Read by:** {c['scorer']} (what one scorer selects, the other scores)")
     positives = [x for x in c.get("controls", []) if x.get("kind") == "positive"]
     if not positives and c.get("kind", "paper") == "paper" and c["verdict"] != "not testable at this scale":
         out.append(f"- **Positive control:** none ({c.get('no_positive') or '-'}); so the claim is inconclusive "

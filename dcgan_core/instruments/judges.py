@@ -376,6 +376,19 @@ def validity(judge: Judge, real: np.ndarray, failures: dict[str, np.ndarray]) ->
     return {"real": judge.rates(real), **{name: judge.rates(imgs) for name, imgs in failures.items()}}
 
 
+def agreement(judge_a, judge_b, images: np.ndarray) -> dict[str, float]:
+    """Issue 25: Cohen's kappa of two scorers' on/off readings per reading both report, on the same images (NaN
+    where both read one value throughout: agreement by chance cannot be told from agreement)."""
+    from sklearn.metrics import cohen_kappa_score
+
+    a, b = judge_a.readings(judge_a.predict(images)), judge_b.readings(judge_b.predict(images))
+    out = {}
+    for name in [n for n in a if n in b]:
+        x, y = np.asarray(a[name], bool), np.asarray(b[name], bool)
+        out[name] = float("nan") if len(np.unique(np.r_[x, y])) < 2 else float(cohen_kappa_score(x, y))
+    return out
+
+
 def rate_gap(sample_rates: dict[str, float], real_rates: dict[str, float]) -> tuple[float, str]:
     """Largest absolute difference between two sets of reading rates, and the reading where it occurs."""
     key = max(real_rates, key=lambda k: abs(sample_rates[k] - real_rates[k]))

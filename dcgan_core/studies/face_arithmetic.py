@@ -21,11 +21,11 @@ from dcgan_core.core.checkpoint import load_run
 from dcgan_core.instruments import latent
 from dcgan_core.instruments.controls import FaceRendererG
 from dcgan_core.instruments.interventions import generate
-from dcgan_core.instruments.judges import judge_accuracy, reading_accuracy
+from dcgan_core.instruments.judges import SCORERS, agreement, judge_accuracy, reading_accuracy
 from dcgan_core.plots import arithmetic_figure, k_effect, note_figure, walk_figure, yaw_sweep
 from dcgan_core.utils.streams import torch_generator
 from dcgan_core.verdicts import rules
-from dcgan_core.verdicts.claims import Claim
+from dcgan_core.verdicts.claims import Claim, agreed
 from dcgan_core.verdicts.rules import FACTOR_ACCURACY_MIN, FACTOR_R2_MIN, TURN_RHO_MIN, factor_readable
 
 # where each factor the chapter uses lives in a judge's targets: synth-faces names, then CelebA's
@@ -309,22 +309,51 @@ def readable_factors(judge, heldout) -> dict[str, dict]:
     return out
 
 
+def both_readable(by_scorer: dict[str, dict[str, dict]]) -> dict[str, dict]:
+    """Per factor: readable only if every scorer reads it above the bar (`readable_factors` per scorer); the
+    lowest value is kept, and each scorer's under 'values'."""
+    first = next(iter(by_scorer.values()))
+    out = {}
+    for f in first:
+        rows = [r[f] for r in by_scorer.values()]
+        values = [r["value"] for r in rows if r["value"] is not None]
+        out[f] = {**rows[0], "value": min(values) if values else None, "readable": all(r["readable"] for r in rows),
+                  "values": {name: r[f]["value"] for name, r in by_scorer.items()}}
+    return out
+
+
 def factor_table(readable: dict[str, dict]) -> str:
-    """Markdown: how well the judge reads each factor on held-out real faces, against the bar."""
-    rows = ["| factor | measure | held-out value | bar | usable for a verdict |", "|---|---|---|---|---|"]
+    """Markdown: how well each scorer reads each factor on held-out real faces, against the bar."""
+    names = list(next(iter(readable.values())).get("values", {"judge": None}))
+    rows = [f"| factor | measure | {' | '.join(f'held-out value ({n})' for n in names)} | bar | usable for a verdict |",
+            "|---|---|" + "---|" * len(names) + "---|---|"]
     for f, r in readable.items():
-        v = "-" if r["value"] is None else f"{r['value']:.3f}"
+        values = r.get("values", {"judge": r["value"]})
+        v = " | ".join("-" if values[n] is None else f"{values[n]:.3f}" for n in names)
         rows.append(f"| {f} | {r['measure']} | {v} | {r['bar'] or '-'} | {'yes' if r['readable'] else 'no'} |")
     return "\n".join(rows)
 
 
-def seed_study(G, judge, n_pool: int, draws: int, k: int, k_sweep, turn_k: int, turn_lines: int, positions,
-               seed: int, readable: dict[str, dict]) -> dict:
-    """One training seed: the pool, every readable equation's study, and the turn study if yaw is readable."""
-    pool = sample_pool(G, judge, n_pool, seed, [f for f in ALIASES if readable[f]["readable"]])
-    eqs = {eq.name: equation_study(G, judge, pool, eq, draws, k, k_sweep, seed)
+def agreement_table(kappas: dict[int, dict[str, float]]) -> str:
+    """Markdown: Cohen's kappa of the two scorers' readings on the model's samples, per reading and training seed."""
+    seeds = list(kappas)
+    names = list(kappas[seeds[0]])
+    rows = ["| reading | " + " | ".join(f"seed {s}" for s in seeds) + " |", "|---|" + "---|" * len(seeds)]
+    for n in names:
+        rows.append(f"| {n} | " + " | ".join("-" if np.isnan(kappas[s][n]) else f"{kappas[s][n]:.2f}"
+                                              for s in seeds) + " |")
+    return "\n".join(rows)
+
+
+def seed_study(G, selector, scorer, n_pool: int, draws: int, k: int, k_sweep, turn_k: int, turn_lines: int,
+               positions, seed: int, readable: dict[str, dict]) -> dict:
+    """One training seed: the pool read by `selector` (it picks the exemplars, the learned direction and the turn's
+    samples), every readable equation's study and the turn study if yaw is readable, their outputs read by
+    `scorer` (issue 25: what one instrument selects, another scores)."""
+    pool = sample_pool(G, selector, n_pool, seed, [f for f in ALIASES if readable[f]["readable"]])
+    eqs = {eq.name: equation_study(G, scorer, pool, eq, draws, k, k_sweep, seed)
            for eq in EQUATIONS if all(readable[f]["readable"] for f in eq.a)}
-    turn = turn_study(G, judge, pool, turn_k, turn_lines, positions, seed) if readable["yaw"]["readable"] else None
+    turn = turn_study(G, scorer, pool, turn_k, turn_lines, positions, seed) if readable["yaw"]["readable"] else None
     return {"equations": eqs, "turn": turn}
 
 
@@ -471,23 +500,35 @@ def claims_over_seeds(studies: dict[int, dict], readable: dict[str, dict], data:
 TURN_SPAN = (-1, 1)  # Fig. 8: each line runs from -1 to 1 times the turn vector (turn_steps positions)
 
 
+# issue 25: each pairing selects with one scorer and scores with the other; the first is the one the figures show
+PAIRINGS = {"scorer b (a selects)": ("a", "b"), "scorer a (b selects)": ("b", "a")}
+AGREEMENT_SAMPLES = 2000  # samples per seed on which the two scorers' readings are compared
+
+
 def run(P) -> dict:
-    """Which factors the face judge reads, and per training seed the equations' success against their baselines
-    and the turn vector's rotation (`seed_study`)."""
-    judge = P.judge(P.model)
-    readable = readable_factors(judge, P.pack(P.models[P.model]["heldout"]))
+    """Which factors both face judges read, their agreement on the model's samples, and per pairing (PAIRINGS)
+    and training seed the equations' success against their baselines and the turn vector's rotation."""
+    judges = {s: P.judge(P.model, scorer=s) for s in SCORERS}
+    heldout = P.pack(P.models[P.model]["heldout"])
+    readable = both_readable({s: readable_factors(j, heldout) for s, j in judges.items()})
     positions = np.linspace(*TURN_SPAN, P.turn_steps)
-    studies = {}
+    by_pairing, kappas = {name: {} for name in PAIRINGS}, {}
     for seed in P.seeds:
         G, _, _ = load_run(P.run(P.model, seed), P.device)  # reuses the training chapter's runs
-        studies[seed] = seed_study(G, judge, P.n_pool, P.draws, P.k, P.k_sweep, P.turn_k, P.turn_lines, positions,
-                                   seed, readable)
+        z = G.sample_z(AGREEMENT_SAMPLES, generator=torch_generator("scorer agreement", seed, device=P.device))
+        kappas[seed] = agreement(judges["a"], judges["b"], generate(G, z))
+        for name, (sel, sc) in PAIRINGS.items():
+            by_pairing[name][seed] = seed_study(G, judges[sel], judges[sc], P.n_pool, P.draws, P.k, P.k_sweep,
+                                                P.turn_k, P.turn_lines, positions, seed, readable)
     meta = P.pack(P.models[P.model]["data"]).meta
-    control = None
+    controls = {name: None for name in PAIRINGS}
     if meta.get("source") == "synth-faces":  # the positive control: a construction, so one pool seed
-        control = seed_study(FaceRendererG(meta["resolution"]), judge, P.n_pool, P.draws, P.k, P.k_sweep, P.turn_k,
-                             P.turn_lines, positions, P.seeds[0], readable)
-    return {"readable": readable, "positions": positions, "studies": studies, "control": control, "record": {}}
+        controls = {name: seed_study(FaceRendererG(meta["resolution"]), judges[sel], judges[sc], P.n_pool, P.draws,
+                                     P.k, P.k_sweep, P.turn_k, P.turn_lines, positions, P.seeds[0], readable)
+                    for name, (sel, sc) in PAIRINGS.items()}
+    first = next(iter(PAIRINGS))
+    return {"readable": readable, "positions": positions, "studies": by_pairing[first], "by_pairing": by_pairing,
+            "control": controls[first], "controls": controls, "agreement": kappas, "record": {}}
 
 
 def _turns(study: dict) -> dict:
@@ -525,10 +566,12 @@ def tables(study: dict, P) -> dict:
     equations = [f"**{eq.text}**\n\n" + method_table(studies, eq.name)
                  for eq in EQUATIONS if eq.name in first["equations"]]
     return {"factors": factor_table(study["readable"]), "equations": "\n\n".join(equations),
-            "turn": turn_table(studies) if _turns(study) else ""}
+            "turn": turn_table(studies) if _turns(study) else "", "agreement": agreement_table(study["agreement"])}
 
 
 def claims(study: dict, P) -> list:
-    """The equations' claims (transfer, averaging, pixel space) and the turn's, or not testable."""
-    return claims_over_seeds(study["studies"], study["readable"], P.data(P.model), P.k, P.k_sweep,
-                             study.get("control"))
+    """The equations' claims (transfer, averaging, pixel space) and the turn's, or not testable; each read by both
+    pairings (PAIRINGS), inconclusive where the two scorers disagree (`verdicts.claims.agreed`)."""
+    read = {name: claims_over_seeds(studies, study["readable"], P.data(P.model), P.k, P.k_sweep,
+                                    study["controls"][name]) for name, studies in study["by_pairing"].items()}
+    return [agreed(dict(zip(read, same))) for same in zip(*read.values())]

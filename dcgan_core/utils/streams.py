@@ -34,6 +34,8 @@ STREAMS: dict[str, Callable[[int, int], int]] = {
     "walk anchors": lambda seed, repeat: seed * 1000 + repeat,
     "supervised trial": lambda seed, trial: seed + trial,
     "supervised draw": lambda seed, draw: seed + 1000 + draw,
+    # instruments: the samples on which two scorers' readings are compared (issue 25)
+    "scorer agreement": lambda seed, _: seed + 50_000,
 }
 
 

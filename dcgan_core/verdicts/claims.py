@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dcgan_core.verdicts.rules import VERDICTS, Outcome, with_controls
 
@@ -31,6 +31,7 @@ class Claim:
     kind: str = "paper"  # one of KINDS
     no_positive: str = ""  # why the claim has no positive control (then it is inconclusive)
     no_negative: str = ""  # why the claim has no negative control (then it is inconclusive)
+    scorer: str = ""  # the instrument that read it, where one did (issue 25: two scorers, each on the other's picks)
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -67,3 +68,18 @@ class Claim:
         return cls(verdict=final.verdict, rule=final.rule, why=final.why, code=final.code, controls=rows,
                    effect=final.effect, parts=list(final.parts), kind=kind, no_positive=no_positive,
                    no_negative=no_negative, **fields)
+
+
+def agreed(by_scorer: dict[str, Claim]) -> Claim:
+    """Issue 25: one claim read twice, each scorer scoring what the other selected (name -> its claim). Both
+    readings agree: the first, naming both scorers. They differ: inconclusive, saying which scorer read what."""
+    claims = list(by_scorer.values())
+    if not claims or any(c.claim != claims[0].claim for c in claims):
+        raise ValueError("agreed needs the same claim read by each scorer")
+    first, names = claims[0], " and ".join(by_scorer)
+    verdicts = {name: c.verdict for name, c in by_scorer.items()}
+    if len(set(verdicts.values())) == 1:
+        return replace(first, scorer=names)
+    read = "; ".join(f"{name} reads {v!r}" for name, v in verdicts.items())
+    return replace(first, verdict="inconclusive", scorer=names,
+                   why=f"the two scorers disagree ({read}): {first.why}")

@@ -145,3 +145,26 @@ def test_face_factors_read_on_at_the_data_thresholds(tmp_path):
     net.predict = lambda images: {**truth, "smile": 1 - truth["smile"], "real": np.ones(len(images))}
     acc = reading_accuracy(net, pack)
     assert acc["smile"] < 0.5 and acc["glasses"] == 1.0  # one factor read backwards
+
+
+class _Reader:
+    """A stand-in scorer: reads fixed on/off values, whatever the images."""
+
+    def __init__(self, **readings):
+        self.values = readings
+
+    def predict(self, images):
+        return self.values
+
+    def readings(self, pred):
+        return {k: np.asarray(v, bool) for k, v in pred.items()}
+
+
+def test_agreement_is_cohen_s_kappa_per_shared_reading():
+    from dcgan_core.instruments.judges import agreement
+    on = [1, 1, 0, 0, 1, 0, 1, 0]
+    a = _Reader(real=[1] * 8, smile=on, male=on, glasses=on)
+    b = _Reader(real=[1] * 8, smile=on, male=[1 - v for v in on], beard=on)
+    k = agreement(a, b, np.zeros((8, 1, 4, 4)))
+    assert set(k) == {"real", "smile", "male"}  # only readings both report
+    assert k["smile"] == 1.0 and k["male"] == -1.0 and np.isnan(k["real"])  # constant in both: undefined

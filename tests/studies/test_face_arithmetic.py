@@ -145,7 +145,7 @@ READABLE = {f: {"measure": "on/off accuracy", "value": 1.0, "bar": 0.95, "readab
 @pytest.fixture(scope="module")
 def studies():
     G, judge = FactorG(), FactorJudge()
-    return {s: A.seed_study(G, judge, 3000, draws=4, k=3, k_sweep=[1, 3], turn_k=4, turn_lines=4,
+    return {s: A.seed_study(G, judge, judge, 3000, draws=4, k=3, k_sweep=[1, 3], turn_k=4, turn_lines=4,
                             positions=np.linspace(-1, 1, 5), seed=s, readable=READABLE) for s in (0, 1, 2)}
 
 
@@ -174,7 +174,8 @@ def test_claims_on_a_generator_whose_axes_are_the_factors(studies):
 def test_unreadable_factors_make_claims_not_testable(studies):
     unread = {**READABLE, "smile": {**READABLE["smile"], "readable": False}, "yaw": {**READABLE["yaw"],
                                                                                       "readable": False}}
-    st = A.seed_study(FactorG(), FactorJudge(), 2000, 2, 3, [1, 3], 4, 2, np.linspace(-1, 1, 5), 0, unread)
+    judge = FactorJudge()
+    st = A.seed_study(FactorG(), judge, judge, 2000, 2, 3, [1, 3], 4, 2, np.linspace(-1, 1, 5), 0, unread)
     assert st["equations"] == {} and st["turn"] is None  # every equation uses smile
     verdicts = {c.verdict for c in A.claims_over_seeds({0: st}, unread, "fake", 3, [1, 3])}
     assert verdicts == {"not testable at this scale"}
@@ -245,15 +246,18 @@ def rgb(study: dict) -> dict:
 def test_the_chapter_entry_points(monkeypatch, readable):
     P = SimpleNamespace(model="faces", models={"faces": {"heldout": "faces-heldout", "data": "faces"}}, seeds=[3],
                         device="cpu", n_pool=2000, draws=2, k=3, k_sweep=[1, 3], turn_k=4, turn_lines=2, turn_steps=5,
-                        judge=lambda model: FactorJudge(),
+                        judge=lambda model, scorer="a": FactorJudge(),
                         pack=lambda name: SimpleNamespace(meta={"source": "celeba"}) if name == "faces" else name,
                         run=lambda model, seed: f"run-{seed}", data=lambda model: "fake factors")
     loaded = []
     monkeypatch.setattr(A, "load_run", lambda run, device: loaded.append(run) or (FactorG(), None, None))
     monkeypatch.setattr(A, "readable_factors", lambda judge, heldout: heldout == "faces-heldout" and readable)
     study = A.run(P)
-    assert loaded == ["run-3"] and study["readable"] is readable and list(study["positions"]) == [-1, -.5, 0, .5, 1]
-    again = A.seed_study(FactorG(), FactorJudge(), 2000, 2, 3, [1, 3], 4, 2, np.linspace(-1, 1, 5), 3, readable)
+    assert loaded == ["run-3"] and list(study["positions"]) == [-1, -.5, 0, .5, 1]
+    assert {f: r["readable"] for f, r in study["readable"].items()} == {f: r["readable"] for f, r in readable.items()}
+    judge = FactorJudge()
+    again = A.seed_study(FactorG(), judge, judge, 2000, 2, 3, [1, 3], 4, 2, np.linspace(-1, 1, 5), 3,
+                         study["readable"])
     assert set(again["equations"]) == set(study["studies"][3]["equations"])
     assert all(np.array_equal(v, study["studies"][3]["equations"][e]["shares"][m])
                for e, st in again["equations"].items() for m, v in st["shares"].items())
@@ -262,13 +266,61 @@ def test_the_chapter_entry_points(monkeypatch, readable):
     for fig in figs.values():
         plots.plt.close(fig)
     tables = A.tables(study, P)
-    assert tables["factors"] == A.factor_table(readable) and "| turn |" in tables["turn"]
+    assert tables["factors"] == A.factor_table(study["readable"]) and "| turn |" in tables["turn"]
+    assert "held-out value (a)" in tables["factors"] and "| real |" in tables["agreement"]
     assert ("**" + A.EQUATIONS[0].text in tables["equations"]) == readable["smile"]["readable"]
     claims = A.claims(study, P)
-    assert [c.ours for c in claims] == [c.ours for c in A.claims_over_seeds(study["studies"], readable,
+    assert [c.ours for c in claims] == [c.ours for c in A.claims_over_seeds(study["studies"], study["readable"],
                                                                             "fake factors", 3, [1, 3])]
+    assert all(c.scorer == " and ".join(A.PAIRINGS) for c in claims)  # each claim names who read it
     assert study["record"] == {}  # nothing beyond the claims goes into results.json
     assert study["control"] is None  # no renderer for these faces: the claims say why they have no positive control
+
+
+def test_what_one_scorer_selects_the_other_scores(monkeypatch):
+    judges = {"a": FactorJudge(), "b": FactorJudge()}  # equal readings, different objects
+    selector_of, pairs = {}, []
+    pool_of, success_of, turn_of = A.sample_pool, A.success, A.turn_study
+
+    def pool(G, judge, *args, **kw):
+        out = pool_of(G, judge, *args, **kw)
+        selector_of[id(out)] = judge
+        return out
+
+    def turn(G, judge, pool, *args):
+        pairs.append((selector_of[id(pool)], judge))
+        return turn_of(G, judge, pool, *args)
+    monkeypatch.setattr(A, "sample_pool", pool)
+    monkeypatch.setattr(A, "turn_study", turn)
+    scored = []
+    monkeypatch.setattr(A, "success", lambda judge, *a: scored.append(judge) or success_of(judge, *a))
+    P = SimpleNamespace(model="faces", models={"faces": {"heldout": "faces-heldout", "data": "faces"}}, seeds=[0],
+                        device="cpu", n_pool=2000, draws=2, k=3, k_sweep=[1, 3], turn_k=4, turn_lines=2, turn_steps=5,
+                        judge=lambda model, scorer="a": judges[scorer],
+                        pack=lambda name: SimpleNamespace(meta={"source": "celeba"}) if name == "faces" else name,
+                        run=lambda model, seed: "run", data=lambda model: "fake")
+    monkeypatch.setattr(A, "load_run", lambda run, device: (FactorG(), None, None))
+    monkeypatch.setattr(A, "readable_factors", lambda judge, heldout: READABLE)
+    A.run(P)
+    assert pairs == [(judges["a"], judges["b"]), (judges["b"], judges["a"])]  # PAIRINGS, in order
+    assert {id(j) for j in scored} == {id(judges["a"]), id(judges["b"])}
+    assert all(sel is not sc for sel, sc in pairs)
+    n = len(scored) // 2  # the first pairing's equations are scored by b, the second's by a
+    assert all(j is judges["b"] for j in scored[:n]) and all(j is judges["a"] for j in scored[n:])
+
+
+def test_two_scorers_that_disagree_make_the_claim_inconclusive(studies):
+    from dcgan_core.verdicts.claims import agreed
+    first = A.claims_over_seeds(studies, READABLE, "fake", 3, [1, 3], studies[0])
+    transfer = next(c for c in first if "transfers" in c.claim)
+    assert transfer.verdict == "reproduced"
+    same = agreed({"scorer b": transfer, "scorer a": transfer})
+    assert same.verdict == "reproduced" and same.scorer == "scorer b and scorer a"
+    other = next(c for c in A.claims_over_seeds(studies, READABLE, "fake", 3, [1, 3]) if c.claim == transfer.claim)
+    split = agreed({"scorer b": transfer, "scorer a": other})  # the other read it without its positive control
+    assert split.verdict == "inconclusive" and "scorer b reads 'reproduced'; scorer a reads 'inconclusive'" in split.why
+    with pytest.raises(ValueError, match="same claim"):
+        agreed({"a": transfer, "b": first[-1]})
 
 
 def test_a_generator_whose_axes_are_the_factors_is_the_positive_control(studies):
@@ -292,7 +344,7 @@ class SignJudge(FactorJudge):
 
 def test_averaging_passes_where_single_exemplars_are_noisy_by_construction():
     G, judge = FactorG(), SignJudge()
-    noisy = {s: A.seed_study(G, judge, 3000, draws=12, k=3, k_sweep=[1, 3], turn_k=4, turn_lines=4,
+    noisy = {s: A.seed_study(G, judge, judge, 3000, draws=12, k=3, k_sweep=[1, 3], turn_k=4, turn_lines=4,
                              positions=np.linspace(-1, 1, 5), seed=s, readable=READABLE) for s in (0, 1, 2)}
     for eq in A.EQUATIONS:  # k = 3 shrinks the chance that A - B + C crosses a kept factor's boundary
         shares = noisy[0]["equations"][eq.name]["shares"]
