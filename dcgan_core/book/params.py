@@ -87,12 +87,12 @@ class Chapter:
         return pipeline.judge_of(self.models[model], self.packs, self.spec.get("judge_epochs", JudgeConfig.epochs),
                                  self.device, self.runs_root, scorer, progress)
 
-    def detector(self, model: str, progress: bool = True):
-        """The object segmenter of a model's training pack (its boxes; cached under runs/<profile>/judges; the
-        profile's detector_epochs)."""
+    def detector(self, model: str, progress: bool = True, scorer: str = "a"):
+        """Object segmenter `scorer` (a or b) of a model's training pack (its boxes; cached under
+        runs/<profile>/judges; the profile's detector_epochs): what one selects, the other counts."""
         return pipeline.detector_of(self.models[model], self.packs,
                                     self.spec.get("detector_epochs", DetectorConfig.epochs), self.device,
-                                    self.runs_root, progress)
+                                    self.runs_root, scorer, progress)
 
     def data(self, model: str) -> str:
         """The data a model was trained on, described for a claim (a stand-in names what it stands in for)."""

@@ -195,10 +195,11 @@ def judge_cached(entry: dict, packs: dict, judge_epochs: int, device: str, runs_
     return judge_path(load_pack(packs[entry["data"]]), cfg, Path(runs_root) / "judges").is_file()
 
 
-def detector_of(entry: dict, packs: dict, epochs: int, device: str, runs_root: str | Path, progress: bool = True):
-    """The object segmenter of a model entry's training pack (its boxes), trained once and cached under RUNS/judges
-    (`fit_detector`)."""
-    return fit_detector(load_pack(packs[entry["data"]]), DetectorConfig(epochs=epochs, device=device),
+def detector_of(entry: dict, packs: dict, epochs: int, device: str, runs_root: str | Path, scorer: str = "a",
+                progress: bool = True):
+    """Object segmenter `scorer` (a or b) of a model entry's training pack (its boxes), trained once and cached
+    under RUNS/judges (`fit_detector`)."""
+    return fit_detector(load_pack(packs[entry["data"]]), DetectorConfig.scorer(scorer, epochs=epochs, device=device),
                         Path(runs_root) / "judges", progress)
 
 
@@ -206,8 +207,9 @@ def _detector_job(*args) -> None:  # in a worker process: the detector is cached
     detector_of(*args, progress=False)
 
 
-def detector_cached(entry: dict, packs: dict, epochs: int, device: str, runs_root: str | Path) -> bool:
-    cfg = DetectorConfig(epochs=epochs, device=device)
+def detector_cached(entry: dict, packs: dict, epochs: int, device: str, runs_root: str | Path,
+                    scorer: str = "a") -> bool:
+    cfg = DetectorConfig.scorer(scorer, epochs=epochs, device=device)
     return detector_path(load_pack(packs[entry["data"]]), cfg, Path(runs_root) / "judges").is_file()
 
 
@@ -225,7 +227,8 @@ def instrument_jobs(prof: dict, packs: dict, root: Path) -> list[tuple]:
             for scorer in SCORERS for name in judged]
     detected = {chapters[c]["model"] for c in DETECTOR_CHAPTERS if c in chapters}
     epochs = prof.get("detector_epochs", DetectorConfig.epochs)
-    return jobs + [(_detector_job, (prof["models"][name], packs, epochs, device, root)) for name in sorted(detected)
+    return jobs + [(_detector_job, (prof["models"][name], packs, epochs, device, root, scorer))
+                   for scorer in SCORERS for name in sorted(detected)
                    if load_pack(packs[prof["models"][name]["data"]]).boxes is not None]
 
 

@@ -28,20 +28,33 @@ from dcgan_core.utils.torch_utils import eval_mode, to_float
 MIN_PIXELS = 4  # an object is detected when at least 4 pixels (a 2x2 patch at 32x32) are marked as it
 
 
-def _block(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True))
+SCORERS = ("a", "b")  # issue 25: two segmenters, so that the one that selects window maps is not the one counting
+SCORER_SEEDS = {"a": 0, "b": 1}
+
+
+def _block(c_in: int, c_out: int, stride: int = 1, arch: str = "a") -> nn.Sequential:
+    """a: a 3x3 conv (strided to downsample), batch norm, ReLU. b, another architecture: 5x5 convs, max-pooled to
+    downsample, group norm, LeakyReLU."""
+    if arch == "a":
+        return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True))
+    pool = [nn.MaxPool2d(stride)] if stride > 1 else []
+    return nn.Sequential(*pool, nn.Conv2d(c_in, c_out, 5, 1, 2, bias=False), nn.GroupNorm(min(8, c_out), c_out),
+                         nn.LeakyReLU(0.1, True))
 
 
 class ObjectSegmenter(nn.Module):
-    """A small U-Net: image -> per-pixel logits of each object class (multi-label: boxes may overlap)."""
+    """A small U-Net: image -> per-pixel logits of each object class (multi-label: boxes may overlap); its blocks
+    are scorer a's or b's (`_block`)."""
 
-    def __init__(self, channels: int, n_classes: int, width: int = 32):
+    def __init__(self, channels: int, n_classes: int, width: int = 32, arch: str = "a"):
         super().__init__()
-        w = width
-        self.enc1, self.enc2, self.enc3 = _block(channels, w), _block(w, 2 * w, 2), _block(2 * w, 4 * w, 2)
-        self.mid = _block(4 * w, 4 * w)
-        self.up2, self.dec2 = nn.ConvTranspose2d(4 * w, 2 * w, 2, 2), _block(4 * w, 2 * w)
-        self.up1, self.dec1 = nn.ConvTranspose2d(2 * w, w, 2, 2), _block(2 * w, w)
+        if arch not in SCORERS:
+            raise ValueError(f"detector arch must be one of {SCORERS}, got {arch!r}")
+        w, self.arch = width, arch
+        self.enc1, self.enc2 = _block(channels, w, arch=arch), _block(w, 2 * w, 2, arch)
+        self.enc3, self.mid = _block(2 * w, 4 * w, 2, arch), _block(4 * w, 4 * w, arch=arch)
+        self.up2, self.dec2 = nn.ConvTranspose2d(4 * w, 2 * w, 2, 2), _block(4 * w, 2 * w, arch=arch)
+        self.up1, self.dec1 = nn.ConvTranspose2d(2 * w, w, 2, 2), _block(2 * w, w, arch=arch)
         self.out = nn.Conv2d(w, n_classes, 1)
         self.frozen = False
 
@@ -95,6 +108,12 @@ class DetectorConfig:
     width: int = 16
     seed: int = 0
     device: str = "cpu"
+    arch: str = "a"  # which scorer (SCORERS, `_block`)
+
+    @classmethod
+    def scorer(cls, arch: str, **fields) -> DetectorConfig:
+        """The config of segmenter `arch` (a or b): its architecture and its own training seed."""
+        return cls(arch=arch, seed=SCORER_SEEDS[arch], **fields)
 
 
 def pack_masks(pack: Pack, idx: np.ndarray) -> np.ndarray:
@@ -105,7 +124,10 @@ def pack_masks(pack: Pack, idx: np.ndarray) -> np.ndarray:
 
 def detector_path(pack: Pack, cfg: DetectorConfig, cache_dir: str | Path) -> Path:
     """Where the detector of a pack and config is cached (the device does not enter the key)."""
-    key = hashlib.sha256(json.dumps([pack.meta["sha256"], asdict(cfg) | {"device": None}]).encode()).hexdigest()[:12]
+    fields = asdict(cfg) | {"device": None}
+    if fields["arch"] == "a":
+        del fields["arch"]  # segmenters cached before the second scorer existed keep their key
+    key = hashlib.sha256(json.dumps([pack.meta["sha256"], fields]).encode()).hexdigest()[:12]
     return Path(cache_dir) / f"detector-{key}.pt"
 
 
@@ -115,7 +137,7 @@ def fit_detector(pack: Pack, cfg: DetectorConfig = DetectorConfig(), cache_dir: 
     if pack.boxes is None:
         raise ValueError(f"{pack.path} has no object boxes (boxes.json); the detector trains on synth-rooms' boxes")
     classes = pack.meta["box_classes"]
-    model = ObjectSegmenter(pack.images.shape[1], len(classes), cfg.width)
+    model = ObjectSegmenter(pack.images.shape[1], len(classes), cfg.width, cfg.arch)
     path = detector_path(pack, cfg, cache_dir) if cache_dir else None
     if path is not None and path.is_file():
         model.load_state_dict(torch.load(path, map_location="cpu"))
@@ -183,6 +205,17 @@ def scores(model: ObjectSegmenter, pack: Pack, n: int | None = None) -> dict[str
         out[name] = {"precision": tp / max(int(p[:, k].sum()), 1), "recall": tp / max(int(t[:, k].sum()), 1),
                      "iou": float(inter / union) if union else float("nan"), "real_rate": float(t[:, k].mean())}
     return out
+
+
+def agreement(detector_a: ObjectSegmenter, detector_b: ObjectSegmenter, images: np.ndarray,
+              classes: list[str]) -> dict[str, float]:
+    """Issue 25: Cohen's kappa of two segmenters' per-class presence on the same images (NaN where both read one
+    value throughout)."""
+    from sklearn.metrics import cohen_kappa_score
+
+    a, b = presence(detector_a.masks(images)), presence(detector_b.masks(images))
+    return {name: float("nan") if len(np.unique(np.r_[a[:, k], b[:, k]])) < 2
+            else float(cohen_kappa_score(a[:, k], b[:, k])) for k, name in enumerate(classes)}
 
 
 def scores_table(s: dict[str, dict[str, float]]) -> str:

@@ -389,6 +389,17 @@ def agreement(judge_a, judge_b, images: np.ndarray) -> dict[str, float]:
     return out
 
 
+def agreement_table(kappas: dict[int, dict[str, float]]) -> str:
+    """Markdown of `agreement` (or `detector.agreement`) per training seed: one row per reading."""
+    seeds = list(kappas)
+    names = list(kappas[seeds[0]])
+    rows = ["| reading | " + " | ".join(f"seed {s}" for s in seeds) + " |", "|---|" + "---|" * len(seeds)]
+    for n in names:
+        rows.append(f"| {n} | " + " | ".join("-" if np.isnan(kappas[s][n]) else f"{kappas[s][n]:.2f}"
+                                              for s in seeds) + " |")
+    return "\n".join(rows)
+
+
 def rate_gap(sample_rates: dict[str, float], real_rates: dict[str, float]) -> tuple[float, str]:
     """Largest absolute difference between two sets of reading rates, and the reading where it occurs."""
     key = max(real_rates, key=lambda k: abs(sample_rates[k] - real_rates[k]))

@@ -21,7 +21,7 @@ from dcgan_core.core.checkpoint import load_run
 from dcgan_core.instruments import latent
 from dcgan_core.instruments.controls import FaceRendererG
 from dcgan_core.instruments.interventions import generate
-from dcgan_core.instruments.judges import SCORERS, agreement, judge_accuracy, reading_accuracy
+from dcgan_core.instruments.judges import SCORERS, agreement, agreement_table, judge_accuracy, reading_accuracy
 from dcgan_core.plots import arithmetic_figure, k_effect, note_figure, walk_figure, yaw_sweep
 from dcgan_core.utils.streams import torch_generator
 from dcgan_core.verdicts import rules
@@ -331,17 +331,6 @@ def factor_table(readable: dict[str, dict]) -> str:
         values = r.get("values", {"judge": r["value"]})
         v = " | ".join("-" if values[n] is None else f"{values[n]:.3f}" for n in names)
         rows.append(f"| {f} | {r['measure']} | {v} | {r['bar'] or '-'} | {'yes' if r['readable'] else 'no'} |")
-    return "\n".join(rows)
-
-
-def agreement_table(kappas: dict[int, dict[str, float]]) -> str:
-    """Markdown: Cohen's kappa of the two scorers' readings on the model's samples, per reading and training seed."""
-    seeds = list(kappas)
-    names = list(kappas[seeds[0]])
-    rows = ["| reading | " + " | ".join(f"seed {s}" for s in seeds) + " |", "|---|" + "---|" * len(seeds)]
-    for n in names:
-        rows.append(f"| {n} | " + " | ".join("-" if np.isnan(kappas[s][n]) else f"{kappas[s][n]:.2f}"
-                                              for s in seeds) + " |")
     return "\n".join(rows)
 
 

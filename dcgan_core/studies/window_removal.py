@@ -16,19 +16,22 @@ import torch
 from dcgan_core.core.checkpoint import load_run
 from dcgan_core.core.models import Generator
 from dcgan_core.instruments.controls import PlantedWindowG
+from dcgan_core.instruments.detector import SCORERS as DETECTOR_SCORERS
 from dcgan_core.instruments.detector import (
     ObjectSegmenter,
+    agreement,
     boxes_of,
     presence,
     scores,
     scores_table,
 )
 from dcgan_core.instruments.interventions import capture, check_g_layer, generate, regression_data, window_regression
+from dcgan_core.instruments.judges import agreement_table
 from dcgan_core.instruments.metrics import frechet_distance
 from dcgan_core.plots import final_samples, intervention_rows
 from dcgan_core.utils.streams import stream_seed
 from dcgan_core.verdicts import rules
-from dcgan_core.verdicts.claims import Claim
+from dcgan_core.verdicts.claims import Claim, agreed
 
 WINDOW = "window"
 
@@ -63,15 +66,16 @@ def measure(images: np.ndarray, detector: ObjectSegmenter, judge, ref_feats: np.
             "fd": frechet_distance(judge.embed(images), ref_feats)}
 
 
-def seed_study(G: Generator, detector: ObjectSegmenter, judge, ref_feats: np.ndarray, classes: list[str],
-               layer: int, n_fit: int, n_eval: int, n_random: int, seed: int) -> dict:
-    """Every intervention on the same n_eval z; measures per condition, the fitted maps per layer. None when the
-    detector sees no window on the fit samples of this seed's G."""
+def seed_study(G: Generator, selector: ObjectSegmenter, scorer: ObjectSegmenter, judge, ref_feats: np.ndarray,
+               classes: list[str], layer: int, n_fit: int, n_eval: int, n_random: int, seed: int) -> dict:
+    """Every intervention on the same n_eval z; measures per condition, the fitted maps per layer. `selector`'s
+    boxes choose the maps, `scorer` counts the windows (issue 25: what one instrument selects, another scores).
+    None when the selector sees no window on the fit samples of this seed's G."""
     check_g_layer(G, layer)
     window = classes.index(WINDOW)
     n_layers = len(G.config.g_widths())
     layer = layer % n_layers
-    fits = {k: fit_maps(G, detector, k, n_fit, seed, window) for k in (layer - 1, layer, layer + 1)
+    fits = {k: fit_maps(G, selector, k, n_fit, seed, window) for k in (layer - 1, layer, layer + 1)
             if 0 <= k < n_layers}  # the paper's layer against the layers below and above
     fits = {k: f for k, f in fits.items() if f is not None}
     if layer not in fits:
@@ -86,7 +90,7 @@ def seed_study(G: Generator, detector: ObjectSegmenter, judge, ref_feats: np.nda
     conditions |= {f"random maps {i}": (layer, np.sort(rng.choice(width, len(pos), replace=False)))
                    for i in range(n_random)}
     conditions |= {f"window maps, layer {k}": (k, f["positive"]) for k, f in fits.items() if k != layer}
-    out = {name: measure(generate(G, z, lay, maps), detector, judge, ref_feats) for name, (lay, maps) in
+    out = {name: measure(generate(G, z, lay, maps), scorer, judge, ref_feats) for name, (lay, maps) in
            conditions.items()}
     return {"measures": out, "fits": fits, "layer": layer, "n_maps": len(pos), "width": width, "conditions": conditions,
             "random": [f"random maps {i}" for i in range(n_random)], "window": window}
@@ -261,19 +265,19 @@ def planted_g(G: Generator) -> PlantedWindowG:
     return PlantedWindowG(G.config.resolution, G.config.g_widths()).to(next(G.parameters()).device)
 
 
-def study_over_seeds(runs: dict[int, str], detector: ObjectSegmenter, judge, ref_feats: np.ndarray,
-                     classes: list[str], layer: int, n_fit: int, n_eval: int, n_random: int, device: str
-                     ) -> tuple[dict[int, dict], dict[int, dict], Generator | None, list[int]]:
+def study_over_seeds(runs: dict[int, str], selector: ObjectSegmenter, scorer: ObjectSegmenter, judge,
+                     ref_feats: np.ndarray, classes: list[str], layer: int, n_fit: int, n_eval: int, n_random: int,
+                     device: str) -> tuple[dict[int, dict], dict[int, dict], Generator | None, list[int]]:
     """`seed_study` for each seed's run and, as the positive control, for the planted-map G of the same layer
     widths on the same seed; returns the studies, the planted G's, the first studied seed's G (for the figure)
     and the seeds left out because their samples give no window locations to fit."""
 
     studies, planted, first, left_out = {}, {}, None, []
+    args = (judge, ref_feats, classes, layer, n_fit, n_eval, n_random)
     for seed, run in runs.items():
         G = load_run(run, device)[0]
-        study = seed_study(G, detector, judge, ref_feats, classes, layer, n_fit, n_eval, n_random, seed)
-        control = planted_g(G)
-        planted_study = seed_study(control, detector, judge, ref_feats, classes, layer, n_fit, n_eval, n_random, seed)
+        study = seed_study(G, selector, scorer, *args, seed)
+        planted_study = seed_study(planted_g(G), selector, scorer, *args, seed)
         if planted_study is not None:
             planted[seed] = planted_study
         if study is None:
@@ -285,6 +289,10 @@ def study_over_seeds(runs: dict[int, str], detector: ObjectSegmenter, judge, ref
 
 # --- the chapter ---------------------------------------------------------------------------------------------
 REFERENCE_IMAGES = 2000  # held-out real rooms FD is measured against (in the judge's space)
+# issue 25: one segmenter's boxes choose the window maps, the other counts the windows, both ways round; the first
+# pairing is the one the figures and tables show
+PAIRINGS = {"segmenter b (a selects)": ("a", "b"), "segmenter a (b selects)": ("b", "a")}
+AGREEMENT_SAMPLES = 1000  # samples per seed on which the two segmenters' readings are compared
 
 
 def run(P) -> dict:
@@ -295,15 +303,24 @@ def run(P) -> dict:
              "record": {}}
     if not study["testable"]:
         return study
-    detector = P.detector(P.model)
+    detectors = {s: P.detector(P.model, scorer=s) for s in DETECTOR_SCORERS}
     judge = P.judge(P.model)
     ref_feats = judge.embed(np.asarray(heldout.images[:REFERENCE_IMAGES]))
     runs = {seed: P.run(P.model, seed) for seed in P.seeds}  # reuses the training chapter's runs
     classes = train.meta["box_classes"]
-    studies, planted, G0, left_out = study_over_seeds(runs, detector, judge, ref_feats, classes, P.layer, P.n_fit,
-                                                      P.n_eval, P.n_random, P.device)
-    return {**study, "detector_scores": scores(detector, heldout), "classes": classes, "studies": studies,
-            "planted": planted, "G0": G0, "left_out": left_out}
+    by_pairing = {name: study_over_seeds(runs, detectors[sel], detectors[sc], judge, ref_feats, classes, P.layer,
+                                         P.n_fit, P.n_eval, P.n_random, P.device)
+                  for name, (sel, sc) in PAIRINGS.items()}
+    studies, planted, G0, left_out = next(iter(by_pairing.values()))
+    kappas = {}
+    for seed, run in runs.items():  # how alike the two segmenters read this seed's samples
+        G = load_run(run, P.device)[0]
+        kappas[seed] = agreement(detectors["a"], detectors["b"], generate(G, z_batch(
+            G, AGREEMENT_SAMPLES, stream_seed("scorer agreement", seed))), classes)
+    return {**study, "detector_scores": {s: scores(d, heldout) for s, d in detectors.items()}, "classes": classes,
+            "studies": studies, "planted": planted, "G0": G0, "left_out": left_out,
+            "by_pairing": {name: {"studies": v[0], "planted": v[1]} for name, v in by_pairing.items()},
+            "agreement": kappas}
 
 
 def figures(study: dict, P) -> dict:
@@ -325,7 +342,7 @@ def tables(study: dict, P) -> dict:
     """The detector's scores, the fits, the effects and what windows turned into (or why there are none)."""
     if not study["testable"]:
         return {"detector": f"no object boxes in {P.models[P.model]['data']} - the chapter's counts are not "
-                            "testable on this profile", "effects": "", "planted": ""}
+                            "testable on this profile", "effects": "", "planted": "", "agreement": ""}
     left = "\n".join(f"- seed {seed}: no window locations to fit on the {P.n_fit} samples (none detected, or "
                      "everywhere); seed left out" for seed in study["left_out"])
     effects = ""
@@ -334,12 +351,16 @@ def tables(study: dict, P) -> dict:
                                 turned_into(study["studies"], study["classes"])])
     planted = (effects_table(study["planted"]) if study["planted"] else
                "the detector found no window on the planted-map G's samples: no positive control")
-    return {"detector": scores_table(study["detector_scores"]), "effects": "\n\n".join(x for x in (left, effects) if x),
-            "planted": planted}
+    detector = "\n\n".join(f"Segmenter {s}:\n\n{scores_table(t)}" for s, t in study["detector_scores"].items())
+    return {"detector": detector, "effects": "\n\n".join(x for x in (left, effects) if x), "planted": planted,
+            "agreement": agreement_table(study["agreement"])}
 
 
 def claims(study: dict, P) -> list[Claim]:
-    """Both claims over the seeds whose samples show windows, or not testable without boxes."""
+    """Both claims over the seeds whose samples show windows, each read by both pairings (PAIRINGS) and
+    inconclusive where the two segmenters disagree; not testable without boxes."""
     if not study["testable"]:
         return untestable(study["data"], P.seeds)
-    return claims_over_seeds(study["studies"], study["data"], study["planted"])
+    read = {name: claims_over_seeds(v["studies"], study["data"], v["planted"])
+            for name, v in study["by_pairing"].items()}
+    return [agreed(dict(zip(read, same))) for same in zip(*read.values())]

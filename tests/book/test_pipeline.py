@@ -220,10 +220,10 @@ def test_the_train_step_trains_each_judge_and_detector_once(monkeypatch):
         boxes=[[]] if Path(path).name in boxes else None))
     packs = {k: f"/packs/{k}" for k in prof["packs"]}
     jobs = pipeline.instrument_jobs(prof, packs, Path("/runs"))
-    kinds = [(fn.__name__, args[0]["data"], args[5] if fn.__name__ == "_judge_job" else "") for fn, args in jobs]
+    kinds = [(fn.__name__, args[0]["data"], args[5]) for fn, args in jobs]
     judged = prof["notebooks"]["01_training"]["train_models"]
     assert kinds == [("_judge_job", prof["models"][m]["data"], scorer) for scorer in ("a", "b") for m in judged] + [
-        ("_detector_job", "rooms", "")]  # both scorers of every judge
+        ("_detector_job", "rooms", scorer) for scorer in ("a", "b")]  # both scorers of every instrument
     assert jobs[-1][1][2] == prof["detector_epochs"]  # one home for the segmenter's epochs: the profile
 
 

@@ -52,3 +52,29 @@ def test_detector_features_present_the_class_maps_as_a_discriminator_layer():
     boxes = [[[0, 0, 0, 8, 8]]] * 8  # class 0 in the top-left quarter of every image
     feats = feature_study(net, images, boxes, 2, top=5)
     assert [f["feature"] for f in feats] == [0, 1] and all(len(f["top"]) == 5 for f in feats)
+
+
+def test_the_second_segmenter_is_another_architecture_and_the_two_agree_by_kappa():
+    from dcgan_core.instruments.detector import DetectorConfig, ObjectSegmenter, agreement
+    a, b = ObjectSegmenter(3, 2, 8, "a"), ObjectSegmenter(3, 2, 8, "b")
+    kinds = {arch: {type(m) for m in net.modules()} for arch, net in (("a", a), ("b", b))}
+    assert torch.nn.BatchNorm2d in kinds["a"] - kinds["b"] and torch.nn.MaxPool2d in kinds["b"] - kinds["a"]
+    x = torch.randn(2, 3, 32, 32)
+    assert b(x).shape == a(x).shape == (2, 2, 32, 32)
+    assert DetectorConfig.scorer("b").seed != DetectorConfig.scorer("a").seed
+    with pytest.raises(ValueError, match="arch must be one of"):
+        ObjectSegmenter(3, 2, 8, "c")
+
+    class Fixed:
+        def __init__(self, masks):
+            self.m = masks
+
+        def masks(self, images):
+            return self.m
+    on = np.zeros((6, 2, 4, 4), bool)
+    on[:3, 0] = True  # class 0 present in the first three images, class 1 nowhere
+    flipped = on.copy()
+    flipped[:, 0] = ~on[:, 0]
+    k = agreement(Fixed(on), Fixed(flipped), np.zeros((6, 3, 4, 4)), ["window", "bed"])
+    assert k["window"] == -1.0 and np.isnan(k["bed"])
+    assert agreement(Fixed(on), Fixed(on), np.zeros((6, 3, 4, 4)), ["window", "bed"])["window"] == 1.0

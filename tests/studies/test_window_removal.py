@@ -65,8 +65,9 @@ def test_seed_study_effects_and_claims_on_stand_ins():
     G = Generator(resolve("cpu32-rgb", init_std=0.2)).eval()  # a larger init: samples with contrast to detect
 
     ref = PooledPixels().embed(np.random.default_rng(0).integers(0, 256, (200, 3, 32, 32), dtype=np.uint8))
-    st = window_removal.seed_study(G, BrightSpots(), PooledPixels(), ref, ["window", "bed", "door"], -2, n_fit=20,
-                                   n_eval=60, n_random=3, seed=0)
+    detector = BrightSpots()
+    st = window_removal.seed_study(G, detector, detector, PooledPixels(), ref, ["window", "bed", "door"], -2,
+                                   n_fit=20, n_eval=60, n_random=3, seed=0)
     assert st["layer"] == 1 and set(st["fits"]) == {0, 1, 2}
     w = st["fits"][1]["weights"]
     assert (w[st["fits"][1]["negative"]] < 0).all() and (w[st["fits"][1]["positive"]] > 0).all()
@@ -78,6 +79,27 @@ def test_seed_study_effects_and_claims_on_stand_ins():
     claims = window_removal.claims_over_seeds({0: st}, "stand-in data")
     assert [c.verdict for c in claims][0] in rules.VERDICTS and all(c.seeds == [0] for c in claims)
     assert window_removal.claims_over_seeds({}, "x")[0].verdict == "not testable at this scale"
+
+
+def test_one_segmenter_selects_the_maps_and_the_other_counts_the_windows():
+    from dcgan_core.studies import window_removal
+
+    class Logged(BrightSpots):
+        def __init__(self):
+            self.calls = 0
+
+        def masks(self, images):
+            self.calls += 1
+            return super().masks(images)
+    torch.manual_seed(0)
+    G = Generator(resolve("cpu32-rgb", init_std=0.2)).eval()
+    ref = PooledPixels().embed(np.random.default_rng(0).integers(0, 256, (50, 3, 32, 32), dtype=np.uint8))
+    selector, scorer = Logged(), Logged()
+    st = window_removal.seed_study(G, selector, scorer, PooledPixels(), ref, ["window", "bed", "door"], -2,
+                                   n_fit=20, n_eval=30, n_random=2, seed=0)
+    assert selector.calls == 3  # one fit per layer (the paper's and its neighbours): the selector's boxes only
+    assert scorer.calls == len(st["conditions"])  # every count is the scorer's
+    assert all(sel != sc for sel, sc in window_removal.PAIRINGS.values())  # the chapter pairs different segmenters
 
 
 class SeesPlantedWindows:
@@ -114,7 +136,8 @@ def test_planted_window_g_passes_both_rules_and_the_controls_fail():
     studies = {}
     for seed in (0, 1, 2):
         G = PlantedWindowG(32, [64, 32, 16])
-        studies[seed] = window_removal.seed_study(G, SeesPlantedWindows(G), PooledPixels(), ref, ["window", "dark"],
+        sees = SeesPlantedWindows(G)
+        studies[seed] = window_removal.seed_study(G, sees, sees, PooledPixels(), ref, ["window", "dark"],
                                                   -2, n_fit=60, n_eval=40, n_random=5, seed=seed)
     planted = window_removal.rule_outcomes(studies)
     assert planted["removes"].verdict == "reproduced" and planted["kept"].verdict == "reproduced"
