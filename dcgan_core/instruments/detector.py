@@ -207,6 +207,20 @@ def scores(model: ObjectSegmenter, pack: Pack, n: int | None = None) -> dict[str
     return out
 
 
+def presence_rates(model: ObjectSegmenter, images: np.ndarray, classes: list[str]) -> dict[str, float]:
+    """The share of images in which the segmenter detects each class (`presence`)."""
+    seen = presence(model.masks(images))
+    return {name: float(seen[:, k].mean()) for k, name in enumerate(classes)}
+
+
+def failure_check(model: ObjectSegmenter, real: np.ndarray, failures: dict[str, np.ndarray],
+                  classes: list[str]) -> dict[str, dict[str, float]]:
+    """Issue 25: the segmenter's presence rates on held-out real rooms and on each failure set (the rule is
+    verdicts.judge_valid, as for the judges)."""
+    return {"real": presence_rates(model, real, classes),
+            **{name: presence_rates(model, imgs, classes) for name, imgs in failures.items()}}
+
+
 def agreement(detector_a: ObjectSegmenter, detector_b: ObjectSegmenter, images: np.ndarray,
               classes: list[str]) -> dict[str, float]:
     """Issue 25: Cohen's kappa of two segmenters' per-class presence on the same images (NaN where both read one

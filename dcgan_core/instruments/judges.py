@@ -366,9 +366,40 @@ def degraded_uint8(images: np.ndarray, kind: str, amount: float, seed: int = 0) 
         x = F.interpolate(F.avg_pool2d(x, f), scale_factor=f, mode="nearest")
     elif kind == "shuffle":
         x = shuffle_patches(x, int(amount), torch.Generator().manual_seed(seed))
+    elif kind == "checkerboard":
+        x = checkerboard(x, int(amount))
     else:
-        raise ValueError(f"kind must be 'blur', 'pixelate' or 'shuffle', got {kind!r}")
+        raise ValueError(f"kind must be 'blur', 'pixelate', 'shuffle' or 'checkerboard', got {kind!r}")
     return to_uint8(x).numpy()
+
+
+def checkerboard(x: torch.Tensor, factor: int) -> torch.Tensor:
+    """Transposed-convolution upsampling artefacts (Odena et al. 2016): the image averaged down `factor`x, then
+    brought back by stride-2 transposed 3x3 convolutions of a flat kernel, whose uneven overlap draws a grid."""
+    if factor < 2 or factor & (factor - 1):
+        raise ValueError(f"checkerboard factor must be a power of 2 >= 2, got {factor}")
+    c = x.shape[1]
+    y = (F.avg_pool2d(x, factor) + 1) / 2  # intensities in [0, 1]: the grid scales them, whatever their sign
+    kernel = torch.ones(c, 1, 3, 3, dtype=x.dtype, device=x.device)
+    while y.shape[-1] < x.shape[-1]:
+        ones = torch.ones_like(y[:, :1].expand(-1, c, -1, -1))
+        cover = F.conv_transpose2d(ones, kernel, stride=2, padding=1, output_padding=1, groups=c)
+        # dividing by the mean overlap (not the overlap itself) keeps the grid: 1, 2 and 4 kernels overlap
+        y = F.conv_transpose2d(y, kernel, stride=2, padding=1, output_padding=1, groups=c) / cover.mean()
+    return (y * 2 - 1).clamp(-1, 1)
+
+
+def as_images_of(images: np.ndarray, channels: int, size: int) -> np.ndarray:
+    """uint8 (N, C, H, W) images in another judge's format: grey to colour (repeated) or colour to grey (mean),
+    resized bilinearly (a G trained on another data set, shown to this data set's instruments)."""
+    x = torch.from_numpy(np.asarray(images, np.float32))
+    if x.shape[1] != channels:
+        if channels not in (1, 3):
+            raise ValueError(f"cannot show {images.shape[1]}-channel images as {channels} channels")
+        x = x.mean(1, keepdim=True).expand(-1, channels, -1, -1)
+    if x.shape[-1] != size:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+    return x.round().clamp(0, 255).to(torch.uint8).numpy()
 
 
 def validity(judge: Judge, real: np.ndarray, failures: dict[str, np.ndarray]) -> dict:

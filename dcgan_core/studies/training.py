@@ -13,6 +13,7 @@ training images with slight noise, shifted 1-2 px, flipped, colour-jittered, or 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -22,7 +23,9 @@ from dcgan_core import plots
 from dcgan_core.core.checkpoint import load_run, snapshot_names
 from dcgan_core.core.train import initial_models
 from dcgan_core.data.packed import Pack
-from dcgan_core.instruments.judges import judge_accuracy
+from dcgan_core.instruments.detector import SCORERS as DETECTOR_SCORERS
+from dcgan_core.instruments.detector import failure_check, presence_rates
+from dcgan_core.instruments.judges import SCORERS, as_images_of, judge_accuracy, validity
 from dcgan_core.instruments.metrics import CopySearch, coarse_pixels, inception_fid, memorisation_from
 from dcgan_core.instruments.reference import MEMORISERS, Reference, generate_uint8, ladder_name, memoriser_samples
 from dcgan_core.utils.streams import stream_seed
@@ -72,6 +75,7 @@ def evaluate_run(run: str | Path, train: Pack, ref: Reference, seed: int, device
     def measure(images: np.ndarray) -> dict:
         return {space: memorisation_from(search.distances(images), held[space]) for space, search in searches.items()}
     out["memorisation"], out["first_memorisation"] = measure(samples), measure(first)
+    out["first_samples"] = first  # also a GAN-type failure set for the instruments (`gan_failures`)
     out["unseen_memorisation"] = measure(ref.b)
     out["memorisers"] = {kind: measure(imgs) for kind, imgs in memorisers.items()}
     shown, k = SHOWN_NEIGHBOURS
@@ -95,20 +99,46 @@ def _spread(values, fmt: str = ".2f") -> str:
     return f"{v.mean():{fmt}}" + (f" +- {v.std(ddof=1):{fmt}}" if len(v) > 1 else "")
 
 
-def judge_claim(name: str, check: dict, real_a: dict, data: str) -> Claim:
-    """The judge may certify content: on failure images each of its readings is on far less than on real ones.
-    Held-out real images (half A) offered as failure images are the negative control: the check must refuse them."""
+SUITE = ("failure images no instrument trained on: untrained-G samples, a G's first snapshot, a G trained on "
+         "another data set, transposed-conv checkerboards, pixelated and patch-shuffled real images; and blurred "
+         "real images (a kind the judges trained on)")
+
+
+def judge_claim(name: str, check: dict, real_a: dict, data: str, instrument: str = "the judge") -> Claim:
+    """An instrument may certify content: on failure images each of its readings is on far less than on real ones.
+    Held-out real images (half A) offered as failure images are the negative control: the check must refuse them.
+    `check` and `real_a`: readings (a judge's, or a segmenter's per-object presence) per image set."""
     outcome = rules.judge_valid(check["real"], {k: v for k, v in check.items() if k != "real"})
-    fail = ", ".join(f"{k} {v['real']:.0%}" for k, v in check.items() if k != "real")
     control = {"held-out real images offered as failures": (
-        rules.judge_valid(check["real"], {"held-out real, half A": real_a}), f"called real {real_a['real']:.0%}")}
+        rules.judge_valid(check["real"], {"held-out real, half A": real_a}), _headline(real_a))}
+    fail = ", ".join(f"{k} {_headline(v)}" for k, v in check.items() if k != "real")
     return Claim.decided(
         outcome, control, kind="self-check", section="4.1",
-        claim=f"{name}: the judge tells real content from failure images",
-        paper="(our instrument; the paper judged samples by eye)", data=data,
-        ours=f"called real: held-out real {check['real']['real']:.0%}; {fail} (every reading in the chapter's table)",
-        baseline="failure images: untrained-G samples, pixelated, patch-shuffled and blurred real images",
-        values={"readings": check})
+        claim=f"{name}: {instrument} tells real content from failure images",
+        paper="(our instrument; the paper judged samples by eye)", data=data, scorer=instrument,
+        ours=f"held-out real {_headline(check['real'])}; {fail} (every reading in the chapter's table)",
+        baseline=SUITE, values={"readings": check})
+
+
+def _headline(rates: dict[str, float]) -> str:
+    """A judge's 'called real' share, or a segmenter's most frequent object."""
+    if "real" in rates:
+        return f"called real {rates['real']:.0%}"
+    top = max(rates, key=rates.get)
+    return f"{top} seen in {rates[top]:.0%}"
+
+
+def gan_failures(evals: dict, name: str, seed: int, models: list[str], channels: int, size: int) -> dict:
+    """The GAN-type failure sets of a model's instruments: its first snapshot's samples, and the final samples of
+    the next model of the chapter (a G trained on another data set), in this model's image format."""
+    ev = evals[(name, seed)]
+    out = {f"first snapshot ({ev['first_snapshot'].removesuffix('.pt')}) samples": ev["first_samples"]}
+    others = [m for m in models if m != name]
+    if others:
+        other = others[(models.index(name)) % len(others)]
+        out[f"G trained on another data set ({other})"] = as_images_of(evals[(other, seed)]["samples"], channels,
+                                                                       size)
+    return out
 
 
 def quality_claim(name: str, evs: list[dict], seeds: list[int], ladder: dict, data: str, paper_fig: str,
@@ -217,12 +247,14 @@ def quality_table(evs: dict, ladders: dict) -> str:
 
 
 def judge_table(checks: dict[str, dict]) -> str:
-    """Markdown: per model, the judge's readings (share of images) on real and on failure images."""
-    rows = ["| model | images | called real | readings (share of images) |", "|---|---|---|---|"]
-    for name, check in checks.items():
+    """Markdown: per model and instrument, its readings (share of images) on real and on failure images."""
+    rows = ["| model, instrument | images | called real | readings (share of images) |", "|---|---|---|---|"]
+    for key, check in checks.items():
+        label = ", ".join(key) if isinstance(key, tuple) else key
         for kind, rates in check.items():
             rest = ", ".join(f"{k} {v:.0%}" for k, v in rates.items() if k != "real")
-            rows.append(f"| {name} | {kind} | {rates['real']:.0%} | {rest or '-'} |")
+            real = f"{rates['real']:.0%}" if "real" in rates else "-"
+            rows.append(f"| {label} | {kind} | {real} | {rest or '-'} |")
     return "\n".join(rows)
 
 
@@ -240,9 +272,22 @@ def run(P) -> dict:
         searches = copy_searches(train_pack, judges[name])  # one index of the training set serves every seed
         for seed in P.seeds:
             evals[(name, seed)] = evaluate_run(runs[(name, seed)], train_pack, refs[name], seed, P.device, searches)
-        checks[name] = refs[name].judge_check(evals[(name, P.seeds[0])]["untrained_samples"])
-        real_a[name] = judges[name].rates(refs[name].a)
         accuracy[name] = (len(held), judge_accuracy(judges[name], held))
+    for name in P.train_models:  # issue 25: every instrument on the failure suite before it decides anything
+        ref, seed0 = refs[name], P.seeds[0]
+        fails = gan_failures(evals, name, seed0, P.train_models, *ref.b.shape[1:3])
+        suite = ref.failure_suite(evals[(name, seed0)]["untrained_samples"], fails)
+        for scorer in SCORERS:
+            judge = judges[name] if scorer == "a" else P.judge(name, scorer=scorer)
+            checks[(name, f"judge {scorer}")] = validity(judge, ref.b, suite)
+            real_a[(name, f"judge {scorer}")] = judge.rates(ref.a)
+        train_pack = P.pack(P.models[name]["data"])
+        if train_pack.boxes is not None:  # the rooms segmenters of Sec. 6.2 and 6.3.1
+            classes = train_pack.meta["box_classes"]
+            for scorer in DETECTOR_SCORERS:
+                det = P.detector(name, scorer=scorer)
+                checks[(name, f"segmenter {scorer}")] = failure_check(det, ref.b, suite, classes)
+                real_a[(name, f"segmenter {scorer}")] = presence_rates(det, ref.a, classes)
     if P.inception_weights:  # the standard FID, only with a weights file the user downloaded
         fid = {key: inception_fid(ev["samples"], refs[key[0]].a, P.inception_weights, P.device)
                for key, ev in evals.items()}
@@ -293,10 +338,13 @@ def claims(study: dict, P) -> list[Claim]:
     out = []
     for name in P.train_models:
         evs, data = [study["evals"][(name, s)] for s in P.seeds], study["data"][name]
-        judge = judge_claim(name, study["checks"][name], study["real_a_rates"][name], data)
+        checks = [judge_claim(name, check, study["real_a_rates"][key], data, key[1])
+                  for key, check in study["checks"].items() if key[0] == name]
+        judge = next(c for c in checks if c.scorer == "judge a")  # the judge whose space quality is read in
         quality = quality_claim(name, evs, P.seeds, study["ladders"][name], data, "Fig. 3",
                                 judge.verdict == "reproduced")
         first = first_snapshot_quality(evs, study["ladders"][name])
-        out += [judge, quality, memorisation_claim(name, evs, P.seeds, first, data, "first_memorisation"),
+        read = [quality, memorisation_claim(name, evs, P.seeds, first, data, "first_memorisation"),
                 memorisation_claim(name, evs, P.seeds, quality.verdict, data)]
+        out += checks + [replace(c, scorer="judge a") for c in read]
     return out

@@ -124,6 +124,22 @@ def test_degradations_keep_shape_and_range():
     assert degraded_uint8(u8, "blur", 1.0).std() < u8.std()
 
 
+def test_checkerboard_draws_a_periodic_grid_and_images_change_format():
+    from dcgan_core.instruments.judges import as_images_of
+    flat = np.full((2, 3, 16, 16), 128, np.uint8)
+    cb = degraded_uint8(flat, "checkerboard", 4).astype(float)
+    assert cb.shape == flat.shape and cb.std() > 10  # a flat image gets a grid
+    inner = cb[..., 4:-4, 4:-4]  # two stride-2 steps: a grid of period 4 px (the border has fewer overlaps)
+    assert np.allclose(inner[..., 4:], inner[..., :-4], atol=1) and not np.allclose(inner[..., 2:], inner[..., :-2])
+    with pytest.raises(ValueError, match="power of 2"):
+        degraded_uint8(flat, "checkerboard", 3)
+    grey = as_images_of(np.stack([np.full((3, 8, 8), v, np.uint8) for v in (30, 90)]), 1, 16)
+    assert grey.shape == (2, 1, 16, 16) and grey[1].min() == grey[1].max() == 90
+    assert as_images_of(grey, 3, 8).shape == (2, 3, 8, 8)
+    with pytest.raises(ValueError, match="cannot show"):
+        as_images_of(grey, 2, 8)
+
+
 def test_rate_gap_finds_the_largest_difference():
     assert rate_gap({"real": 0.9, "bed": 0.5}, {"real": 1.0, "bed": 0.95}) == (pytest.approx(0.45), "bed")
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from dcgan_core.instruments import reference
 from tests.conftest import PixelJudge
@@ -69,3 +70,26 @@ def test_every_memoriser_is_caught_and_unseen_images_pass(rooms):
             "not reproduced", kind
     unseen = held[150:]
     assert verdict([unseen[i::3] for i in range(3)]) != "not reproduced"  # no copies by construction
+
+
+def test_the_failure_suite_is_held_out_from_every_instrument_s_training(packs):
+    from dcgan_core.instruments.judges import DEGRADATIONS, degrade
+    _, held = packs
+    ref = reference.Reference(PixelJudge(), held, 40)
+    untrained = np.zeros((40, 1, 16, 16), np.uint8)
+    first = np.full((40, 1, 16, 16), 7, np.uint8)
+    suite = ref.failure_suite(untrained, {"first snapshot (epoch-0001) samples": first})
+    assert all(v.shape == (40, 1, 16, 16) and v.dtype == np.uint8 for v in suite.values())
+    assert np.array_equal(suite["first snapshot (epoch-0001) samples"], first)
+    held_out = set(suite) - set(reference.TRAINED_ON_FAILURES)
+    # the judges trained on blur, blobs, flat images and quarter-image shuffles: the held-out sets are none of them
+    assert len(held_out) == len(suite) - 1 and set(DEGRADATIONS) == {"blur", "shuffle", "blobs", "flat"}
+    assert not any(kind in name for name in held_out for kind in ("blur", "blobs", "flat"))
+    # the judges' shuffle negatives use quarter-image patches: the suite's 4-px shuffle is another kind at 16 px+
+    x = torch.zeros(1, 1, 32, 32)
+    x[..., :16, :] = 1
+    shuffled = degrade(x, "shuffle", torch.Generator().manual_seed(0))
+    assert all((shuffled[0, 0, i:i + 8, j:j + 8].unique().numel() == 1)
+               for i in range(0, 32, 8) for j in range(0, 32, 8))  # whole 8-px tiles: not the suite's 4-px ones
+    check = ref.judge_check(untrained, {"first snapshot (epoch-0001) samples": first})
+    assert set(check) == {"real", *suite}

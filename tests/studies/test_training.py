@@ -1,5 +1,6 @@
 """Evaluation of trained runs: the held-out halves, the ladder, the memoriser control and the claims' controls."""
 
+import numpy as np
 
 from dcgan_core.core.train import TrainConfig, train
 from dcgan_core.instruments import reference
@@ -52,6 +53,24 @@ def test_evaluate_run_and_claims_with_their_controls(packs, tmp_path):
                                         "first_memorisation")
     assert "first snapshot (epoch-0001)" in first.claim and first.verdict == "not reproduced"
     assert training.first_snapshot_quality(evs, ladder) in rules.VERDICTS
+
+
+def test_a_segmenter_is_checked_by_the_same_rule_and_gan_failures_come_from_the_runs():
+    real = {"window": 0.7, "bed": 0.9}
+    ok = training.judge_claim("rooms", {"real": real, "checkerboard": {"window": 0.1, "bed": 0.2}},
+                              {"window": 0.72, "bed": 0.88}, "d", "segmenter b")
+    assert ok.verdict == "reproduced" and ok.scorer == "segmenter b" and "bed seen in 90%" in ok.ours
+    bad = training.judge_claim("rooms", {"real": real, "checkerboard": {"window": 0.1, "bed": 0.8}},
+                               {"window": 0.72, "bed": 0.88}, "d", "segmenter b")
+    assert bad.verdict == "not reproduced"
+    evals = {("rooms", 0): {"first_snapshot": "epoch-0001.pt", "first_samples": np.zeros((4, 3, 8, 8), np.uint8),
+                            "samples": np.full((4, 3, 8, 8), 60, np.uint8)},
+             ("mnist", 0): {"first_snapshot": "epoch-0005.pt", "first_samples": np.zeros((4, 1, 16, 16), np.uint8),
+                            "samples": np.full((4, 1, 16, 16), 200, np.uint8)}}
+    fails = training.gan_failures(evals, "rooms", 0, ["rooms", "mnist"], 3, 8)
+    assert set(fails) == {"first snapshot (epoch-0001) samples", "G trained on another data set (mnist)"}
+    assert fails["G trained on another data set (mnist)"].shape == (4, 3, 8, 8)  # in the rooms format
+    assert set(training.gan_failures(evals, "rooms", 0, ["rooms"], 3, 8)) == {"first snapshot (epoch-0001) samples"}
 
 
 def test_judge_claim_fails_a_judge_that_calls_failures_real():
