@@ -89,6 +89,7 @@ def smoothness_claim(studies: dict[int, dict], data: str):
     n_seg = sum(len(st["ratios"]["trained, linear"]) for st in studies.values())
     return Claim.decided(
         trained, controls, positive, no_positive="no held-out images given", section="6.1", data=data, seeds=seeds,
+        scorer="judge a",  # the semantic half reads the training chapter's judge; nothing is selected by it
         claim="walking the latent space gives smooth semantic transitions, no sharp jumps (Fig. 4)",
         paper="smooth transitions; objects (windows) appear and transform gradually (shown, not measured)",
         ours=f"linear: {text}; slerp: {slerp}; {n_seg} segments",

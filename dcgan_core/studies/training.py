@@ -40,6 +40,7 @@ def copy_searches(train: Pack, judge) -> dict:
             "feature": CopySearch(judge.embed, train.images, desc=f"copy search, {judge.name} features")}
 
 
+COLLAPSE_MODES = 4  # the collapsed-G control draws only this many distinct samples
 SHOWN_NEIGHBOURS = (6, 3)  # the neighbour panels: 6 samples, each with its 3 nearest training images
 
 
@@ -64,6 +65,9 @@ def evaluate_run(run: str | Path, train: Pack, ref: Reference, seed: int, device
     out["untrained"] = ref.quality(untrained)
     out["untrained_samples"] = untrained
     samples = generate_uint8(G, n, stream_seed("samples", seed))
+    # issue 25: mode collapse, the failure batch norm is said to prevent (Sec. 3): the model's own first
+    # COLLAPSE_MODES samples, repeated; the quality rule must refuse it
+    out["collapsed"] = ref.quality(samples[np.arange(n) % COLLAPSE_MODES])
     memorisers = {kind: memoriser_samples(train, n, seed, kind) for kind in MEMORISERS}
     out["memoriser"] = ref.quality(memorisers["noise"])
     # positive controls: real training images as the sampler (good samples by construction), and all of held-out
@@ -148,7 +152,7 @@ def quality_claim(name: str, evs: list[dict], seeds: list[int], ladder: dict, da
     bar = ladder[ladder_name("blur", rules.QUALITY_BLUR_SIGMA)]["fd"]
     final = [e["snapshots"]["last.pt"] for e in evs]
     fd, gap = [f["fd"] for f in final], [f["rate_gap"] for f in final]
-    un, real = [e["untrained"] for e in evs], [e["real_sampler"] for e in evs]
+    un, real, collapsed = ([e[k] for e in evs] for k in ("untrained", "real_sampler", "collapsed"))
     blur2 = ladder[ladder_name("blur", 2.0)]
     positive = {"real training images as samples": (
         rules.quality([r["fd"] for r in real], bar, [r["rate_gap"] for r in real], judge_ok),
@@ -157,7 +161,10 @@ def quality_claim(name: str, evs: list[dict], seeds: list[int], ladder: dict, da
         "untrained G": (rules.quality([u["fd"] for u in un], bar, [u["rate_gap"] for u in un]),
                         f"FD {_spread([u['fd'] for u in un])}, rate gap {np.mean([u['rate_gap'] for u in un]):.0%}"),
         "real images blurred sigma 2": (rules.quality([blur2["fd"]], bar, [blur2["rate_gap"]]),
-                                        f"FD {blur2['fd']:.2f}, rate gap {blur2['rate_gap']:.0%}")}
+                                        f"FD {blur2['fd']:.2f}, rate gap {blur2['rate_gap']:.0%}"),
+        f"G collapsed to {COLLAPSE_MODES} of its samples": (
+            rules.quality([c["fd"] for c in collapsed], bar, [c["rate_gap"] for c in collapsed]),
+            f"FD {_spread([c['fd'] for c in collapsed])}, rate gap {np.mean([c['rate_gap'] for c in collapsed]):.0%}")}
     return Claim.decided(
         rules.quality(fd, bar, gap, judge_ok), controls, positive, section="4.1",
         claim=f"{name}: DCGAN trains to good samples ({paper_fig})",

@@ -31,7 +31,9 @@ def test_evaluate_run_and_claims_with_their_controls(packs, tmp_path):
     q = training.quality_claim("two-mode", evs, [0, 1, 2], ladder, "test data", "Fig. 3")
     assert {(c["name"], c["kind"]) for c in q.controls} == {
         ("real training images as samples", "positive"), ("untrained G", "negative"),
-        ("real images blurred sigma 2", "negative")}
+        ("real images blurred sigma 2", "negative"), ("G collapsed to 4 of its samples", "negative")}
+    collapsed = next(c for c in q.controls if c["name"].startswith("G collapsed"))
+    assert collapsed["verdict"] not in rules.PASSING  # four distinct images are no sample of the data
     real = next(c for c in q.controls if c["kind"] == "positive")
     # real images pass the quality rule: FD clearly; the rate gap of 64 images is too noisy to settle on 3 draws
     fd = next(part for part in real["parts"] if part["name"] == "judge FD")
