@@ -14,10 +14,11 @@ def test_mnist5k_is_real_balanced_and_split(tmp_path):
     train = pack("mnist5k", tmp_path / "train", split="train")
     assert len(test) == 1000 and len(train) == 4000
     assert not set(test.source_index.tolist()) & set(train.source_index.tolist())
-    fit, val = (pack("mnist5k", tmp_path / s, split=s) for s in ("fit", "val"))  # train = fit + val
-    assert len(fit) == 3000 and len(val) == 1000
-    assert set(fit.source_index.tolist()) | set(val.source_index.tolist()) == set(train.source_index.tolist())
-    assert not set(fit.source_index.tolist()) & set(val.source_index.tolist())
+    from dcgan_core.data.embedded import MNIST5K_TEST, MNIST5K_VAL, _shuffled, _split_index
+    order = _shuffled(5000, 0)  # the packs' order at seed 0: train = fit + val, without packing them again
+    fit, val = (set(_split_index(order, s, MNIST5K_TEST, MNIST5K_VAL).tolist()) for s in ("fit", "val"))
+    assert len(fit) == 3000 and len(val) == 1000 and not fit & val
+    assert fit | val == set(train.source_index.tolist())
 
 
 def test_digits(tmp_path):
