@@ -225,11 +225,10 @@ def agreement(detector_a: ObjectSegmenter, detector_b: ObjectSegmenter, images: 
               classes: list[str]) -> dict[str, float]:
     """Issue 25: Cohen's kappa of two segmenters' per-class presence on the same images (NaN where both read one
     value throughout)."""
-    from sklearn.metrics import cohen_kappa_score
+    from dcgan_core.instruments.judges import kappa
 
     a, b = presence(detector_a.masks(images)), presence(detector_b.masks(images))
-    return {name: float("nan") if len(np.unique(np.r_[a[:, k], b[:, k]])) < 2
-            else float(cohen_kappa_score(a[:, k], b[:, k])) for k, name in enumerate(classes)}
+    return {name: kappa(a[:, k], b[:, k]) for k, name in enumerate(classes)}
 
 
 def scores_table(s: dict[str, dict[str, float]]) -> str:

@@ -410,14 +410,16 @@ def validity(judge: Judge, real: np.ndarray, failures: dict[str, np.ndarray]) ->
 def agreement(judge_a, judge_b, images: np.ndarray) -> dict[str, float]:
     """Issue 25: Cohen's kappa of two scorers' on/off readings per reading both report, on the same images (NaN
     where both read one value throughout: agreement by chance cannot be told from agreement)."""
+    a, b = judge_a.readings(judge_a.predict(images)), judge_b.readings(judge_b.predict(images))
+    return {name: kappa(a[name], b[name]) for name in a if name in b}
+
+
+def kappa(x: np.ndarray, y: np.ndarray) -> float:
+    """Cohen's kappa of two on/off readings of the same images; NaN where both are one value throughout."""
     from sklearn.metrics import cohen_kappa_score
 
-    a, b = judge_a.readings(judge_a.predict(images)), judge_b.readings(judge_b.predict(images))
-    out = {}
-    for name in [n for n in a if n in b]:
-        x, y = np.asarray(a[name], bool), np.asarray(b[name], bool)
-        out[name] = float("nan") if len(np.unique(np.r_[x, y])) < 2 else float(cohen_kappa_score(x, y))
-    return out
+    x, y = np.asarray(x, bool), np.asarray(y, bool)
+    return float("nan") if len(np.unique(np.r_[x, y])) < 2 else float(cohen_kappa_score(x, y))
 
 
 def agreement_table(kappas: dict[int, dict[str, float]]) -> str:

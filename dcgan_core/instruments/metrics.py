@@ -134,6 +134,8 @@ class CopySearch:
 
     def nearest(self, images: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Distances and training indices of each image's k nearest training images, itself or mirrored."""
+        if not 1 <= k <= self.index.ntotal:
+            raise ValueError(f"k={k} nearest training images asked of a search over {self.index.ntotal}")
         images = np.asarray(images)
         found = [self.index.search(np.ascontiguousarray(self.embed(x), np.float32), k)
                  for x in (images, np.ascontiguousarray(images[..., ::-1]))]

@@ -74,6 +74,9 @@ def memoriser_samples(train: Pack, n: int, seed: int = 0, kind: str = "noise") -
     noise, a 1-2 px shift, a horizontal flip, a colour jitter, or a 10% patch of another training image."""
     if kind not in MEMORISERS:
         raise ValueError(f"memoriser kind must be one of {MEMORISERS}, got {kind!r}")
+    if kind == "partial" and len(train) < 2:
+        raise ValueError(f"the partial memoriser pastes a patch of another training image; {train.path} has "
+                         f"{len(train)}: give it at least 2 images")
     rng = np.random.default_rng([seed, MEMORISERS.index(kind)])
     pick = rng.choice(len(train), n, replace=n > len(train))
     order = np.argsort(pick)  # a pack reads fastest in order

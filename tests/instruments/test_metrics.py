@@ -115,6 +115,8 @@ def test_copy_search_is_exact_and_counts_a_mirror_image():
     mirrored = train[[5, 9]][..., ::-1]  # a flipped copy is found at distance 0
     assert np.allclose(search.distances(mirrored), 0) and np.array_equal(search.nearest(mirrored)[1][:, 0], [5, 9])
     assert len(set(search.nearest(train[:1], k=3)[1][0])) == 3  # the mirror's hits do not repeat an image
+    with pytest.raises(ValueError, match="k=201 nearest training images asked of a search over 200"):
+        search.nearest(queries, k=201)
     with pytest.raises(ValueError, match="at least one training image"):
         CopySearch(lambda x: x.reshape(len(x), -1), train[:0])
 
