@@ -39,6 +39,14 @@ def _threads():
     torch.set_num_threads(2)
 
 
+def self_checks(only, failing=()) -> dict:
+    """Instruments' self-check claims as `P.instrument_checks` returns them: passing, except those in `failing`."""
+    from dcgan_core.verdicts.claims import Claim
+    return {name: Claim(section="4.1", claim=f"{name} tells real content from failure images", paper="-", ours="-",
+                        baseline="-", kind="self-check", scorer=name,
+                        verdict="not reproduced" if name in failing else "reproduced") for name in only}
+
+
 # --- stand-ins shared by an instrument's tests and its study's -------------------------------------------------
 class PixelJudge:
     """A stand-in judge: 4x4 average-pooled pixels as features; 'bright' when the left half is brighter."""

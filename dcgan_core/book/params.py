@@ -24,6 +24,7 @@ from dcgan_core.instruments.detector import DetectorConfig
 from dcgan_core.instruments.hashing import MAX_RADIUS, MIN_FIT
 from dcgan_core.instruments.judges import JudgeConfig
 from dcgan_core.instruments.probes import C_GRID, DRAWS_PER_C, FINAL_DRAWS
+from dcgan_core.studies import training
 from dcgan_core.studies.dedup import TRANSFORMS
 from dcgan_core.utils.errors import ParameterError
 from dcgan_core.verdicts import paper
@@ -93,6 +94,12 @@ class Chapter:
         return pipeline.detector_of(self.models[model], self.packs,
                                     self.spec.get("detector_epochs", DetectorConfig.epochs), self.device,
                                     self.runs_root, scorer, progress)
+
+    def instrument_checks(self, model: str, only: tuple[str, ...]) -> dict:
+        """Issue 25: the self-checks (failure suite) of `model`'s instruments named in `only`, computed with the
+        training chapter's parameters as that chapter computes them: one that fails there decides nothing here."""
+        checks = training.instrument_checks(load("01_training", self.profile), model, only)
+        return training.instrument_claims(checks, model, self.data(model))
 
     def data(self, model: str) -> str:
         """The data a model was trained on, described for a claim (a stand-in names what it stands in for)."""

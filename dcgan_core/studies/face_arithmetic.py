@@ -25,7 +25,7 @@ from dcgan_core.instruments.judges import SCORERS, agreement, agreement_table, j
 from dcgan_core.plots import arithmetic_figure, k_effect, note_figure, walk_figure, yaw_sweep
 from dcgan_core.utils.streams import torch_generator
 from dcgan_core.verdicts import rules
-from dcgan_core.verdicts.claims import Claim, agreed
+from dcgan_core.verdicts.claims import Claim, agreed_over, gated
 from dcgan_core.verdicts.rules import FACTOR_ACCURACY_MIN, FACTOR_R2_MIN, TURN_RHO_MIN, factor_readable
 
 # where each factor the chapter uses lives in a judge's targets: synth-faces names, then CelebA's
@@ -492,6 +492,7 @@ TURN_SPAN = (-1, 1)  # Fig. 8: each line runs from -1 to 1 times the turn vector
 # issue 25: each pairing selects with one scorer and scores with the other; the first is the one the figures show
 PAIRINGS = {"scorer b (a selects)": ("a", "b"), "scorer a (b selects)": ("b", "a")}
 AGREEMENT_SAMPLES = 2000  # samples per seed on which the two scorers' readings are compared
+INSTRUMENTS = ("judge a", "judge b")  # issue 25: each one's self-check gates the claims
 
 
 def run(P) -> dict:
@@ -517,7 +518,8 @@ def run(P) -> dict:
                     for name, (sel, sc) in PAIRINGS.items()}
     first = next(iter(PAIRINGS))
     return {"readable": readable, "positions": positions, "studies": by_pairing[first], "by_pairing": by_pairing,
-            "control": controls[first], "controls": controls, "agreement": kappas, "record": {}}
+            "control": controls[first], "controls": controls, "agreement": kappas,
+            "checks": P.instrument_checks(P.model, INSTRUMENTS), "record": {}}
 
 
 def _turns(study: dict) -> dict:
@@ -560,7 +562,8 @@ def tables(study: dict, P) -> dict:
 
 def claims(study: dict, P) -> list:
     """The equations' claims (transfer, averaging, pixel space) and the turn's, or not testable; each read by both
-    pairings (PAIRINGS), inconclusive where the two scorers disagree (`verdicts.claims.agreed`)."""
+    pairings (PAIRINGS), inconclusive where the two scorers disagree (`verdicts.claims.agreed`) or a judge failed
+    its self-check (`verdicts.claims.gated`)."""
     read = {name: claims_over_seeds(studies, study["readable"], P.data(P.model), P.k, P.k_sweep,
                                     study["controls"][name]) for name, studies in study["by_pairing"].items()}
-    return [agreed(dict(zip(read, same))) for same in zip(*read.values())]
+    return [gated(c, study["checks"]) for c in agreed_over(read)]

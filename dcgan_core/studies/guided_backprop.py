@@ -20,7 +20,7 @@ from dcgan_core.instruments.saliency import feature_study, randomisation_check, 
 from dcgan_core.plots import saliency_panel
 from dcgan_core.utils.streams import stream_seed
 from dcgan_core.verdicts import rules
-from dcgan_core.verdicts.claims import Claim
+from dcgan_core.verdicts.claims import Claim, gated
 
 NETS = {"trained D": "guided backprop", "random D": "guided backprop", "trained D, plain gradient": "gradient",
         "second random D (control)": "guided backprop",
@@ -184,6 +184,7 @@ def seed_figures(study: dict, images: np.ndarray, classes: list[str], n: int = 6
 
 
 # --- the chapter ---------------------------------------------------------------------------------------------
+INSTRUMENTS = ("segmenter a",)  # the positive control's features (issue 25: its self-check gates the claims)
 FIG5_FEATURES = 6  # Fig. 5 shows the first 6 features of D's last conv layer: the randomisation check uses them too
 
 
@@ -198,13 +199,15 @@ def run(P) -> dict:
     for seed in P.seeds:
         D = load_run(P.run(P.model, seed), P.device)[1]  # reuses the training chapter's runs
         studies[seed] = seed_study(D, seed, images, boxes, classes, P.top, P.n_check, list(range(FIG5_FEATURES)))
-    detector = None
+    detector, checks = None, {}
     if boxes is not None:  # the positive control: features that mark objects by construction, measured the same way
         net = DetectorFeatures(P.detector(P.model)).eval()
         detector = feature_study(net, images, boxes, len(classes), top=P.top, method="guided backprop")
         detector_edges = feature_study(net, images, boxes, len(classes), top=P.top, method="image edges")
+        checks = P.instrument_checks(P.model, INSTRUMENTS)
     return {"images": images, "classes": classes, "has_boxes": boxes is not None, "studies": studies,
-            "detector": detector, "detector_edges": detector_edges if boxes is not None else None, "record": {}}
+            "detector": detector, "detector_edges": detector_edges if boxes is not None else None, "checks": checks,
+            "record": {}}
 
 
 def figures(study: dict, P) -> dict:
@@ -222,6 +225,7 @@ def tables(study: dict, P) -> dict:
 
 
 def claims(study: dict, P) -> list[Claim]:
-    """The two claims of Fig. 5 (not testable without object boxes)."""
-    return claims_over_seeds(study["studies"], P.data(P.model), has_boxes=study["has_boxes"],
+    """The two claims of Fig. 5 (not testable without object boxes), gated on the segmenter's self-check."""
+    read = claims_over_seeds(study["studies"], P.data(P.model), has_boxes=study["has_boxes"],
                              detector=study.get("detector"), detector_edges=study.get("detector_edges"))
+    return [gated(c, study["checks"]) for c in read]

@@ -18,7 +18,7 @@ from dcgan_core.instruments.latent import (
 from dcgan_core.plots import step_profiles, walk_figure
 from dcgan_core.utils.streams import stream_seed, torch_generator
 from dcgan_core.verdicts import rules
-from dcgan_core.verdicts.claims import Claim
+from dcgan_core.verdicts.claims import Claim, gated
 from dcgan_core.verdicts.rules import JUMP_RATIO_MAX
 
 
@@ -112,6 +112,9 @@ def smoothness_table(studies: dict[int, dict]) -> str:
 
 
 # --- the chapter ---------------------------------------------------------------------------------------------
+INSTRUMENTS = ("judge a",)  # the instrument the walks' semantic change is read with (issue 25: its check gates)
+
+
 def run(P) -> dict:
     """Sec. 6.1 on every training seed's G: `walk_study` beside the untrained G that seed's training started from."""
     judge, train_images = P.judge(P.model), P.pack(P.models[P.model]["data"]).images
@@ -121,7 +124,8 @@ def run(P) -> dict:
         G = load_run(P.run(P.model, seed), P.device)[0]  # reuses the training chapter's runs
         untrained = initial_models(G.config, seed)[0].to(P.device)  # the init train() starts from for this seed
         studies[seed] = walk_study(G, judge, train_images, P.n_anchors, P.steps, P.repeats, seed, untrained, heldout)
-    return {"studies": studies, "data": P.data(P.model), "record": {}}
+    return {"studies": studies, "data": P.data(P.model), "checks": P.instrument_checks(P.model, INSTRUMENTS),
+            "record": {}}
 
 
 def figures(study: dict, P) -> dict:
@@ -139,5 +143,5 @@ def tables(study: dict, P) -> dict:
 
 
 def claims(study: dict, P) -> list[Claim]:
-    """The Sec. 6.1 claim with its positive control and two negative controls."""
-    return [smoothness_claim(study["studies"], study["data"])]
+    """The Sec. 6.1 claim with its positive control and two negative controls, gated on the judge's self-check."""
+    return [gated(smoothness_claim(study["studies"], study["data"]), study["checks"])]

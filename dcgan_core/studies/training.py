@@ -63,7 +63,6 @@ def evaluate_run(run: str | Path, train: Pack, ref: Reference, seed: int, device
                                   **ref.quality(generate_uint8(G, n, seed))}
     untrained = generate_uint8(initial_models(G.config, seed)[0].to(device), n, seed)  # where training started
     out["untrained"] = ref.quality(untrained)
-    out["untrained_samples"] = untrained
     samples = generate_uint8(G, n, stream_seed("samples", seed))
     # issue 25: mode collapse, the failure batch norm is said to prevent (Sec. 3): the model's own first
     # COLLAPSE_MODES samples, repeated; the quality rule must refuse it
@@ -79,7 +78,6 @@ def evaluate_run(run: str | Path, train: Pack, ref: Reference, seed: int, device
     def measure(images: np.ndarray) -> dict:
         return {space: memorisation_from(search.distances(images), held[space]) for space, search in searches.items()}
     out["memorisation"], out["first_memorisation"] = measure(samples), measure(first)
-    out["first_samples"] = first  # also a GAN-type failure set for the instruments (`gan_failures`)
     out["unseen_memorisation"] = measure(ref.b)
     out["memorisers"] = {kind: measure(imgs) for kind, imgs in memorisers.items()}
     shown, k = SHOWN_NEIGHBOURS
@@ -132,17 +130,52 @@ def _headline(rates: dict[str, float]) -> str:
     return f"{top} seen in {rates[top]:.0%}"
 
 
-def gan_failures(evals: dict, name: str, seed: int, models: list[str], channels: int, size: int) -> dict:
-    """The GAN-type failure sets of a model's instruments: its first snapshot's samples, and the final samples of
-    the next model of the chapter (a G trained on another data set), in this model's image format."""
-    ev = evals[(name, seed)]
-    out = {f"first snapshot ({ev['first_snapshot'].removesuffix('.pt')}) samples": ev["first_samples"]}
-    others = [m for m in models if m != name]
+def failure_samples(T, name: str, n: int, channels: int, size: int) -> tuple[np.ndarray, dict]:
+    """The GAN-type failures of a model's instruments, drawn from the first training seed's runs as
+    `evaluate_run` draws them: the untrained G's samples, and a dict of the first snapshot's samples and the final
+    samples of the chapter's next model (a G trained on another data set, in this model's image format).
+    `T`: the training chapter's parameters (its seeds and models)."""
+    seed = T.seeds[0]
+    run = T.run(name, seed, progress=False)
+    first = snapshot_names(run)[0]
+    G = load_run(run, T.device, first)[0]
+    untrained = generate_uint8(initial_models(G.config, seed)[0].to(T.device), n, seed)
+    out = {f"first snapshot ({first.removesuffix('.pt')}) samples": generate_uint8(G, n, stream_seed("samples", seed))}
+    others = [m for m in T.train_models if m != name]
     if others:
-        other = others[(models.index(name)) % len(others)]
-        out[f"G trained on another data set ({other})"] = as_images_of(evals[(other, seed)]["samples"], channels,
-                                                                       size)
+        other = others[T.train_models.index(name) % len(others) if name in T.train_models else 0]
+        G_other = load_run(T.run(other, seed, progress=False), T.device)[0]
+        out[f"G trained on another data set ({other})"] = as_images_of(
+            generate_uint8(G_other, n, stream_seed("samples", seed)), channels, size)
+    return untrained, out
+
+
+def instrument_checks(T, name: str, only: tuple[str, ...] | None = None) -> dict[str, dict]:
+    """Issue 25: every instrument of model `name` (judges a and b; segmenters a and b where its training pack has
+    object boxes; `only` names a subset) read on real held-out images (half B) and on the failure suite, and on
+    half A (the check's negative control). `T`, the training chapter's parameters, fixes the halves and the suite,
+    so a later chapter gates on the very numbers the training chapter shows: {instrument: {check, real_a}}."""
+    ref = Reference(T.judge(name, progress=False), T.pack(T.models[name]["heldout"]), T.n_samples)
+    suite = ref.failure_suite(*failure_samples(T, name, ref.n, *ref.b.shape[1:3]))
+    out = {}
+    for scorer in SCORERS:
+        if only is None or f"judge {scorer}" in only:
+            judge = ref.judge if scorer == "a" else T.judge(name, progress=False, scorer=scorer)
+            out[f"judge {scorer}"] = {"check": validity(judge, ref.b, suite), "real_a": judge.rates(ref.a)}
+    train = T.pack(T.models[name]["data"])
+    if train.boxes is not None:  # the rooms segmenters of Sec. 6.2 and 6.3.1
+        classes = train.meta["box_classes"]
+        for scorer in DETECTOR_SCORERS:
+            if only is None or f"segmenter {scorer}" in only:
+                det = T.detector(name, progress=False, scorer=scorer)
+                out[f"segmenter {scorer}"] = {"check": failure_check(det, ref.b, suite, classes),
+                                              "real_a": presence_rates(det, ref.a, classes)}
     return out
+
+
+def instrument_claims(checks: dict[str, dict], name: str, data: str) -> dict[str, Claim]:
+    """Each instrument's self-check claim (`judge_claim`) from `instrument_checks`."""
+    return {inst: judge_claim(name, c["check"], c["real_a"], data, inst) for inst, c in checks.items()}
 
 
 def quality_claim(name: str, evs: list[dict], seeds: list[int], ladder: dict, data: str, paper_fig: str,
@@ -253,11 +286,11 @@ def quality_table(evs: dict, ladders: dict) -> str:
     return "\n".join(rows)
 
 
-def judge_table(checks: dict[str, dict]) -> str:
-    """Markdown: per model and instrument, its readings (share of images) on real and on failure images."""
+def judge_table(checks: dict[str, dict[str, dict]]) -> str:
+    """Markdown: per model and instrument (`instrument_checks` per model), its readings (share of images) on real
+    and on failure images."""
     rows = ["| model, instrument | images | called real | readings (share of images) |", "|---|---|---|---|"]
-    for key, check in checks.items():
-        label = ", ".join(key) if isinstance(key, tuple) else key
+    for label, check in ((f"{name}, {inst}", c["check"]) for name, by in checks.items() for inst, c in by.items()):
         for kind, rates in check.items():
             rest = ", ".join(f"{k} {v:.0%}" for k, v in rates.items() if k != "real")
             real = f"{rates['real']:.0%}" if "real" in rates else "-"
@@ -270,7 +303,7 @@ def run(P) -> dict:
     """Sec. 4-4.1 for every model the profile names: trained (or reused) on every seed, each model's judge checked
     on failure images, and every run's samples evaluated against the judge's reference and ladder."""
     runs = {(name, seed): P.run(name, seed) for name in P.train_models for seed in P.seeds}
-    judges, refs, ladders, evals, checks, accuracy, fid, real_a = {}, {}, {}, {}, {}, {}, {}, {}
+    judges, refs, ladders, evals, checks, accuracy, fid = {}, {}, {}, {}, {}, {}, {}
     for name in P.train_models:
         train_pack, held = P.pack(P.models[name]["data"]), P.pack(P.models[name]["heldout"])
         judges[name] = P.judge(name)
@@ -281,25 +314,12 @@ def run(P) -> dict:
             evals[(name, seed)] = evaluate_run(runs[(name, seed)], train_pack, refs[name], seed, P.device, searches)
         accuracy[name] = (len(held), judge_accuracy(judges[name], held))
     for name in P.train_models:  # issue 25: every instrument on the failure suite before it decides anything
-        ref, seed0 = refs[name], P.seeds[0]
-        fails = gan_failures(evals, name, seed0, P.train_models, *ref.b.shape[1:3])
-        suite = ref.failure_suite(evals[(name, seed0)]["untrained_samples"], fails)
-        for scorer in SCORERS:
-            judge = judges[name] if scorer == "a" else P.judge(name, scorer=scorer)
-            checks[(name, f"judge {scorer}")] = validity(judge, ref.b, suite)
-            real_a[(name, f"judge {scorer}")] = judge.rates(ref.a)
-        train_pack = P.pack(P.models[name]["data"])
-        if train_pack.boxes is not None:  # the rooms segmenters of Sec. 6.2 and 6.3.1
-            classes = train_pack.meta["box_classes"]
-            for scorer in DETECTOR_SCORERS:
-                det = P.detector(name, scorer=scorer)
-                checks[(name, f"segmenter {scorer}")] = failure_check(det, ref.b, suite, classes)
-                real_a[(name, f"segmenter {scorer}")] = presence_rates(det, ref.a, classes)
+        checks[name] = instrument_checks(P, name)
     if P.inception_weights:  # the standard FID, only with a weights file the user downloaded
         fid = {key: inception_fid(ev["samples"], refs[key[0]].a, P.inception_weights, P.device)
                for key, ev in evals.items()}
     return {"record": {}, "runs": runs, "judges": judges, "ladders": ladders, "evals": evals, "checks": checks,
-            "accuracy": accuracy, "fid": fid, "real_a_rates": real_a,
+            "accuracy": accuracy, "fid": fid,
             "data": {name: P.data(name) for name in P.train_models}}
 
 
@@ -345,13 +365,14 @@ def claims(study: dict, P) -> list[Claim]:
     out = []
     for name in P.train_models:
         evs, data = [study["evals"][(name, s)] for s in P.seeds], study["data"][name]
-        checks = [judge_claim(name, check, study["real_a_rates"][key], data, key[1])
-                  for key, check in study["checks"].items() if key[0] == name]
-        judge = next(c for c in checks if c.scorer == "judge a")  # the judge whose space quality is read in
+        checks = instrument_claims(study["checks"][name], name, data)
+        judge = checks["judge a"]  # the judge whose space quality is read in
         quality = quality_claim(name, evs, P.seeds, study["ladders"][name], data, "Fig. 3",
                                 judge.verdict == "reproduced")
-        first = first_snapshot_quality(evs, study["ladders"][name])
-        read = [quality, memorisation_claim(name, evs, P.seeds, first, data, "first_memorisation"),
-                memorisation_claim(name, evs, P.seeds, quality.verdict, data)]
-        out += checks + [replace(c, scorer="judge a") for c in read]
+        read = [quality]
+        if any(e["first_snapshot"] != "last.pt" for e in evs):  # without epoch snapshots the first is the end
+            first = first_snapshot_quality(evs, study["ladders"][name])
+            read.append(memorisation_claim(name, evs, P.seeds, first, data, "first_memorisation"))
+        read.append(memorisation_claim(name, evs, P.seeds, quality.verdict, data))
+        out += list(checks.values()) + [replace(c, scorer="judge a") for c in read]
     return out

@@ -31,7 +31,7 @@ from dcgan_core.instruments.metrics import frechet_distance
 from dcgan_core.plots import final_samples, intervention_rows
 from dcgan_core.utils.streams import stream_seed
 from dcgan_core.verdicts import rules
-from dcgan_core.verdicts.claims import Claim, agreed
+from dcgan_core.verdicts.claims import Claim, agreed_over, gated
 
 WINDOW = "window"
 
@@ -293,6 +293,7 @@ REFERENCE_IMAGES = 2000  # held-out real rooms FD is measured against (in the ju
 # pairing is the one the figures and tables show
 PAIRINGS = {"segmenter b (a selects)": ("a", "b"), "segmenter a (b selects)": ("b", "a")}
 AGREEMENT_SAMPLES = 1000  # samples per seed on which the two segmenters' readings are compared
+INSTRUMENTS = ("judge a", "segmenter a", "segmenter b")  # issue 25: each one's self-check gates the claims
 
 
 def run(P) -> dict:
@@ -320,7 +321,7 @@ def run(P) -> dict:
     return {**study, "detector_scores": {s: scores(d, heldout) for s, d in detectors.items()}, "classes": classes,
             "studies": studies, "planted": planted, "G0": G0, "left_out": left_out,
             "by_pairing": {name: {"studies": v[0], "planted": v[1]} for name, v in by_pairing.items()},
-            "agreement": kappas}
+            "agreement": kappas, "checks": P.instrument_checks(P.model, INSTRUMENTS)}
 
 
 def figures(study: dict, P) -> dict:
@@ -358,9 +359,10 @@ def tables(study: dict, P) -> dict:
 
 def claims(study: dict, P) -> list[Claim]:
     """Both claims over the seeds whose samples show windows, each read by both pairings (PAIRINGS) and
-    inconclusive where the two segmenters disagree; not testable without boxes."""
+    inconclusive where the two segmenters disagree or an instrument failed its self-check; not testable without
+    boxes."""
     if not study["testable"]:
         return untestable(study["data"], P.seeds)
     read = {name: claims_over_seeds(v["studies"], study["data"], v["planted"])
             for name, v in study["by_pairing"].items()}
-    return [agreed(dict(zip(read, same))) for same in zip(*read.values())]
+    return [gated(c, study["checks"]) for c in agreed_over(read)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from dcgan_core.verdicts.rules import VERDICTS, Outcome, with_controls
+from dcgan_core.verdicts.rules import PASSING, VERDICTS, Outcome, with_controls
 
 KINDS = ("paper", "self-check")  # a paper claim, or a check of one of our instruments (listed apart)
 
@@ -83,3 +83,26 @@ def agreed(by_scorer: dict[str, Claim]) -> Claim:
     read = "; ".join(f"{name} reads {v!r}" for name, v in verdicts.items())
     return replace(first, verdict="inconclusive", scorer=names,
                    why=f"the two scorers disagree ({read}): {first.why}")
+
+
+def agreed_over(read: dict[str, list[Claim]]) -> list[Claim]:
+    """`agreed` claim by claim: each scorer pairing's list of claims (name -> claims, in the same order)."""
+    return [agreed(dict(zip(read, same))) for same in zip(*read.values())]
+
+
+UNDECIDED = ("inconclusive", "not testable at this scale")
+
+
+def gated(claim: Claim, checks: dict[str, Claim]) -> Claim:
+    """Issue 25: an instrument decides nothing before it passes the failure suite. `checks`: the self-check of
+    every instrument the claim was read with (name -> its check). One that did not pass makes the claim
+    inconclusive, naming the check and keeping the rule's own reading in `why`."""
+    if any(c.kind != "self-check" for c in checks.values()):
+        raise ValueError("gated needs the instruments' self-checks (kind 'self-check')")
+    failed = {name: c.verdict for name, c in checks.items() if c.verdict not in PASSING}
+    if not failed or claim.verdict in UNDECIDED:
+        return claim
+    which = "; ".join(f"{name} reads {verdict!r}" for name, verdict in failed.items())
+    return replace(claim, verdict="inconclusive",
+                   why=f"an instrument it was read with failed the failure suite ({which}); the rule reads "
+                       f"{claim.verdict!r}: {claim.why}")

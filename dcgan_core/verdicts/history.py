@@ -76,6 +76,14 @@ def _first_turn_rule(claim: dict) -> str | None:
     return _legacy_seeds([r >= 0.8 for r in rho], float(np.mean(rho)) >= 0.8)
 
 
+def _ungated(claim: dict) -> str | None:
+    """The verdict before `claims.gated`: the rule's reading it keeps in `why` where it gated, else the verdict."""
+    why = claim.get("why", "")
+    if "failed the failure suite" not in why:
+        return claim.get("verdict")
+    return why.split("the rule reads '", 1)[1].split("'", 1)[0]
+
+
 def _quality_at(images: int) -> Callable[[dict], str | None]:
     """Today's quality rule on the snapshot nearest `images` images seen (the budget before it was raised)."""
     def recompute(claim: dict) -> str | None:
@@ -219,6 +227,15 @@ CHANGES = (
            _quality_of("mnist"),
            not_recomputable="the 300k-image snapshots are no longer trained on the cpu profile",
            fingerprint="4c7b09e8add5965c"),
+    Change("2026-12-02", "issue 25", "convention: an instrument's failure suite gates what it reads",
+           "only the quality claims waited for their judge's self-check; walks, guided backprop, window removal and "
+           "face arithmetic were decided whatever their judges' and segmenters' checks read",
+           "a claim read with an instrument (a judge or segmenter that selects, scores or is a control) whose "
+           "failure-suite check did not pass is inconclusive (`claims.gated`)",
+           "an instrument may decide nothing before it passes the failure suite (issue 25); written before any book "
+           "showed the segmenters' or judge b's check",
+           lambda c: c.get("kind", "paper") == "paper" and c.get("section") in ("6.1", "6.2", "6.3.1", "6.3.2"),
+           _ungated, fingerprint="4c7b09e8add5965c"),
 )
 RULES_VERSION = len(CHANGES)
 

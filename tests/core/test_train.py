@@ -63,9 +63,9 @@ def test_kill_9_then_resume_is_bit_identical(two_mode_pack, tmp_path):
     args = [sys.executable, "-m", "dcgan_core", "train", "--data", str(two_mode_pack), "--preset", "tiny16",
             "--batch-size", "32", "--ckpt-every", "5", "--log-every", "5", "--no-progress"]
     ref = tmp_path / "ref"
-    subprocess.run(args + ["--out", str(ref), "--steps", "400"], check=True, capture_output=True)
+    subprocess.run(args + ["--out", str(ref), "--steps", "200"], check=True, capture_output=True)
     run = tmp_path / "killed"
-    proc = subprocess.Popen(args + ["--out", str(run), "--steps", "400"], stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(args + ["--out", str(run), "--steps", "200"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     ckpt = run / "checkpoints" / "last.pt"
     deadline = time.time() + 120
@@ -75,8 +75,8 @@ def test_kill_9_then_resume_is_bit_identical(two_mode_pack, tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     step_at_kill = load_checkpoint(ckpt)["step"]
-    assert step_at_kill < 400, "the run finished before it was killed; the test proves nothing"
-    subprocess.run(args + ["--out", str(run), "--steps", "400", "--resume"], check=True, capture_output=True)
+    assert step_at_kill < 200, "the run finished before it was killed; the test proves nothing"
+    subprocess.run(args + ["--out", str(run), "--steps", "200", "--resume"], check=True, capture_output=True)
     assert_same(weights(ref), weights(run))
 
 
@@ -154,10 +154,10 @@ def test_generator_moves_toward_the_data(tmp_path):
     """Training dynamics, checked with a margin over seeds (single trajectories differ across CPUs in the
     last float bits): on a two-mode set, samples of 3 seeds end at a median of < 45% of their initial
     distance to the data modes (per seed: 0.17-0.29 at 300 steps, 0.10-0.17 at 500 on a Xeon); a G that cannot learn
-    (lr 1e-9, the negative control) stays near 100%."""
+    (lr 1e-9, the negative control, a quarter of the steps: it moves nowhere in any number) stays near 100%."""
     ratios = [_mode_distance_ratio(tmp_path, seed) for seed in (0, 1, 2)]
     assert np.median(ratios) < 0.45, ratios
-    assert _mode_distance_ratio(tmp_path, 0, lr=1e-9) > 0.9
+    assert _mode_distance_ratio(tmp_path, 0, lr=1e-9, steps=100) > 0.9
 
 
 def test_snapshot_epochs_below_one_are_refused(two_mode_pack):

@@ -2,6 +2,7 @@
 known, so exemplar picking, the success rate, the baselines and the turn vector can be checked exactly."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,6 +14,7 @@ from torch import nn
 from dcgan_core import plots
 from dcgan_core.instruments.judges import Judge, Targets
 from dcgan_core.studies import face_arithmetic as A
+from tests.conftest import self_checks
 
 NAMES = ("male", "smile", "glasses", "yaw")
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "08_face_arithmetic.ipynb"
@@ -248,7 +250,8 @@ def test_the_chapter_entry_points(monkeypatch, readable):
                         device="cpu", n_pool=2000, draws=2, k=3, k_sweep=[1, 3], turn_k=4, turn_lines=2, turn_steps=5,
                         judge=lambda model, scorer="a": FactorJudge(),
                         pack=lambda name: SimpleNamespace(meta={"source": "celeba"}) if name == "faces" else name,
-                        run=lambda model, seed: f"run-{seed}", data=lambda model: "fake factors")
+                        run=lambda model, seed: f"run-{seed}", data=lambda model: "fake factors",
+                        instrument_checks=lambda model, only: self_checks(only))
     loaded = []
     monkeypatch.setattr(A, "load_run", lambda run, device: loaded.append(run) or (FactorG(), None, None))
     monkeypatch.setattr(A, "readable_factors", lambda judge, heldout: heldout == "faces-heldout" and readable)
@@ -273,6 +276,11 @@ def test_the_chapter_entry_points(monkeypatch, readable):
     assert [c.ours for c in claims] == [c.ours for c in A.claims_over_seeds(study["studies"], study["readable"],
                                                                             "fake factors", 3, [1, 3])]
     assert all(c.scorer == " and ".join(A.PAIRINGS) for c in claims)  # each claim names who read it
+    decided = [replace(c, verdict="reproduced", why="stand-in") for c in claims]  # the stand-ins decide little
+    monkeypatch.setattr(A, "claims_over_seeds", lambda *a, **kw: decided)
+    assert [c.verdict for c in A.claims(study, P)] == ["reproduced"] * len(claims)
+    failed = A.claims({**study, "checks": self_checks(A.INSTRUMENTS, failing=("judge b",))}, P)
+    assert all(c.verdict == "inconclusive" and "judge b reads" in c.why for c in failed)
     assert study["record"] == {}  # nothing beyond the claims goes into results.json
     assert study["control"] is None  # no renderer for these faces: the claims say why they have no positive control
 
@@ -298,7 +306,8 @@ def test_what_one_scorer_selects_the_other_scores(monkeypatch):
                         device="cpu", n_pool=2000, draws=2, k=3, k_sweep=[1, 3], turn_k=4, turn_lines=2, turn_steps=5,
                         judge=lambda model, scorer="a": judges[scorer],
                         pack=lambda name: SimpleNamespace(meta={"source": "celeba"}) if name == "faces" else name,
-                        run=lambda model, seed: "run", data=lambda model: "fake")
+                        run=lambda model, seed: "run", data=lambda model: "fake",
+                        instrument_checks=lambda model, only: self_checks(only))
     monkeypatch.setattr(A, "load_run", lambda run, device: (FactorG(), None, None))
     monkeypatch.setattr(A, "readable_factors", lambda judge, heldout: READABLE)
     A.run(P)

@@ -3,6 +3,7 @@ box and a dark 'window' box, so every step of the chapter (feature study, random
 claims and the chapter entry points) runs on a CPU in seconds."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,6 +18,7 @@ from dcgan_core.instruments.detector import ObjectSegmenter
 from dcgan_core.instruments.saliency import max_responses
 from dcgan_core.studies import guided_backprop as GB
 from dcgan_core.verdicts import rules
+from tests.conftest import self_checks
 
 CLASSES = ["bed", "window"]
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "06_guided_backprop.ipynb"
@@ -113,7 +115,8 @@ def test_the_chapter_entry_points(monkeypatch, D, data):
     P = SimpleNamespace(model="rooms", models={"rooms": {"heldout": "rooms-heldout"}}, seeds=[1], device="cpu",
                         n_images=20, top=6, n_check=2, pack=lambda name: heldout, run=lambda model, seed: f"run-{seed}",
                         data=lambda model: "stand-in rooms",
-                        detector=lambda model: ObjectSegmenter(3, len(CLASSES), width=4).eval())
+                        detector=lambda model: ObjectSegmenter(3, len(CLASSES), width=4).eval(),
+                        instrument_checks=lambda model, only: self_checks(only))
     loaded = []
     monkeypatch.setattr(GB, "load_run", lambda run, device: loaded.append(run) or (None, D, None))
     study = GB.run(P)
@@ -136,6 +139,13 @@ def test_the_chapter_entry_points(monkeypatch, D, data):
     assert any(c["kind"] == "positive" for c in claims[0].controls)
     kinds = [c["kind"] for c in claims[1].controls]  # little discrimination: edge maps pass, the segmenter fails
     assert sorted(kinds) == ["negative", "positive"]
+    decided = [replace(c, verdict="reproduced", why="stand-in") for c in claims]  # the stand-ins decide nothing
+    read = GB.claims_over_seeds
+    monkeypatch.setattr(GB, "claims_over_seeds", lambda *a, **kw: decided)
+    assert [c.verdict for c in GB.claims(study, P)] == ["reproduced"] * len(claims)
+    failed = GB.claims({**study, "checks": self_checks(GB.INSTRUMENTS, failing=("segmenter a",))}, P)
+    assert all(c.verdict == "inconclusive" and "segmenter a reads" in c.why for c in failed)
+    monkeypatch.setattr(GB, "claims_over_seeds", read)
     no_boxes = SimpleNamespace(images=images, boxes=None, meta={})
     study = GB.run(SimpleNamespace(**{**vars(P), "n_check": 1, "pack": lambda name: no_boxes}))
     assert not study["has_boxes"] and {c.verdict for c in GB.claims(study, P)} == {"not testable at this scale"}

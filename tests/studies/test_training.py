@@ -3,6 +3,7 @@
 import numpy as np
 
 from dcgan_core.core.train import TrainConfig, train
+from dcgan_core.data.packed import load_pack
 from dcgan_core.instruments import reference
 from dcgan_core.studies import training
 from dcgan_core.verdicts import rules
@@ -57,7 +58,7 @@ def test_evaluate_run_and_claims_with_their_controls(packs, tmp_path):
     assert training.first_snapshot_quality(evs, ladder) in rules.VERDICTS
 
 
-def test_a_segmenter_is_checked_by_the_same_rule_and_gan_failures_come_from_the_runs():
+def test_a_segmenter_is_checked_by_the_same_rule():
     real = {"window": 0.7, "bed": 0.9}
     ok = training.judge_claim("rooms", {"real": real, "checkerboard": {"window": 0.1, "bed": 0.2}},
                               {"window": 0.72, "bed": 0.88}, "d", "segmenter b")
@@ -65,14 +66,45 @@ def test_a_segmenter_is_checked_by_the_same_rule_and_gan_failures_come_from_the_
     bad = training.judge_claim("rooms", {"real": real, "checkerboard": {"window": 0.1, "bed": 0.8}},
                                {"window": 0.72, "bed": 0.88}, "d", "segmenter b")
     assert bad.verdict == "not reproduced"
-    evals = {("rooms", 0): {"first_snapshot": "epoch-0001.pt", "first_samples": np.zeros((4, 3, 8, 8), np.uint8),
-                            "samples": np.full((4, 3, 8, 8), 60, np.uint8)},
-             ("mnist", 0): {"first_snapshot": "epoch-0005.pt", "first_samples": np.zeros((4, 1, 16, 16), np.uint8),
-                            "samples": np.full((4, 1, 16, 16), 200, np.uint8)}}
-    fails = training.gan_failures(evals, "rooms", 0, ["rooms", "mnist"], 3, 8)
+
+
+def test_failure_samples_are_the_first_seeds_gan_failures_in_the_models_format(two_mode_pack, tmp_path):
+    from types import SimpleNamespace
+
+    from dcgan_core.core.checkpoint import load_run
+    runs = {}
+    for name, preset in (("rooms", "tiny16"), ("mnist", "tiny16")):
+        cfg = TrainConfig.for_preset(str(two_mode_pack), preset, steps=8, batch_size=32, seed=4,
+                                     progress=False, snapshot_epochs=(1,) if name == "rooms" else ())
+        train(cfg, tmp_path / name)
+        runs[name] = tmp_path / name
+    T = SimpleNamespace(seeds=[4, 5], train_models=["rooms", "mnist"], device="cpu",
+                        run=lambda name, seed, progress=True: runs[name] if seed == 4 else None)
+    untrained, fails = training.failure_samples(T, "rooms", 6, 3, 8)
     assert set(fails) == {"first snapshot (epoch-0001) samples", "G trained on another data set (mnist)"}
-    assert fails["G trained on another data set (mnist)"].shape == (4, 3, 8, 8)  # in the rooms format
-    assert set(training.gan_failures(evals, "rooms", 0, ["rooms"], 3, 8)) == {"first snapshot (epoch-0001) samples"}
+    assert untrained.shape == (6, 1, 16, 16) and fails["G trained on another data set (mnist)"].shape == (6, 3, 8, 8)
+    first = load_run(runs["rooms"], "cpu", "epoch-0001.pt")[0]  # the samples evaluate_run scores at the snapshot
+    expected = reference.generate_uint8(first, 6, training.stream_seed("samples", 4))
+    assert np.array_equal(fails["first snapshot (epoch-0001) samples"], expected)
+    _, fails = training.failure_samples(T, "mnist", 6, 1, 16)  # no epoch snapshot: the first is the end
+    assert "first snapshot (last) samples" in fails and "G trained on another data set (rooms)" in fails
+    alone = SimpleNamespace(**{**vars(T), "train_models": ["rooms"]})
+    assert set(training.failure_samples(alone, "rooms", 6, 1, 16)[1]) == {"first snapshot (epoch-0001) samples"}
+    # every instrument on that suite, on the halves the training chapter's n_samples fixes; `only` picks
+    packs = {"train": load_pack(two_mode_pack), "held": load_pack(two_mode_pack)}
+    judges = {"a": PixelJudge(), "b": PixelJudge()}
+    T = SimpleNamespace(**{**vars(T), "n_samples": 20, "models": {"rooms": {"data": "train", "heldout": "held"}},
+                           "pack": packs.get, "judge": lambda name, progress=True, scorer="a": judges[scorer]})
+    checks = training.instrument_checks(T, "rooms")
+    assert set(checks) == {"judge a", "judge b"}  # no object boxes: no segmenter to check
+    assert set(checks["judge a"]["check"]) == {
+        "real", "untrained G", "first snapshot (epoch-0001) samples", "G trained on another data set (mnist)",
+        "checkerboard (transposed-conv upsampling 4x)", "pixelated 4x", "shuffled 4-px patches",
+        *reference.TRAINED_ON_FAILURES}
+    assert len(checks["judge a"]["real_a"]) == len(checks["judge a"]["check"]["real"])  # half A, same readings
+    assert set(training.instrument_checks(T, "rooms", only=("judge b",))) == {"judge b"}
+    claims = training.instrument_claims(checks, "rooms", "test data")
+    assert [c.kind for c in claims.values()] == ["self-check"] * 2 and claims["judge b"].scorer == "judge b"
 
 
 def test_judge_claim_fails_a_judge_that_calls_failures_real():

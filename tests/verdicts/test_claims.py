@@ -1,7 +1,9 @@
+from dataclasses import replace
+
 import pytest
 
 from dcgan_core.verdicts import rules
-from dcgan_core.verdicts.claims import Claim
+from dcgan_core.verdicts.claims import Claim, agreed_over, gated
 
 FIELDS = dict(section="4.1", claim="c", paper="p", ours="o", baseline="b")
 
@@ -54,3 +56,25 @@ def test_a_claim_refuses_an_unknown_verdict_or_kind():
         claim("sort of")
     with pytest.raises(ValueError, match="kind"):
         claim(kind="hunch")
+
+
+def test_a_claim_read_with_an_instrument_that_failed_its_self_check_is_inconclusive():
+    ok, failed = claim(kind="self-check"), claim("not reproduced", kind="self-check")
+    for verdict in ("reproduced", "not reproduced", "partly"):  # a broken instrument says neither yes nor no
+        read = claim(verdict, why="the rule's reason")
+        assert gated(read, {"segmenter a": ok, "segmenter b": ok}) is read
+        out = gated(read, {"segmenter a": ok, "segmenter b": failed})
+        assert out.verdict == "inconclusive" and "segmenter b reads 'not reproduced'" in out.why
+        assert "segmenter a" not in out.why and f"the rule reads {verdict!r}: the rule's reason" in out.why
+    untestable = claim("not testable at this scale")
+    assert gated(untestable, {"judge a": failed}) is untestable
+    with pytest.raises(ValueError, match="self-check"):
+        gated(claim(), {"judge a": claim()})  # a paper claim is no instrument's check
+
+
+def test_agreed_over_pairs_each_pairings_claims_in_order():
+    a = [claim(), replace(claim(), claim="y")]
+    b = [claim(), replace(claim("not reproduced"), claim="y")]
+    x, y = agreed_over({"scorer b (a selects)": a, "scorer a (b selects)": b})
+    assert x.verdict == "reproduced" and x.scorer == "scorer b (a selects) and scorer a (b selects)"
+    assert y.verdict == "inconclusive" and "scorer a (b selects) reads 'not reproduced'" in y.why

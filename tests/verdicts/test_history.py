@@ -46,3 +46,19 @@ def test_the_old_convention_counted_a_control_only_at_reproduced():
     assert c["verdict"] == "reproduced" and history.legacy_convention(c) == "reproduced"
     c["controls"][1]["parts"] = c["parts"]  # a control that passes the whole rule
     assert history.legacy_convention(c) == "inconclusive"
+
+
+def test_the_verdict_before_the_instrument_gate_is_read_back_from_the_gated_claim():
+    from dataclasses import asdict
+
+    from dcgan_core.verdicts.claims import Claim, gated
+    change = next(c for c in history.CHANGES if "failure suite gates" in c.subject)
+    read = Claim(section="6.3.1", claim="rooms: x", paper="p", ours="o", baseline="b", verdict="not reproduced",
+                 why="drop +2%")
+    check = Claim(section="4.1", claim="c", paper="-", ours="-", baseline="-", verdict="not reproduced",
+                  kind="self-check")
+    closed = asdict(gated(read, {"segmenter b": check}))
+    assert closed["verdict"] == "inconclusive" and change.applies(closed)
+    assert change.recompute(closed) == "not reproduced"
+    assert change.recompute(asdict(read)) == "not reproduced"  # an ungated claim kept its verdict
+    assert not change.applies(asdict(check))  # the self-checks themselves are not gated
