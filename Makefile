@@ -128,6 +128,7 @@ bench: $(SETUP)
 	$(PY) -m dcgan_core bench-svm --append-to book/generated/bench.jsonl
 	$(PY) -m dcgan_core bench-dedup --images 500000 --append-to book/generated/bench.jsonl
 	$(PY) -m dcgan_core bench-dedup --images 500000 --resolution 64 --append-to book/generated/bench.jsonl
+	$(PY) -m dcgan_core bench-copy-search --images 100000 --resolution 64 --append-to book/generated/bench.jsonl
 ifdef EXAMPLES
 	[ -f data/packed/side64/meta.json ] || $(PY) -m dcgan_core pack synth-rooms --out data/packed/side64 --resolution 64 \
 		--limit 2048

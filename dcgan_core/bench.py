@@ -21,6 +21,7 @@ from dcgan_core.core.models import Discriminator, Generator, resolve
 from dcgan_core.core.train import PHASES, PhaseTimer, TrainConfig, check_pack, make_optimizers, save_config, train_step
 from dcgan_core.data.packed import PackWriter, load_pack
 from dcgan_core.instruments.hashing import MIN_FIT, HasherConfig, SemanticHasher
+from dcgan_core.instruments.metrics import CopySearch, coarse_pixels
 from dcgan_core.utils.runinfo import hardware
 
 
@@ -118,6 +119,36 @@ def bench_dedup(n: int = 500_000, resolution: int = 32, seed: int = 0) -> dict:
         dt = time.perf_counter() - t0
     return {"kind": "dedup-hash", "images": n, "resolution": resolution, "images_per_s": round(n / dt, 1),
             "seconds": round(dt, 2), "lsun_3m_seconds": round(3_000_000 * dt / n, 1), "hardware": hardware("cpu")}
+
+
+LSUN_IMAGES = 3_000_000  # Sec. 4.1: "a little over 3 million" LSUN bedrooms (the paper profile's training set)
+
+
+def bench_copy_search(n: int = 100_000, resolution: int = 64, queries: int = 10_000, seed: int = 0) -> dict:
+    """Seconds of the memorisation copy search (Sec. 4.1, issue 25) in coarse pixels: the exact index of n random
+    training images, then `queries` samples searched as they are and mirrored; both steps are linear in n, so the
+    line also states what the paper profile's 3M LSUN images would take, and the index's memory."""
+    if n < 1 or queries < 1:
+        raise ValueError(f"--images and --queries must be >= 1, got {n} and {queries}")
+    rng = np.random.default_rng(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        with PackWriter(f"{tmp}/pack", n, 3, resolution, resolution) as w:
+            for i in range(0, n, 16384):
+                w.images[i:i + 16384] = rng.integers(0, 256, w.images[i:i + 16384].shape, dtype=np.uint8)
+            w.commit({"source": "random"})
+        train = load_pack(f"{tmp}/pack").images
+        t0 = time.perf_counter()
+        search = CopySearch(coarse_pixels, train, desc="bench copy search")
+        built = time.perf_counter() - t0
+        samples = rng.integers(0, 256, (queries, 3, resolution, resolution), dtype=np.uint8)
+        t0 = time.perf_counter()
+        search.distances(samples)
+        searched = time.perf_counter() - t0
+    dim = search.index.d
+    return {"kind": "copy-search", "images": n, "resolution": resolution, "queries": queries, "dim": dim,
+            "index_seconds": round(built, 2), "search_seconds": round(searched, 2),
+            "lsun_3m_seconds": round((built + searched) * LSUN_IMAGES / n, 1),
+            "lsun_3m_index_gb": round(LSUN_IMAGES * dim * 4 / 1e9, 1), "hardware": hardware("cpu")}
 
 
 def bench_parallel(preset: str, precision: str = "bf16", steps: int = 30, batch_size: int = 128) -> dict:

@@ -8,7 +8,7 @@ import json
 import sys
 from dataclasses import asdict
 
-from dcgan_core.bench import bench, bench_dedup, bench_parallel, bench_svm, side_by_side
+from dcgan_core.bench import bench, bench_copy_search, bench_dedup, bench_parallel, bench_svm, side_by_side
 from dcgan_core.core import distributed
 from dcgan_core.core.checkpoint import load_run
 from dcgan_core.core.distributed import DIST_TIMEOUT_S
@@ -189,6 +189,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--resolution", type=int, default=32)
     s.add_argument("--append-to", default=None, metavar="FILE", help="also append the JSON line to FILE")
 
+    s = sub.add_parser("bench-copy-search", help="seconds of the memorisation copy search (exact, coarse pixels)")
+    s.add_argument("--images", type=int, default=100_000, help="random training images in the index")
+    s.add_argument("--resolution", type=int, default=64)
+    s.add_argument("--queries", type=int, default=10_000, help="samples searched (each also mirrored)")
+    s.add_argument("--append-to", default=None, metavar="FILE", help="also append the JSON line to FILE")
+
     s = sub.add_parser("bench-side", help="whole-process seconds of pytorch/examples' dcgan and of our train command")
     s.add_argument("--examples", required=True, help="pytorch/examples' dcgan/main.py")
     s.add_argument("--pack", required=True, help="a 64x64 RGB pack of at least steps x batch images (2,048 by default)")
@@ -252,6 +258,8 @@ def _run(args: argparse.Namespace) -> int:
         _append(json.dumps(bench_svm()), args.append_to)
     elif args.cmd == "bench-dedup":
         _append(json.dumps(bench_dedup(args.images, args.resolution)), args.append_to)
+    elif args.cmd == "bench-copy-search":
+        _append(json.dumps(bench_copy_search(args.images, args.resolution, args.queries)), args.append_to)
     elif args.cmd == "bench-side":
         _append(json.dumps(side_by_side(args.examples, args.pack, args.niter, args.batch_size, args.repeats,
                                              device=args.device)),

@@ -26,3 +26,15 @@ def test_side_by_side_trainings_are_timed_against_one_process_and_shown():
     page = bench_page([r, svm])
     assert "single-threaded processes" in page and f"{r['ratio']}x" in page
     assert "| 21 | 1000 | 3584 | 3.7 | 41.0 | 11.1x |" in page
+
+
+def test_the_copy_search_bench_times_both_steps_and_scales_them_to_lsun():
+    from dcgan_core.bench import LSUN_IMAGES, bench_copy_search
+    line = bench_copy_search(n=600, resolution=16, queries=20)
+    assert line["kind"] == "copy-search" and line["dim"] == 3 * (16 // 4) ** 2  # 4x4-px block means of RGB
+    assert line["index_seconds"] >= 0 and line["search_seconds"] >= 0
+    expected = (line["index_seconds"] + line["search_seconds"]) * LSUN_IMAGES / 600
+    assert abs(line["lsun_3m_seconds"] - expected) <= 0.01 * LSUN_IMAGES / 600 + 0.1  # each step rounded to 0.01 s
+    assert line["lsun_3m_index_gb"] == round(LSUN_IMAGES * line["dim"] * 4 / 1e9, 1)
+    with pytest.raises(ValueError, match="--queries"):
+        bench_copy_search(n=10, queries=0)

@@ -330,4 +330,13 @@ def bench_page(lines: list[dict]) -> str:
                  "| images | resolution | images/s | 3M images (LSUN) would take | hardware |", "|---|---|---|---|---|"]
         rows += [f"| {b['images']:,} | {b['resolution']} | {b['images_per_s']:,} | {b['lsun_3m_seconds']:,} s | "
                  f"{_hardware(b)} |" for b in hashing]
+    search = [b for b in lines if b.get("kind") == "copy-search"]
+    if search:
+        rows += ["", "The memorisation copy search (Sec. 4.1): an exact index of the training set in coarse pixels, "
+                 "each sample also searched mirrored; both steps grow linearly with the training set:", "",
+                 "| training images | resolution | dim | index (s) | samples | search (s) | 3M images (LSUN) would "
+                 "take | its index | hardware |", "|---|---|---|---|---|---|---|---|---|"]
+        rows += [f"| {b['images']:,} | {b['resolution']} | {b['dim']} | {b['index_seconds']} | {b['queries']:,} | "
+                 f"{b['search_seconds']} | {b['lsun_3m_seconds']:,} s | {b['lsun_3m_index_gb']} GB | {_hardware(b)} |"
+                 for b in search]
     return "\n".join(rows) + "\n"

@@ -98,6 +98,10 @@ def test_bench_page():
                "lsun_3m_seconds": 33.3, "hardware": line["hardware"]}
     page = bench_page([line, hashing])
     assert page.count("| tiny16 |") == 1 and "| 1,000 | 32 | 90,000.0 | 33.3 s |" in page
+    search = {"kind": "copy-search", "images": 1000, "resolution": 64, "queries": 50, "dim": 768,
+              "index_seconds": 0.5, "search_seconds": 1.25, "lsun_3m_seconds": 5250.0, "lsun_3m_index_gb": 9.2,
+              "hardware": line["hardware"]}
+    assert "| 1,000 | 64 | 768 | 0.5 | 50 | 1.25 | 5,250.0 s | 9.2 GB |" in bench_page([line, search])
     side = {"kind": "side-by-side", "niter": 2, "steps": 16, "batch_size": 128, "preset": "pytorch-examples64",
             "seconds": {"pytorch/examples": [30.0, 32.0], "ours": [15.0, 16.0]},
             "speedup": {"pytorch/examples": 1.0, "ours": 2.0}, "hardware": line["hardware"]}
