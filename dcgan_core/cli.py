@@ -35,8 +35,8 @@ def _kv(items: list[str]) -> dict:
 
 # train flags that set the TrainConfig field of the same name; a flag left out keeps --config's value, or the
 # preset's and TrainConfig's default
-TRAIN_FLAGS = ("data", "preset", "steps", "epochs", "batch_size", "weight_decay", "update_scheme", "seed", "device",
-               "precision", "channels_last", "log_every", "ckpt_every", "snapshot_epochs")
+TRAIN_FLAGS = ("data", "preset", "steps", "epochs", "batch_size", "beta1", "weight_decay", "update_scheme", "seed",
+               "device", "precision", "channels_last", "log_every", "ckpt_every", "snapshot_epochs")
 
 
 def _train_config(args: argparse.Namespace) -> TrainConfig:
@@ -130,6 +130,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--epochs", type=float, help="total epochs over the pack")
     s.add_argument("--batch-size", type=int, help="default: the preset's (Sec. 4: 128)")
     s.add_argument("--lr", type=float, help="learning rate of both nets; default: the preset's (Sec. 4: 2e-4)")
+    s.add_argument("--beta1", type=float, help="Adam's beta1 of both nets (Sec. 4: 0.5; 0.9 'resulted in training "
+                   "oscillation and instability')")
     s.add_argument("--weight-decay", type=float, help="L2 on the gradient; default: the preset's (paper: 0)")
     s.add_argument("--update-scheme", choices=UPDATE_SCHEMES,
                    help="default: the preset's (joint; the authors' faces preset: alternating)")

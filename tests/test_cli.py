@@ -86,3 +86,13 @@ def test_a_config_file_that_is_not_a_config_is_named(tmp_path, capsys):
     for name, message in (("bad.json", "is not JSON"), ("list.json", "holds no TrainConfig record")):
         assert main(["train", "--config", str(tmp_path / name), "--out", str(tmp_path / "r")]) == 2
         assert message in capsys.readouterr().err and not (tmp_path / "r").exists()  # nothing written
+
+
+def test_a_guideline_variant_is_a_train_command():
+    """Sec. 3-4: each guideline undone by a flag or a --set of the same train command (no other model code)."""
+    args = _parser().parse_args(["train", "--data", "p", "--preset", "tiny16", "--out", "r", "--steps", "1",
+                                 "--beta1", "0.9", "--set", "batch_norm=none", "d_downsample=pool", "hidden_fc=64"])
+    cfg = _train_config(args)
+    assert cfg.beta1 == 0.9 and cfg.model_overrides == {"batch_norm": "none", "d_downsample": "pool", "hidden_fc": 64}
+    assert _train_config(_parser().parse_args(["train", "--data", "p", "--preset", "tiny16", "--out", "r",
+                                               "--steps", "1"])).beta1 == TrainConfig.beta1  # Sec. 4: 0.5

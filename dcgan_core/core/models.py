@@ -21,8 +21,14 @@ from torch import nn
 
 Z_DISTS = ("uniform", "normal")
 G_INPUTS = ("dense", "conv")
-D_OUTPUTS = ("dense", "conv")
+D_OUTPUTS = ("dense", "conv", "gap")  # gap: global average pooling, then one linear unit (Sec. 3's rejected option)
 BN_EVALS = ("running", "batch")
+# Options that undo one Sec. 3 guideline each (the guidelines chapter trains them); the first value follows the paper
+D_DOWNSAMPLES = ("strided", "pool")  # pool: stride-1 convs, each followed by 2x2 max-pooling
+G_UPSAMPLES = ("strided", "fixed")  # fixed: 2x nearest-neighbour upsampling, each followed by a stride-1 conv
+BATCH_NORMS = ("dcgan", "none", "all")  # dcgan: every layer but G's output and D's input; all: those two as well
+G_OUTPUTS = ("tanh", "linear")
+D_ACTIVATIONS = ("leaky", "relu")
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,13 @@ class ModelConfig:
     bn_eps: float = 1e-5  # authors' code: 1e-8
     leak: float = 0.2  # Sec. 4: LeakyReLU slope 0.2
     init_std: float = 0.02  # Sec. 4: weights ~ N(0, 0.02); BN gain ~ N(1, 0.02) (authors' code)
+    d_downsample: str = "strided"  # Sec. 3: "replace deterministic spatial pooling functions with strided convolutions"
+    g_upsample: str = "strided"  # Sec. 3: the generator "learns its own spatial upsampling"
+    hidden_fc: int = 0  # Sec. 3: "eliminating fully connected layers on top of convolutional features"; > 0: one
+    #                     hidden layer of this width after z in G and before the output in D
+    batch_norm: str = "dcgan"  # Sec. 3: BN on every layer "resulted in sample oscillation and model instability"
+    g_output: str = "tanh"  # Sec. 3: a bounded output "learns more quickly to saturate and cover the colour space"
+    d_activation: str = "leaky"  # Sec. 3: LeakyReLU in D "works well, especially for higher resolution modeling"
 
     def __post_init__(self) -> None:
         if self.resolution < 8 or self.resolution & (self.resolution - 1):
@@ -52,12 +65,19 @@ class ModelConfig:
         if self.channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, got {self.channels}")
         for name, allowed in [("z_dist", Z_DISTS), ("g_input", G_INPUTS), ("d_output", D_OUTPUTS),
-                              ("bn_eval", BN_EVALS)]:
+                              ("bn_eval", BN_EVALS), ("d_downsample", D_DOWNSAMPLES), ("g_upsample", G_UPSAMPLES),
+                              ("batch_norm", BATCH_NORMS), ("g_output", G_OUTPUTS), ("d_activation", D_ACTIVATIONS)]:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         for name in ("nz", "ngf", "ndf", "kernel_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.hidden_fc < 0:
+            raise ValueError(f"hidden_fc must be >= 0 (0: no hidden fully connected layer), got {self.hidden_fc}")
+        if self.hidden_fc and (self.g_input, self.d_output) != ("dense", "dense"):
+            raise ValueError("hidden_fc needs g_input='dense' and d_output='dense' (the layers it is put between)")
+        if self.d_downsample == "pool" and any(s not in (1, 2) for s in self.d_strides):
+            raise ValueError(f"d_downsample='pool' replaces stride-2 convs by 2x2 pooling; d_strides {self.d_strides}")
         if len(self.d_widths) != len(self.d_strides):
             raise ValueError(f"d_widths {self.d_widths} and d_strides {self.d_strides} differ in length")
         if self.d_widths and self.resolution % math.prod(self.d_strides):
@@ -153,24 +173,47 @@ def _pad(k: int) -> tuple[int, int]:
     return pad, 2 + 2 * pad - k
 
 
+def _bn(width: int, cfg: ModelConfig, dims: int = 2) -> list[nn.Module]:
+    """[BatchNorm] as the config asks (none for batch_norm='none')."""
+    if cfg.batch_norm == "none":
+        return []
+    if dims == 1:
+        return [nn.BatchNorm1d(width, eps=cfg.bn_eps, affine=cfg.bn_affine,
+                               track_running_stats=cfg.bn_eval == "running")]
+    return [_bn2d(width, cfg)]
+
+
+def _g_upsample(w_in: int, w_out: int, cfg: ModelConfig, bias: bool) -> list[nn.Module]:
+    """One 2x upsampling of G: a stride-2 transposed conv (Sec. 3), or fixed nearest-neighbour upsampling + conv."""
+    k = cfg.kernel_size
+    if cfg.g_upsample == "strided":
+        pad, out_pad = _pad(k)
+        return [nn.ConvTranspose2d(w_in, w_out, k, 2, pad, out_pad, bias=bias)]
+    return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(w_in, w_out, k, 1, (k - 1) // 2, bias=bias)]
+
+
 class Generator(nn.Module):
     """z -> image in [-1, 1]: project z to 4x4, then stride-2 transposed convs (Fig. 1)."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = cfg = config
-        widths, k = cfg.g_widths(), cfg.kernel_size
-        pad, out_pad = _pad(k)
+        widths = cfg.g_widths()
+        bn = cfg.batch_norm != "none"
+        n_in = cfg.hidden_fc or cfg.nz
+        self.hidden = (nn.Sequential(nn.Linear(cfg.nz, cfg.hidden_fc, bias=not bn), *_bn(cfg.hidden_fc, cfg, 1),
+                                     nn.ReLU(True)) if cfg.hidden_fc else nn.Identity())  # Sec. 3's rejected FC
         if cfg.g_input == "dense":  # Fig. 1 "project and reshape": a matrix multiply, then BN
-            self.project = nn.Linear(cfg.nz, widths[0] * 16, bias=False)
+            self.project = nn.Linear(n_in, widths[0] * 16, bias=not bn)
         else:  # ports: ConvTranspose2d on a 1x1 z map
-            self.project = nn.ConvTranspose2d(cfg.nz, widths[0], 4, 1, 0, bias=False)
-        layers: list[nn.Module] = [_bn2d(widths[0], cfg), nn.ReLU(True)]
+            self.project = nn.ConvTranspose2d(cfg.nz, widths[0], 4, 1, 0, bias=not bn)
+        layers: list[nn.Module] = [*_bn(widths[0], cfg), nn.ReLU(True)]
         for w_in, w_out in zip(widths[:-1], widths[1:]):  # (N, w_in, s, s) -> (N, w_out, 2s, 2s)
-            layers += [nn.ConvTranspose2d(w_in, w_out, k, 2, pad, out_pad, bias=False),
-                       _bn2d(w_out, cfg), nn.ReLU(True)]
+            layers += [*_g_upsample(w_in, w_out, cfg, not bn), *_bn(w_out, cfg), nn.ReLU(True)]
         # Sec. 3: no BN on the output layer; tanh keeps images in [-1, 1]
-        layers += [nn.ConvTranspose2d(widths[-1], cfg.channels, k, 2, pad, out_pad), nn.Tanh()]
+        everywhere = cfg.batch_norm == "all"
+        layers += _g_upsample(widths[-1], cfg.channels, cfg, not everywhere)
+        layers += [*(_bn(cfg.channels, cfg) if everywhere else []), *([nn.Tanh()] if cfg.g_output == "tanh" else [])]
         self.body = nn.Sequential(*layers)
         init_weights(self, cfg.init_std)
 
@@ -184,10 +227,14 @@ class Generator(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         w0 = self.config.g_widths()[0]
         if self.config.g_input == "dense":
-            h = self.project(z).view(-1, w0, 4, 4)  # (N, nz) -> (N, w0, 4, 4)
+            h = self.project(self.hidden(z)).view(-1, w0, 4, 4)  # (N, nz) -> (N, w0, 4, 4)
         else:
             h = self.project(z.view(-1, self.config.nz, 1, 1))
         return self.body(h)  # (N, C, resolution, resolution)
+
+
+def _d_activation(cfg: ModelConfig) -> nn.Module:
+    return nn.LeakyReLU(cfg.leak, inplace=True) if cfg.d_activation == "leaky" else nn.ReLU(True)
 
 
 class Discriminator(nn.Module):
@@ -200,15 +247,19 @@ class Discriminator(nn.Module):
         pad = (k - 1) // 2
         convs, w_in, size = [], cfg.channels, cfg.resolution
         for i, (w, s) in enumerate(cfg.d_layers()):  # (N, w_in, size, size) -> (N, w, size/s, size/s)
-            block: list[nn.Module] = [nn.Conv2d(w_in, w, k, s, pad, bias=False)]
-            if i > 0:  # Sec. 3: no BN on the D input layer
-                block.append(_bn2d(w, cfg))
-            block.append(nn.LeakyReLU(cfg.leak, inplace=True))
+            pool = cfg.d_downsample == "pool" and s == 2  # Sec. 3's rejected option: a stride-1 conv, then max-pool
+            # Sec. 3: no BN on the D input layer
+            norm = _bn(w, cfg) if (i > 0 or cfg.batch_norm == "all") else []
+            conv = nn.Conv2d(w_in, w, k, 1 if pool else s, pad, bias=cfg.batch_norm == "none")
+            block: list[nn.Module] = [conv, *norm, _d_activation(cfg), *([nn.MaxPool2d(2)] if pool else [])]
             convs.append(nn.Sequential(*block))
             w_in, size = w, size // s
         self.convs = nn.ModuleList(convs)
         if cfg.d_output == "dense":  # flatten -> dense -> (sigmoid in the loss)
-            self.head = nn.Sequential(nn.Flatten(), nn.Linear(w_in * size * size, 1))
+            hidden = ([nn.Linear(w_in * size * size, cfg.hidden_fc), _d_activation(cfg)] if cfg.hidden_fc else [])
+            self.head = nn.Sequential(nn.Flatten(), *hidden, nn.Linear(cfg.hidden_fc or w_in * size * size, 1))
+        elif cfg.d_output == "gap":  # Sec. 3: global average pooling "increased model stability but hurt convergence"
+            self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(w_in, 1))
         else:  # ports: a final conv covering the whole map
             self.head = nn.Sequential(nn.Conv2d(w_in, 1, size, 1, 0, bias=False), nn.Flatten())
         init_weights(self, cfg.init_std)

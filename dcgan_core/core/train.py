@@ -26,7 +26,7 @@ from tqdm import tqdm
 from dcgan_core.core import distributed
 from dcgan_core.core.checkpoint import CHECKPOINT_VERSION, load_checkpoint, save_checkpoint, snapshot_name
 from dcgan_core.core.distributed import Dist, gather_objects, mean_over_ranks
-from dcgan_core.core.models import Discriminator, Generator, check_preset, resolve
+from dcgan_core.core.models import Discriminator, Generator, ModelConfig, check_preset, resolve
 from dcgan_core.data.packed import load_pack
 from dcgan_core.utils.runinfo import provenance, write_json
 from dcgan_core.utils.streams import stream_seed, torch_generator
@@ -325,7 +325,9 @@ def _prepare_run_dir(out: Path, cfg: TrainConfig, model_cfg: dict, data_meta: di
         old = json.loads(cfg_path.read_text())
         new_id = {**cfg.identity(), "model": model_cfg, "data_sha256": data_meta.get("sha256"), **job}
         old_train = {k: v for k, v in old["train"].items() if k not in RESUME_FREE}
-        old_id = {**old_train, "model": old["model"], "data_sha256": old["data"].get("sha256"),
+        # a run from before a ModelConfig field existed holds its default
+        old_model = ModelConfig.from_dict(old["model"]).to_dict()
+        old_id = {**old_train, "model": old_model, "data_sha256": old["data"].get("sha256"),
                   **old.get("distributed", {"world_size": 1, "sync_bn": False})}
         old_id["snapshot_epochs"] = tuple(old_id.get("snapshot_epochs", ()))
         diff = sorted(k for k in set(new_id) | set(old_id) if new_id.get(k) != old_id.get(k))

@@ -1,3 +1,5 @@
+from collections import Counter
+
 import pytest
 import torch
 from torch import nn
@@ -108,9 +110,65 @@ def test_options_change_the_architecture():
     assert all(m.weight is None for m in G.modules() if isinstance(m, nn.BatchNorm2d))
 
 
+def layer_counts(net: nn.Module) -> Counter:
+    """How many modules of each type a net holds (containers left out)."""
+    return Counter(type(m).__name__ for m in net.modules()
+                   if not isinstance(m, (nn.Sequential, nn.ModuleList, nn.Identity))
+                   and m is not net)
+
+
+# Sec. 3's guidelines, each undone by one option: exactly which layer types change in (G, D), and by how much, at
+# 16x16 (two 2x stages, so n_up = 2: G has one hidden upsampling and the output one; D two convs)
+GUIDELINE_OPTIONS = {
+    "d_downsample": ("pool", {}, {"MaxPool2d": 2}),
+    "g_upsample": ("fixed", {"ConvTranspose2d": -2, "Upsample": 2, "Conv2d": 2}, {}),
+    "hidden_fc": (64, {"Linear": 1, "BatchNorm1d": 1, "ReLU": 1}, {"Linear": 1, "LeakyReLU": 1}),
+    "d_output": ("gap", {}, {"AdaptiveAvgPool2d": 1}),
+    "batch_norm": ("none", {"BatchNorm2d": -2}, {"BatchNorm2d": -1}),
+    "g_output": ("linear", {"Tanh": -1}, {}),
+    "d_activation": ("relu", {}, {"LeakyReLU": -2, "ReLU": 2}),
+}
+
+
+@pytest.mark.parametrize("option", GUIDELINE_OPTIONS)
+def test_each_guideline_option_changes_only_its_layers_and_trains(option, two_mode_pack, tmp_path):
+    from dcgan_core.core.train import TrainConfig, train
+    value, in_g, in_d = GUIDELINE_OPTIONS[option]
+    base = build("tiny16")
+    G, D = build("tiny16", **{option: value})
+    for net, ref, delta in ((G, base[0], in_g), (D, base[1], in_d)):
+        changed = layer_counts(net)
+        changed.subtract(layer_counts(ref))
+        assert {k: v for k, v in changed.items() if v} == delta, (option, type(net).__name__)
+    z = G.sample_z(4)
+    assert G(z).shape == (4, 1, 16, 16) and D(G(z)).shape == (4,)
+    cfg = TrainConfig.for_preset(str(two_mode_pack), "tiny16", steps=3, batch_size=16, progress=False,
+                                 model_overrides={option: value}, snapshot_epochs=())
+    metrics = train(cfg, tmp_path / option)
+    assert metrics["step"] == 3 and all(torch.isfinite(torch.tensor(float(metrics[k]))) for k in ("loss_D", "loss_G"))
+
+
+def test_batch_norm_everywhere_adds_it_to_g_output_and_d_input():
+    G, D = build("tiny16", batch_norm="all")
+    assert isinstance(G.body[-2], nn.BatchNorm2d) and isinstance(G.body[-1], nn.Tanh)  # BN, then tanh
+    assert isinstance(D.convs[0][1], nn.BatchNorm2d)
+    base = build("tiny16")
+    assert layer_counts(G)["BatchNorm2d"] == layer_counts(base[0])["BatchNorm2d"] + 1
+    assert layer_counts(D)["BatchNorm2d"] == layer_counts(base[1])["BatchNorm2d"] + 1
+
+
+def test_pooling_keeps_d_s_feature_map_sizes():
+    x = torch.zeros(2, 1, 16, 16)
+    strided, pooled = build("tiny16")[1], build("tiny16", d_downsample="pool")[1]
+    assert [o.shape for o in strided.conv_outputs(x)] == [o.shape for o in pooled.conv_outputs(x)]
+    assert all(b[0].stride == (1, 1) for b in pooled.convs)  # the resampling is the pooling's
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"resolution": 48}, "power of two"), ({"z_dist": "cauchy"}, "z_dist"),
     ({"channels": 2}, "channels"), ({"nosuchfield": 1}, "unknown ModelConfig"),
+    ({"batch_norm": "some"}, "batch_norm"), ({"hidden_fc": -1}, "hidden_fc"),
+    ({"hidden_fc": 64, "d_output": "gap"}, "hidden_fc needs"), ({"d_activation": "maxout"}, "d_activation"),
 ])
 def test_bad_config_is_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -222,3 +222,15 @@ def test_side_by_side_times_both_commands_on_the_same_steps(tmp_path, monkeypatc
     with pytest.raises(ValueError, match="need 1024"):  # 8 steps of 128 would run a second epoch
         side_by_side(stub, two_mode_pack, niter=1, preset="tiny16")
     assert len((tmp_path / "calls.txt").read_text().splitlines()) == 3  # refused before examples ran
+
+
+def test_a_run_from_before_a_model_option_existed_resumes(two_mode_pack, tmp_path):
+    train(cfg(two_mode_pack, steps=2), tmp_path / "r")
+    path = tmp_path / "r" / "config.json"
+    record = json.loads(path.read_text())
+    for field in ("batch_norm", "d_downsample", "g_upsample", "hidden_fc", "g_output", "d_activation"):
+        del record["model"][field]  # the fields Sec. 3's guideline options added, at their defaults
+    path.write_text(json.dumps(record))
+    assert train(cfg(two_mode_pack, steps=4), tmp_path / "r", resume=True)["step"] == 4
+    with pytest.raises(ValueError, match="batch_norm"):  # a changed option is still refused
+        train(cfg(two_mode_pack, steps=6, model_overrides={"batch_norm": "none"}), tmp_path / "r", resume=True)
