@@ -236,6 +236,14 @@ CHANGES = (
            "showed the segmenters' or judge b's check",
            lambda c: c.get("kind", "paper") == "paper" and c.get("section") in ("6.1", "6.2", "6.3.1", "6.3.2"),
            _ungated, fingerprint="4c7b09e8add5965c"),
+    Change("2026-12-02", "issue 26", "rule: Sec. 3-4 guidelines (new)",
+           "none: no claim of Sec. 3-4 was tested",
+           "a run fails when it diverges, collapses or oscillates (`rules.run_failure`: DIVERGED_DGZ, FROZEN_CHANGE, "
+           "COLLAPSE_FRACTION, COVERAGE_MIN_REAL, OSCILLATION_RISE); undoing a guideline hurts when the variant "
+           "fails more often (Fisher exact) or ends at a worse judge FD (exact rank test), either at p < ALPHA / 2",
+           "a new chapter; every threshold written before any variant was trained",
+           _code("undoing_hurts"), not_recomputable="a new rule: there is no earlier verdict",
+           fingerprint="afa8c10104c24dc2"),
 )
 RULES_VERSION = len(CHANGES)
 

@@ -12,6 +12,7 @@ claim), run the same way; a control on the wrong side makes the claim "inconclus
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -77,6 +78,22 @@ FACTOR_ACCURACY_MIN = 0.95
 FACTOR_R2_MIN = 0.9
 # Sec. 5 probes: a paired test of two feature sets on the same label draws and test set, at 5%.
 ALPHA = 0.05
+# Sec. 3-4 guidelines. A training run *fails* when it diverges (a non-finite loss; or D(G(z)) below DIVERGED_DGZ
+# over the last quarter of training while a fixed z's samples stop changing: a mean change below FROZEN_CHANGE of
+# the pixel range between the last two snapshots), collapses (the final samples' diversity in the judge's space, or
+# the share of the judge's readings they cover, below COLLAPSE_FRACTION of real images'; a reading is covered when
+# the samples show it at >= COLLAPSE_FRACTION of its rate on real images, counting readings real images show at
+# >= COVERAGE_MIN_REAL), or oscillates (the judge's FD rises by more than OSCILLATION_RISE from one snapshot to the
+# next in the second half of training). Undoing a guideline *hurts* on a data set when the variant fails more often
+# than the DCGAN (one-sided Fisher exact test over training seeds) or ends at a worse FD at equal images seen
+# (one-sided exact Mann-Whitney test), each at GUIDELINE_ALPHA = ALPHA / 2 (Bonferroni over the two tests).
+DIVERGED_DGZ = 0.02
+FROZEN_CHANGE = 0.01
+COLLAPSE_FRACTION = 0.5
+COVERAGE_MIN_REAL = 0.05
+OSCILLATION_RISE = 0.5
+GUIDELINE_ALPHA = ALPHA / 2
+RUN_FAILURES = ("diverged", "collapsed", "oscillating")  # in the order a run is called so
 
 
 POOLED = "each part: mean over training seeds with its 95% interval against the threshold"
@@ -434,3 +451,73 @@ def factor_readable(accuracy: float | None = None, r2: float | None = None) -> b
     if accuracy is None and r2 is None:
         raise ValueError("give the factor's on/off accuracy or its R^2")
     return (accuracy is None or accuracy >= FACTOR_ACCURACY_MIN) and (r2 is None or r2 >= FACTOR_R2_MIN)
+
+
+def run_failure(nonfinite: bool, dgz_tail: float, frozen_change: float, diversity_ratio: float, coverage: float,
+                fd_curve: Sequence[float]) -> str:
+    """Sec. 3-4: how one training run failed (RUN_FAILURES, the first that applies), or "" for a stable run.
+    `dgz_tail`: median D(G(z)) over the last quarter of logged steps; `frozen_change`: mean |change| of a fixed z's
+    samples between the last two snapshots, as a share of the pixel range; `diversity_ratio` and `coverage`: the
+    final samples' against real images'; `fd_curve`: the judge's FD at each snapshot, in order."""
+    if nonfinite or (dgz_tail < DIVERGED_DGZ and frozen_change < FROZEN_CHANGE):
+        return "diverged"
+    if diversity_ratio < COLLAPSE_FRACTION or coverage < COLLAPSE_FRACTION:
+        return "collapsed"
+    fd = np.asarray(fd_curve, float)
+    late = fd[len(fd) // 2:]
+    if len(late) > 1 and np.max(late[1:] / np.maximum(late[:-1], 1e-12) - 1) > OSCILLATION_RISE:
+        return "oscillating"
+    return ""
+
+
+def _smallest_p(n_a: int, n_b: int) -> float:
+    """The smallest one-sided p-value an exact rank or Fisher test of n_a against n_b runs can reach."""
+    return 1.0 / math.comb(n_a + n_b, n_a)
+
+
+def rank_test(a: Sequence[float], b: Sequence[float]) -> float:
+    """One-sided exact p-value that `a` ranks above `b` (the Mann-Whitney statistic over every split of the pooled
+    values; ties share their mean rank, so runs ranked worst together are handled exactly)."""
+    ranks = stats.rankdata(np.concatenate([a, b]))
+    return float(stats.permutation_test((ranks[:len(a)], ranks[len(a):]), lambda x, y, axis: np.mean(x, axis=axis),
+                                        permutation_type="independent", alternative="greater",
+                                        n_resamples=np.inf, vectorized=True).pvalue)
+
+
+def undoing_hurts(failed_variant: Sequence[bool], failed_dcgan: Sequence[bool], fd_variant: Sequence[float],
+                  fd_dcgan: Sequence[float]) -> Outcome:
+    """Sec. 3-4 "the guideline stabilises training": the variant that undoes it fails more often than the DCGAN
+    over training seeds (Fisher exact, one-sided) or ends at a worse judge FD at equal images seen (exact
+    Mann-Whitney, one-sided: `rank_test`), either at GUIDELINE_ALPHA. Runs that stopped on a non-finite loss rank
+    worst in FD. Binary per-run outcomes have no t interval: fewer seeds than can reach GUIDELINE_ALPHA at all read
+    borderline."""
+    rule = (f"failure rate (diverged, collapsed or oscillating) higher than the DCGAN's (one-sided Fisher exact "
+            f"test over training seeds) or final judge FD worse (one-sided exact Mann-Whitney test), either at p < "
+            f"{GUIDELINE_ALPHA:g} (Bonferroni over the two); too few seeds to reach it: borderline")
+    fail_v, fail_d = np.asarray(failed_variant, bool), np.asarray(failed_dcgan, bool)
+    fd_v, fd_d = np.asarray(fd_variant, float), np.asarray(fd_dcgan, float)
+    if not (len(fail_v) == len(fd_v) >= 1 and len(fail_d) == len(fd_d) >= 1):
+        raise ValueError("undoing_hurts needs, for each arm, one failure flag and one FD per training seed")
+    finite = np.concatenate([fd_v, fd_d])[np.isfinite(np.concatenate([fd_v, fd_d]))]
+    worst = 2 * float(finite.max()) if len(finite) else 1.0  # a run without a finite FD ranks worst
+    fd_v, fd_d = np.where(np.isfinite(fd_v), fd_v, worst), np.where(np.isfinite(fd_d), fd_d, worst)
+    p_fail = float(stats.fisher_exact([[fail_v.sum(), (~fail_v).sum()], [fail_d.sum(), (~fail_d).sum()]],
+                                      alternative="greater")[1])
+    p_fd = rank_test(fd_v, fd_d)
+    floor = _smallest_p(len(fail_v), len(fail_d))
+    text = (f"failed {fail_v.sum()} of {len(fail_v)} vs the DCGAN's {fail_d.sum()} of {len(fail_d)} (p = "
+            f"{p_fail:.3g}); final FD median {np.median(fd_v):.3g} vs {np.median(fd_d):.3g} (p = {p_fd:.3g})")
+    if min(p_fail, p_fd) < GUIDELINE_ALPHA:
+        verdict = "reproduced"
+    elif floor >= GUIDELINE_ALPHA:
+        verdict = "borderline"
+        text += f"; {len(fail_v)} against {len(fail_d)} seeds cannot reach p < {GUIDELINE_ALPHA:g}"
+    else:
+        verdict = "not reproduced"
+    if p_fail <= p_fd:
+        effect = {"name": "failed runs of the variant (1 = failed)", "per_seed": fail_v.astype(float).tolist(),
+                  "threshold": float(fail_d.mean()), "better": "higher", "p": p_fail}
+    else:
+        effect = {"name": "the variant's final judge FD (no finite FD: 2x the worst)", "per_seed": fd_v.tolist(),
+                  "threshold": float(np.median(fd_d)), "better": "higher", "p": p_fd}
+    return Outcome(verdict, rule, text, _code(undoing_hurts), effect)

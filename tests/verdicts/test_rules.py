@@ -338,3 +338,55 @@ def test_fires_on_objects_rule(selective, baseline, expect):
 def test_fires_on_objects_refuses_counts_of_different_seeds():
     with pytest.raises(ValueError, match="one count per seed"):
         V.fires_on_objects([70, 72], [60, 61, 59], [128] * 3)
+
+
+# --- Sec. 3-4 guidelines ----------------------------------------------------------------------------------------
+STABLE = dict(nonfinite=False, dgz_tail=0.3, frozen_change=0.05, diversity_ratio=0.9, coverage=1.0,
+              fd_curve=[50.0, 20.0, 10.0, 9.0, 8.5, 8.0])
+
+
+@pytest.mark.parametrize("change, failure", [
+    ({}, ""),
+    ({"nonfinite": True}, "diverged"),
+    ({"dgz_tail": V.DIVERGED_DGZ * 0.9, "frozen_change": V.FROZEN_CHANGE * 0.9}, "diverged"),
+    ({"dgz_tail": V.DIVERGED_DGZ * 1.1, "frozen_change": V.FROZEN_CHANGE * 0.9}, ""),  # D wins, G moves
+    ({"dgz_tail": V.DIVERGED_DGZ * 0.9, "frozen_change": V.FROZEN_CHANGE * 1.1}, ""),
+    ({"diversity_ratio": V.COLLAPSE_FRACTION * 0.99}, "collapsed"),
+    ({"diversity_ratio": V.COLLAPSE_FRACTION * 1.01}, ""),
+    ({"coverage": V.COLLAPSE_FRACTION * 0.99}, "collapsed"),
+    ({"coverage": V.COLLAPSE_FRACTION}, ""),
+    ({"fd_curve": [50, 20, 10, 9, 9 * (1 + V.OSCILLATION_RISE) * 1.01, 8]}, "oscillating"),
+    ({"fd_curve": [50, 20, 10, 9, 9 * (1 + V.OSCILLATION_RISE) * 0.99, 8]}, ""),
+    ({"fd_curve": [10, 10 * (1 + V.OSCILLATION_RISE) * 2, 9, 8, 7, 6]}, ""),  # early swings: not counted
+    ({"nonfinite": True, "diversity_ratio": 0.1}, "diverged"),  # the first failure that applies names it
+])
+def test_run_failure_on_both_sides_of_each_threshold(change, failure):
+    assert V.run_failure(**{**STABLE, **change}) == failure
+
+
+def test_undoing_a_guideline_hurts_by_failures_or_by_quality_and_not_by_chance():
+    none, all_ = [False] * 5, [True] * 5
+    same_fd = [10.0, 11.0, 12.0, 13.0, 14.0]
+    assert V.undoing_hurts(all_, none, same_fd, same_fd).verdict == "reproduced"  # p = 1/252
+    assert V.undoing_hurts([True] * 4 + [False], none, same_fd, same_fd).verdict == "reproduced"  # p = 0.024
+    three = V.undoing_hurts([True] * 3 + [False] * 2, none, same_fd, same_fd)
+    assert three.verdict == "not reproduced" and "p = 0.0833" in three.why  # above ALPHA / 2
+    worse = V.undoing_hurts(none, none, [20.0, 21, 22, 23, 24], same_fd)
+    assert worse.verdict == "reproduced" and worse.effect["name"].startswith("the variant's final judge FD")
+    interleaved = V.undoing_hurts(none, none, [10.5, 11.5, 12.5, 13.5, 14.5], same_fd)
+    assert interleaved.verdict == "not reproduced"
+    better = V.undoing_hurts(none, all_, same_fd, same_fd)  # the DCGAN failing more is no harm
+    assert better.verdict == "not reproduced"
+    diverged = V.undoing_hurts(none, none, [float("nan")] * 5, same_fd)  # stopped runs rank worst
+    assert diverged.verdict == "reproduced" and max(diverged.effect["per_seed"]) == 2 * 14.0
+    few = V.undoing_hurts([True] * 3, [False] * 3, [1.0] * 3, [1.0] * 3)  # 1 / C(6, 3) = 0.05: cannot decide
+    assert few.verdict == "borderline" and "cannot reach" in few.why
+    assert V.undoing_hurts([True] * 4, [False] * 4, [1.0] * 4, [1.0] * 4).verdict == "reproduced"  # 1/70
+    with pytest.raises(ValueError, match="one failure flag and one FD"):
+        V.undoing_hurts([True], [False, False], [1.0, 2.0], [1.0, 2.0])
+
+
+def test_the_rank_test_is_exact_with_ties():
+    assert V.rank_test([5, 6, 7, 8, 9], [1, 2, 3, 4, 4.5]) == pytest.approx(1 / 252)
+    assert V.rank_test([9, 9, 9, 9, 9], [1, 2, 3, 4, 5]) == pytest.approx(1 / 252)
+    assert V.rank_test([1, 2], [1, 2]) > 0.5
