@@ -15,7 +15,7 @@ from matplotlib.patches import Rectangle
 from dcgan_core.core.checkpoint import load_run, snapshot_epoch, snapshot_names
 from dcgan_core.instruments.reference import generate_uint8
 from dcgan_core.utils.torch_utils import eval_mode, tile
-from dcgan_core.verdicts.rules import mean_ci
+from dcgan_core.verdicts.rules import clopper_pearson, mean_ci
 
 SAMPLE_DPI = 120  # sample figures: 1 inch per image is 120 px, so a 32-px sample shows at >= 3x in the book
 
@@ -181,13 +181,18 @@ def quality_curve(evals: dict, ladders: dict):
                 ax.plot([q["images_seen"] for q in snaps], [q["fd"] for q in snaps], marker="o", label=f"seed {seed}")
         for i, (ref, q) in enumerate(ladders[name].items()):
             ax.axhline(q["fd"], ls="--", lw=0.8, color=f"C{i + 4}", label=ref)
-        ax.set_yscale("log")
-        ax.set_xlabel("images seen")
-        ax.set_ylabel("FD (judge space)")
-        ax.set_title(name, fontsize=9)
-        ax.legend(fontsize=6)
+        _fd_axis(ax, name, "FD (judge space)")
     fig.tight_layout()
     return fig
+
+
+def _fd_axis(ax, title: str, ylabel: str) -> None:
+    """An FD-against-images-seen panel's scale, labels and legend."""
+    ax.set_yscale("log")
+    ax.set_xlabel("images seen")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=6)
 
 
 def pair_grid(images, pairs, flagged, ncol: int = 8, inch: float = 0.5):
@@ -306,6 +311,71 @@ def k_effect(success: dict[str, dict[int, list[float]]]):
         ax.set_title(name, fontsize=9)
     axes[0, 0].set_ylabel("share of outputs read as the target")
     axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def failure_rates(failed: dict[tuple[str, str], list[bool]]):
+    """Sec. 3-4: per (model, arm), the share of runs that failed with its exact 95% interval, one panel per model
+    (a dot plot: the arms down the side, the DCGAN's rate as a dashed line)."""
+    models = list(dict.fromkeys(m for m, _ in failed))
+    arms = list(dict.fromkeys(a for _, a in failed))
+    fig, axes = plt.subplots(1, len(models), figsize=(3.6 * len(models) + 1.6, 0.32 * len(arms) + 1.2),
+                             squeeze=False, sharey=True)
+    for ax, model in zip(axes[0], models):
+        for y, arm in enumerate(arms):
+            if (model, arm) not in failed:
+                continue
+            runs = failed[(model, arm)]
+            k, n = sum(runs), len(runs)
+            lo, hi = clopper_pearson(k, n)
+            ax.plot([lo, hi], [y, y], color="0.6", lw=2)
+            ax.plot(k / n, y, "o", color="#cf222e" if k else "#1a7f37")
+        if (model, "DCGAN") in failed:
+            ax.axvline(np.mean(failed[(model, "DCGAN")]), color="k", ls="--", lw=0.8)
+        ax.set_xlim(-0.05, 1.05)
+        ax.set_xlabel("share of runs that failed")
+        ax.set_title(model, fontsize=9)
+    axes[0, 0].set_yticks(range(len(arms)), arms, fontsize=8)
+    axes[0, 0].invert_yaxis()
+    fig.tight_layout()
+    return fig
+
+
+def quality_over_images(curves: dict[tuple[str, str], list[list[tuple[int, float]]]]):
+    """Sec. 3-4: FD against images seen, per (model, arm) the median over seeds at each snapshot (runs that
+    stopped early end where they stopped), one panel per model, log scale."""
+    models = list(dict.fromkeys(m for m, _ in curves))
+    fig, axes = plt.subplots(1, len(models), figsize=(4.4 * len(models), 3.6), squeeze=False)
+    for ax, model in zip(axes[0], models):
+        for i, (arm, runs) in enumerate((a, v) for (m, a), v in curves.items() if m == model):
+            by_seen: dict[int, list[float]] = {}
+            for run in runs:
+                for seen, fd in run:
+                    by_seen.setdefault(seen, []).append(fd)
+            xs = sorted(by_seen)
+            if xs:
+                ax.plot(xs, [np.median(by_seen[x]) for x in xs], marker=".", lw=2.2 if arm == "DCGAN" else 1,
+                        color="k" if arm == "DCGAN" else f"C{i % 10}", label=arm)
+        _fd_axis(ax, model, "FD (judge space), median over seeds")
+    fig.tight_layout()
+    return fig
+
+
+def failed_beside_stable(pairs: dict[str, dict[str, tuple[str, np.ndarray]]], n: int = 16, ncol: int = 8,
+                         inch: float = 0.45):
+    """Per model, the final samples of a stable DCGAN run beside those of a failed run ({model: {"stable" |
+    "failed": (label, uint8 samples)}}); a model without a failed run says so."""
+    rows = [(m, kind) for m, entry in pairs.items() for kind in ("stable", "failed")]
+    fig, axes = plt.subplots(len(pairs), 2, figsize=(2 * ncol * inch + 0.4, (n // ncol) * inch * len(pairs) + 0.8),
+                             squeeze=False, dpi=SAMPLE_DPI)
+    for (model, kind), ax in zip(rows, axes.ravel()):
+        label, samples = pairs[model].get(kind, (None, None))
+        if samples is None:
+            ax.text(0.5, 0.5, f"{model}: no {kind} run", ha="center", va="center", fontsize=8)
+            ax.set_axis_off()
+            continue
+        show_grid(samples[:n], ncol, f"{model}: {label}", ax=ax)
     fig.tight_layout()
     return fig
 

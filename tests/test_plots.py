@@ -49,3 +49,21 @@ def test_a_note_figure_keeps_its_width_when_cropped():
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")  # how the book crops figures
     plots.plt.close(fig)
     assert Image.open(buf).size[0] >= 0.95 * 7.5 * 100  # not shrunk to the text: at least the text column
+
+
+def test_the_guideline_figures_show_every_model_and_arm():
+    failed = {("digits", "DCGAN"): [False] * 5, ("digits", "no tanh"): [True, False, False, False, False],
+              ("rooms", "DCGAN"): [False] * 5}
+    fig = plots.failure_rates(failed)
+    assert len(fig.axes) == 2 and [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["DCGAN", "no tanh"]
+    plots.plt.close(fig)
+    curves = {("digits", "DCGAN"): [[(100, 9.0), (200, 5.0)], [(100, 8.0), (200, 4.0)]],
+              ("digits", "no tanh"): [[(100, 12.0)]]}  # a run that stopped early ends where it stopped
+    fig = plots.quality_over_images(curves)
+    lines = {ln.get_label(): ln for ln in fig.axes[0].get_lines()}
+    assert list(lines["DCGAN"].get_ydata()) == [8.5, 4.5] and list(lines["no tanh"].get_xdata()) == [100]
+    plots.plt.close(fig)
+    grey = np.zeros((16, 1, 8, 8), np.uint8)
+    fig = plots.failed_beside_stable({"digits": {"stable": ("DCGAN", grey)}})
+    assert "no failed run" in " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    plots.plt.close(fig)

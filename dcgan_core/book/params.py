@@ -24,7 +24,7 @@ from dcgan_core.instruments.detector import DetectorConfig
 from dcgan_core.instruments.hashing import MAX_RADIUS, MIN_FIT
 from dcgan_core.instruments.judges import JudgeConfig
 from dcgan_core.instruments.probes import C_GRID, DRAWS_PER_C, FINAL_DRAWS
-from dcgan_core.studies import training
+from dcgan_core.studies import guidelines, training
 from dcgan_core.studies.dedup import TRANSFORMS
 from dcgan_core.utils.errors import ParameterError
 from dcgan_core.verdicts import paper
@@ -325,10 +325,40 @@ class ArithmeticParams(Chapter):
                                  "needs a faces set (synth-faces or CelebA)")
 
 
+@dataclass(frozen=True, kw_only=True)
+class GuidelineParams(Chapter):
+    datasets: list  # the DCGAN of each data set (profile models); every variant is trained beside it
+    seeds: list  # training seeds of every arm (issue 26: >= 5)
+    control_seeds: list  # the negative control: the DCGAN again on these seeds, disjoint from `seeds`
+    n_samples: int  # samples per snapshot in the judge's space
+    high_res: list = field(default_factory=list)  # models at a second resolution: DCGAN and HIGH_RES_VARIANTS only
+    variants: list = field(default_factory=lambda: list(guidelines.VARIANTS))  # Sec. 3-4: one guideline undone each
+    minimums = {"n_samples": (50, " (diversity and FD need samples)")}
+
+    def check(self) -> None:
+        for m in (*self.datasets, *self.high_res):
+            self._model(m, "datasets" if m in self.datasets else "high_res")
+        self._seeds(self.seeds)
+        self._seeds(self.control_seeds)
+        if set(self.seeds) & set(self.control_seeds) or len(self.seeds) != len(self.control_seeds):
+            raise ParameterError(f"parameters seeds={self.seeds} and control_seeds={self.control_seeds} must be "
+                                 "disjoint and as many: the DCGAN against itself on other seeds")
+        unknown = [v for v in self.variants if v not in guidelines.VARIANTS]
+        if unknown:
+            raise ParameterError(f"parameter variants names unknown variant(s) {unknown}; valid: "
+                                 f"{', '.join(guidelines.VARIANTS)}")
+
+    def variant_run(self, model: str, variant: str, seed: int, progress: bool = True) -> Path:
+        """The run of a model's variant (`guidelines.variant_entry`) at a seed: trained, reused, or kept as it
+        stopped when its loss went non-finite (an outcome here)."""
+        return pipeline.ensure_variant(model, variant, self.models[model], self.packs, self.device, self.runs_root,
+                                       seed, progress)
+
+
 CHAPTERS: dict[str, type[Chapter]] = {
-    "01_training": TrainingParams, "02_dedup": DedupParams, "03_cifar_probe": ProbeParams,
-    "04_svhn_probe": FewLabelParams, "05_latent_walks": WalkParams, "06_guided_backprop": GuidedParams,
-    "07_window_removal": WindowParams, "08_face_arithmetic": ArithmeticParams,
+    "00_guidelines": GuidelineParams, "01_training": TrainingParams, "02_dedup": DedupParams,
+    "03_cifar_probe": ProbeParams, "04_svhn_probe": FewLabelParams, "05_latent_walks": WalkParams,
+    "06_guided_backprop": GuidedParams, "07_window_removal": WindowParams, "08_face_arithmetic": ArithmeticParams,
 }
 
 

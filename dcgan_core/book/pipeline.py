@@ -14,6 +14,7 @@ import os
 import time
 from dataclasses import asdict
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import yaml
@@ -36,6 +37,7 @@ from dcgan_core.instruments.detector import DetectorConfig, detector_path, fit_d
 from dcgan_core.instruments.hashing import HasherConfig, dedup_pack
 from dcgan_core.instruments.judges import SCORERS, JudgeConfig, fit_judge, judge_path
 from dcgan_core.plots import forest as forest_plot
+from dcgan_core.studies import guidelines
 from dcgan_core.utils.errors import ParameterError
 from dcgan_core.utils.parallel import default_workers, run_jobs
 from dcgan_core.utils.runinfo import atomic_write, git_commit, write_json
@@ -114,8 +116,14 @@ def with_seeds(prof: dict, seeds: str) -> dict:
         raise ParameterError(f"SEEDS={seeds!r} must be integers separated by commas, e.g. SEEDS=3,4,5") from None
     if len(set(values)) != len(values):
         raise ParameterError(f"SEEDS={seeds!r} repeats a seed; each seed is one independent training run")
-    notebooks = {name: {**section, "seeds": values} if "seeds" in section else section
-                 for name, section in prof.get("notebooks", {}).items()}
+    def reseeded(section: dict) -> dict:
+        if "seeds" not in section:
+            return section
+        out = {**section, "seeds": values}
+        if "control_seeds" in section:  # the guidelines' negative control: as many seeds again, after these
+            out["control_seeds"] = [max(values) + 1 + i for i in range(len(values))]
+        return out
+    notebooks = {name: reseeded(section) for name, section in prof.get("notebooks", {}).items()}
     return {**prof, "seeds": values, "notebooks": notebooks}
 
 
@@ -177,6 +185,28 @@ def ensure_trained(name: str, entry: dict, packs: dict, device: str, runs_root: 
                                runs_root)
 
 
+def ensure_variant(model: str, variant: str, entry: dict, packs: dict, device: str, runs_root: str | Path,
+                   seed: int, progress: bool = True) -> Path:
+    """A model entry's Sec. 3-4 variant at `seed` (`studies.guidelines`): trained once, reused, or kept as it
+    stopped on a non-finite loss (`core.runs.ensure_outcome`)."""
+    cfg = runs.entry_config(guidelines.variant_entry(entry, variant), packs[entry["data"]], device, seed, progress)
+    return runs.ensure_outcome(cfg, guidelines.run_name(model, variant), runs_root)
+
+
+def guideline_jobs(prof: dict, packs: dict, root: Path) -> list[tuple]:
+    """Every run of the guidelines chapter, as (ensure_outcome, args) jobs for the training step."""
+    section = prof.get("notebooks", {}).get(GUIDELINES)
+    if not section:
+        return []
+    arms = SimpleNamespace(**{"variants": list(guidelines.VARIANTS), "high_res": [], **section})
+    jobs = {(model, variant, seed) for model in [*arms.datasets, *arms.high_res]
+            for variant, seeds in guidelines.arms_of(arms, model).values() for seed in seeds}
+    return [(runs.ensure_outcome, (runs.entry_config(guidelines.variant_entry(prof["models"][m], v),
+                                                     packs[prof["models"][m]["data"]], prof["device"], seed, False),
+                                   guidelines.run_name(m, v), root))
+            for m, v, seed in sorted(jobs)]
+
+
 def judge_of(entry: dict, packs: dict, judge_epochs: int, device: str, runs_root: str | Path, scorer: str = "a",
              progress: bool = True):
     """Scorer `scorer` (a or b: `judges.SCORERS`) of a model entry's training pack, trained once and cached under
@@ -214,6 +244,7 @@ def detector_cached(entry: dict, packs: dict, epochs: int, device: str, runs_roo
 
 
 DETECTOR_CHAPTERS = ("06_guided_backprop", "07_window_removal")  # the chapters that read the rooms segmenter
+GUIDELINES = "00_guidelines"  # the Sec. 3-4 chapter: its variants train in the training step too
 
 
 def instrument_jobs(prof: dict, packs: dict, root: Path) -> list[tuple]:
@@ -225,6 +256,12 @@ def instrument_jobs(prof: dict, packs: dict, root: Path) -> list[tuple]:
     epochs = prof.get("judge_epochs", JudgeConfig.epochs)
     jobs = [(_judge_job, (prof["models"][name], packs, epochs, device, root, scorer))
             for scorer in SCORERS for name in judged]
+    guided = chapters.get(GUIDELINES, {})  # the guidelines chapter reads scorer a of its data sets' judges
+    judged_data = {prof["models"][name]["data"] for name in judged}  # a judge is keyed by its pack: train it once
+    more = dict.fromkeys(prof["models"][name]["data"] for name in (*guided.get("datasets", []),
+                                                                   *guided.get("high_res", [])))
+    jobs += [(_judge_job, (next(e for e in prof["models"].values() if e["data"] == data), packs, epochs, device,
+                           root, "a")) for data in more if data not in judged_data]
     detected = {chapters[c]["model"] for c in DETECTOR_CHAPTERS if c in chapters}
     epochs = prof.get("detector_epochs", DetectorConfig.epochs)
     return jobs + [(_detector_job, (prof["models"][name], packs, epochs, device, root, scorer))
@@ -254,13 +291,15 @@ def train_all(profile: str, workers: int | None = None) -> None:
     if jobs and runs.processes(jobs[0][0].batch_size) > 1:  # each run launches through torchrun on every core
         workers = 1
     instruments = instrument_jobs(prof, packs, root)
+    variants = guideline_jobs(prof, packs, root)
     cached = {_judge_job: judge_cached, _detector_job: detector_cached}
-    todo = sum(not runs.is_trained(*job) for job in jobs) + sum(not cached[fn](*args) for fn, args in instruments)
+    todo = (sum(not runs.is_trained(*job) for job in jobs) + sum(not cached[fn](*args) for fn, args in instruments)
+            + sum(not runs.is_trained(*args) for _, args in variants))
     t0 = time.perf_counter()
-    run_jobs(runs.training_calls(runs.longest_first(jobs), workers) + instruments, workers,
+    run_jobs(runs.training_calls(runs.longest_first(jobs), workers) + instruments + variants, workers,
              desc="training runs, judges and detectors")
     write_json(root / "train-time.json", {"seconds": round(time.perf_counter() - t0, 1), "workers": workers,
-                                          "jobs": len(jobs) + len(instruments), "trained": todo,
+                                          "jobs": len(jobs) + len(instruments) + len(variants), "trained": todo,
                                           "git_commit": git_commit()})
 
 

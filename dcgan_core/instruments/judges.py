@@ -158,6 +158,14 @@ class Judge(nn.Module):
         return {n: values[n] > (0.5 if k == "binary" else float(self.thresholds[j]))
                 for j, (n, k) in enumerate(zip(self.targets.names, self.targets.kinds))}
 
+    def content_rates(self, images) -> dict[str, float]:
+        """The share of images showing each class / object / factor, whatever the 'real' flag: what a generator's
+        samples cover, apart from how real they look (Sec. 3's collapse)."""
+        pred = self.predict(images)
+        if self.targets.kinds == ("class",):
+            return {f"class {c}": float((pred["label"] == c).mean()) for c in range(self.targets.n_classes)}
+        return {n: float(on.mean()) for n, on in self.on(pred).items()}
+
     def rates(self, images) -> dict[str, float]:
         """The share of images with each reading (see `readings`)."""
         return {k: float(v.mean()) for k, v in self.readings(self.predict(images)).items()}

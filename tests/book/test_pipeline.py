@@ -183,6 +183,8 @@ def test_the_train_step_lists_every_run_the_chapters_read():
     assert set(listed) == {(m, s) for m in ("rooms", "faces", "mnist") for s in prof["seeds"]}
     assert len(listed) == len(set(listed))
     for name, section in prof["notebooks"].items():  # every chapter's model and seeds are among them
+        if name == pipeline.GUIDELINES:  # its variants are `guideline_jobs` (tests/studies/test_guidelines.py)
+            continue
         for m in section.get("train_models") or [section.get("model") or section.get("gan_model")]:
             assert {(m, s) for s in section["seeds"]} <= set(listed), name
 
@@ -222,7 +224,9 @@ def test_the_train_step_trains_each_judge_and_detector_once(monkeypatch):
     jobs = pipeline.instrument_jobs(prof, packs, Path("/runs"))
     kinds = [(fn.__name__, args[0]["data"], args[5]) for fn, args in jobs]
     judged = prof["notebooks"]["01_training"]["train_models"]
+    guided = ["mnist16-fit", "rooms16"]  # the guidelines chapter's judges; its 32-px digits share mnist's pack
     assert kinds == [("_judge_job", prof["models"][m]["data"], scorer) for scorer in ("a", "b") for m in judged] + [
+        ("_judge_job", data, "a") for data in guided] + [
         ("_detector_job", "rooms", scorer) for scorer in ("a", "b")]  # both scorers of every instrument
     assert jobs[-1][1][2] == prof["detector_epochs"]  # one home for the segmenter's epochs: the profile
 

@@ -1,0 +1,232 @@
+"""Sec. 3-4: do the architecture guidelines and the training recipe make GAN training stable?
+
+Each variant undoes one guideline of Sec. 3 or one recipe choice of Sec. 4, as options of the same model and
+training configs (`core.models.ModelConfig`, `core.train.TrainConfig`; `VARIANTS`), and trains on each data set
+for the images and seeds the DCGAN does. Every run is read at its snapshots in the data set's judge space
+(`run_readout`): FD against held-out images, the diversity of the samples and the share of the judge's readings
+(classes, objects) they cover, D(G(z)) late in training and how much a fixed z's samples still move. A run fails
+when it diverges, collapses or oscillates (`rules.run_failure`); per guideline and data set, undoing it hurts when
+the variant fails more often or ends at a worse FD than the DCGAN on the same seeds (`rules.undoing_hurts`).
+The positive control is a learning rate far above the recipe's (`POSITIVE`), a recipe known to fail, which the
+rule must flag; the negative control is the DCGAN against itself on other seeds, which it must not.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from scipy.spatial.distance import pdist
+
+from dcgan_core import plots
+from dcgan_core.core.checkpoint import load_run, snapshot_names
+from dcgan_core.core.runs import diverged
+from dcgan_core.instruments.reference import Reference, generate_uint8
+from dcgan_core.utils.streams import stream_seed
+from dcgan_core.verdicts import rules
+from dcgan_core.verdicts.claims import Claim
+
+# variant name -> (the profile-entry fields it changes, the paper's statement it tests)
+VARIANTS = {
+    "pooling": ({"d_downsample": "pool", "g_upsample": "fixed"},
+                "strided convolutions replace pooling in D and fixed upsampling in G (Sec. 3)"),
+    "hidden FC layer": ({"hidden_fc": 256}, "no fully connected hidden layers (Sec. 3)"),
+    "global average pooling": ({"d_output": "gap"},
+                               "global average pooling in D 'increased model stability but hurt convergence speed'"),
+    "no batch norm": ({"batch_norm": "none"},
+                      "batch norm 'prevents the generator from collapsing all samples to a single point'"),
+    "batch norm everywhere": ({"batch_norm": "all"},
+                              "batch norm on every layer 'resulted in sample oscillation and model instability'"),
+    "no tanh": ({"g_output": "linear"}, "a bounded tanh output 'learns more quickly to saturate'"),
+    "ReLU in D": ({"d_activation": "relu"}, "LeakyReLU in D 'works well, especially for higher resolution'"),
+    "lr 1e-3": ({"lr_g": 1e-3, "lr_d": 1e-3}, "a learning rate of 1e-3 'was too high' (Sec. 4)"),
+    "beta1 0.9": ({"beta1": 0.9}, "beta1 0.9 'resulted in training oscillation and instability' (Sec. 4)"),
+    "pre-DCGAN": ({"d_downsample": "pool", "g_upsample": "fixed", "hidden_fc": 256, "batch_norm": "none"},
+                  "a CNN GAN before the guidelines (pooling, FC layers, no batch norm) trains less stably"),
+}
+# the positive control: 250x the recipe's learning rate, a recipe known to fail, which the rule must flag
+POSITIVE = ("lr 0.05 (positive control)", {"lr_g": 0.05, "lr_d": 0.05})
+DCGAN = "DCGAN"
+CONTROL = "DCGAN, other seeds"  # the negative control's arm: the DCGAN on the chapter's control seeds
+HIGH_RES_VARIANTS = ("ReLU in D",)  # Sec. 3: LeakyReLU "especially for higher resolution": read at a second one
+
+
+def variant_entry(entry: dict, variant: str) -> dict:
+    """A profile's model entry with one variant's changes (DCGAN: unchanged; the positive control's lr)."""
+    if variant == DCGAN:
+        return dict(entry)
+    changes = POSITIVE[1] if variant == POSITIVE[0] else VARIANTS[variant][0]
+    return {**entry, **changes}
+
+
+def run_name(model: str, variant: str) -> str:
+    """The run directory prefix of a model's variant (the key hash follows it)."""
+    return model if variant == DCGAN else f"{model}-" + "".join(c if c.isalnum() else "-" for c in variant.lower())
+
+
+# --- one run --------------------------------------------------------------------------------------------------
+def diversity(features: np.ndarray) -> float:
+    """Mean pairwise Euclidean distance of a set's features: zero when every sample is the same."""
+    return float(pdist(np.asarray(features, np.float64)).mean())
+
+
+def coverage(rates: dict[str, float], real_rates: dict[str, float]) -> float:
+    """The share of the judge's readings real images show (at >= COVERAGE_MIN_REAL) that samples show at >=
+    COLLAPSE_FRACTION of real images' rate: 1 for a G that draws every class or object, 0.3 for one drawing 3
+    of 10 digits."""
+    shown = [k for k, v in real_rates.items() if v >= rules.COVERAGE_MIN_REAL]
+    if not shown:
+        return 1.0
+    return float(np.mean([rates.get(k, 0.0) >= rules.COLLAPSE_FRACTION * real_rates[k] for k in shown]))
+
+
+def dgz_tail(run: str | Path) -> float:
+    """Median D(G(z)) over the last quarter of a run's logged steps (1 when nothing was logged)."""
+    path = Path(run) / "metrics.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
+    values = [r["D(G(z))"] for r in rows if r.get("D(G(z))") is not None]
+    return float(np.median(values[-max(1, len(values) // 4):])) if values else 1.0
+
+
+def run_readout(run: str | Path, ref: Reference, real: dict, n: int, seed: int, device: str) -> dict:
+    """One run at each snapshot: images seen, FD, diversity and coverage against real images (`real`: their
+    diversity and content rates), and the failure `rules.run_failure` reads; a run that stopped before any
+    checkpoint has no snapshot and reads diverged."""
+    out = {"snapshots": [], "diverged": diverged(run), "dgz_tail": dgz_tail(run)}
+    last = None
+    names = snapshot_names(run) if (Path(run) / "checkpoints" / "last.pt").is_file() else []
+    for name in names:
+        G, _, state = load_run(run, device, name)
+        samples = generate_uint8(G, n, stream_seed("samples", seed))
+        q = ref.quality(samples)
+        out["snapshots"].append({
+            "name": name, "images_seen": state["step"] * state["train_config"]["batch_size"], "fd": q["fd"],
+            "diversity_ratio": diversity(ref.judge.embed(samples)) / real["diversity"],
+            "coverage": coverage(ref.judge.content_rates(samples), real["content_rates"])})
+        change = None if last is None else float(np.abs(samples.astype(float) - last).mean() / 255)
+        out["snapshots"][-1]["change"], last = change, samples.astype(float)
+    out["samples"] = last.astype(np.uint8) if last is not None else None
+    final = out["snapshots"][-1] if names else None
+    frozen = final["change"] if final and final["change"] is not None else 1.0
+    out["failure"] = rules.run_failure(out["diverged"] or not names, out["dgz_tail"], frozen,
+                                       final["diversity_ratio"] if final else 0.0, final["coverage"] if final else 0.0,
+                                       [s["fd"] for s in out["snapshots"]])
+    out["fd_final"] = final["fd"] if final and not out["diverged"] else float("nan")
+    return out
+
+
+def real_reference(ref: Reference) -> dict:
+    """What real held-out images (half A) show: their diversity and content rates in the judge's space."""
+    return {"diversity": diversity(ref.feats), "content_rates": ref.judge.content_rates(ref.a)}
+
+
+# --- the claims -----------------------------------------------------------------------------------------------
+def _arm(readouts: list[dict]) -> tuple[list[bool], list[float]]:
+    return [bool(r["failure"]) for r in readouts], [r["fd_final"] for r in readouts]
+
+
+def _counts(readouts: list[dict]) -> str:
+    fails = [r["failure"] for r in readouts if r["failure"]]
+    kinds = ", ".join(f"{k} {fails.count(k)}" for k in rules.RUN_FAILURES if k in fails)
+    return f"{len(fails)} of {len(readouts)} runs failed" + (f" ({kinds})" if kinds else "")
+
+
+def guideline_claim(variant: str, data: str, model: str, arms: dict[str, list[dict]], seeds: list[int]) -> Claim:
+    """Sec. 3-4 for one variant on one data set (rule: rules.undoing_hurts against the DCGAN on the same seeds),
+    with the positive control (POSITIVE against the DCGAN) and the negative one (the DCGAN on other seeds)."""
+    dcgan, pos, control, mine = (_arm(arms[a]) for a in (DCGAN, POSITIVE[0], CONTROL, variant))
+    positive = {POSITIVE[0]: (rules.undoing_hurts(pos[0], dcgan[0], pos[1], dcgan[1]), _counts(arms[POSITIVE[0]]))}
+    negative = {"the DCGAN on other seeds": (rules.undoing_hurts(control[0], dcgan[0], control[1], dcgan[1]),
+                                             _counts(arms[CONTROL]))}
+    return Claim.decided(
+        rules.undoing_hurts(mine[0], dcgan[0], mine[1], dcgan[1]), negative, positive,
+        section="3" if variant not in ("lr 1e-3", "beta1 0.9") else "4",
+        claim=f"{model}: undoing '{variant}' hurts training", paper=VARIANTS[variant][1], data=data, seeds=seeds,
+        ours=f"{variant}: {_counts(arms[variant])}, final FD {_median(mine[1])}; DCGAN: {_counts(arms[DCGAN])}, "
+             f"final FD {_median(dcgan[1])}",
+        baseline="the DCGAN on the same seeds and images seen",
+        values={"failed": mine[0], "fd_final": mine[1], "dcgan_failed": dcgan[0], "dcgan_fd_final": dcgan[1]})
+
+
+def _median(values: list[float]) -> str:
+    v = np.asarray(values, float)
+    return f"median {np.median(v[np.isfinite(v)]):.3g}" if np.isfinite(v).any() else "none finite"
+
+
+# --- the chapter ----------------------------------------------------------------------------------------------
+def arms_of(P, model: str) -> dict[str, tuple[str, list[int]]]:
+    """Each arm a model's claims read: name -> (variant trained, its seeds). The second-resolution models train
+    the DCGAN and HIGH_RES_VARIANTS only."""
+    variants = HIGH_RES_VARIANTS if model in P.high_res else P.variants
+    return {DCGAN: (DCGAN, P.seeds), POSITIVE[0]: (POSITIVE[0], P.seeds), CONTROL: (DCGAN, P.control_seeds),
+            **{v: (v, P.seeds) for v in variants}}
+
+
+def run(P) -> dict:
+    """Every arm of every model (`arms_of`), each run read at its snapshots against the model's judge (the runs
+    are trained, or reused, by the training step: `P.variant_run`)."""
+    readouts, data = {}, {}
+    for model in [*P.datasets, *P.high_res]:
+        ref = Reference(P.judge(model), P.pack(P.models[model]["heldout"]), P.n_samples)
+        real = real_reference(ref)
+        for arm, (variant, seeds) in arms_of(P, model).items():
+            readouts[(model, arm)] = [run_readout(P.variant_run(model, variant, seed), ref, real, ref.n, seed,
+                                                  P.device) for seed in seeds]
+        data[model] = P.data(model)
+    return {"readouts": readouts, "data": data, "record": {}}
+
+
+def claims(study: dict, P) -> list[Claim]:
+    """Per model and variant, `guideline_claim`."""
+    out = []
+    for model in [*P.datasets, *P.high_res]:
+        arms = {arm: study["readouts"][(model, arm)] for arm in arms_of(P, model)}
+        out += [guideline_claim(v, study["data"][model], model, arms, P.seeds)
+                for v in arms if v not in (DCGAN, POSITIVE[0], CONTROL)]
+    return out
+
+
+def outcome_table(study: dict) -> str:
+    """Markdown: per model and arm, how many runs failed and how, and the final FD over seeds."""
+    rows = ["| model | arm | seeds | failed | diverged | collapsed | oscillating | final FD (median, range) |",
+            "|---|---|---|---|---|---|---|---|"]
+    for (model, arm), reads in study["readouts"].items():
+        fails = [r["failure"] for r in reads]
+        fd = np.asarray([r["fd_final"] for r in reads], float)
+        ok = fd[np.isfinite(fd)]
+        fd_text = f"{np.median(ok):.3g} ({ok.min():.3g}-{ok.max():.3g})" if len(ok) else "-"
+        rows.append(f"| {model} | {arm} | {len(reads)} | {sum(map(bool, fails))} | "
+                    + " | ".join(str(fails.count(k)) for k in rules.RUN_FAILURES) + f" | {fd_text} |")
+    return "\n".join(rows)
+
+
+def tables(study: dict, P) -> dict:
+    return {"outcomes": outcome_table(study)}
+
+
+def figures(study: dict, P) -> dict:
+    """The failure rate per arm and model (with its exact interval), FD against images seen per arm (median over
+    seeds), and the samples of a failed run beside a stable one."""
+    rates = {key: [bool(r["failure"]) for r in reads] for key, reads in study["readouts"].items()}
+    curves = {key: [[(s["images_seen"], s["fd"]) for s in r["snapshots"]] for r in reads]
+              for key, reads in study["readouts"].items()}
+    return {"fig-failure-rates": plots.failure_rates(rates),
+            "fig-guideline-quality": plots.quality_over_images(curves),
+            "fig-failed-vs-stable": plots.failed_beside_stable(_failed_and_stable(study))}
+
+
+def _failed_and_stable(study: dict) -> dict:
+    """Per model: the samples of the first stable DCGAN run and of the first failed run, a variant's before the
+    DCGAN's own."""
+    out: dict = {}
+    order = sorted(study["readouts"].items(), key=lambda kv: kv[0][1] in (DCGAN, CONTROL))  # variants first
+    for (model, arm), reads in order:
+        entry = out.setdefault(model, {})
+        stable = [r for r in reads if not r["failure"] and r["samples"] is not None]
+        if arm == DCGAN and stable:
+            entry["stable"] = (arm, stable[0]["samples"])
+        failed = [r for r in reads if r["failure"] and r["samples"] is not None]
+        if failed and "failed" not in entry and arm != CONTROL:
+            entry["failed"] = (f"{arm} ({failed[0]['failure']})", failed[0]["samples"])
+    return out

@@ -1,0 +1,138 @@
+"""Sec. 3-4: the variants as profile entries, one run's readout, the per-variant claim with its controls, and the
+chapter's runs in the training step."""
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from dcgan_core.book import pipeline
+from dcgan_core.core import runs
+from dcgan_core.core.models import build
+from dcgan_core.instruments.reference import Reference
+from dcgan_core.studies import guidelines as G
+from tests.conftest import PixelJudge, two_mode_images, write_pack
+
+
+class CoverJudge(PixelJudge):
+    """PixelJudge with content readings apart from the 'real' flag (what `coverage` reads)."""
+
+    def content_rates(self, images):
+        return {"left bright": self.rates(images)["left bright"]}
+
+
+def test_each_variant_is_its_entry_with_only_its_fields_changed():
+    entry = {"data": "d", "heldout": "h", "preset": "cpu16", "epochs": 2}
+    assert G.variant_entry(entry, G.DCGAN) == entry and G.run_name("g-digits", G.DCGAN) == "g-digits"
+    for name, (changes, paper) in G.VARIANTS.items():
+        out = G.variant_entry(entry, name)
+        assert {k: v for k, v in out.items() if entry.get(k) != v} == changes and paper
+        build("tiny16", **{k: v for k, v in changes.items() if k not in ("lr_g", "lr_d", "beta1")})  # valid options
+    assert G.variant_entry(entry, G.POSITIVE[0])["lr_g"] == 0.05
+    names = {G.run_name("g", v) for v in [*G.VARIANTS, G.POSITIVE[0]]}
+    assert len(names) == len(G.VARIANTS) + 1 and all(" " not in n and "." not in n for n in names)
+
+
+def test_diversity_and_coverage_tell_a_collapsed_set_from_a_varied_one():
+    rng = np.random.default_rng(0)
+    varied, collapsed = rng.normal(size=(100, 8)), np.repeat(rng.normal(size=(1, 8)), 100, 0)
+    assert G.diversity(collapsed) == 0 and G.diversity(varied) > 3
+    real = {f"class {c}": 0.1 for c in range(10)}
+    three = {f"class {c}": (1 / 3 if c < 3 else 0.0) for c in range(10)}
+    assert G.coverage(real, real) == 1.0 and G.coverage(three, real) == pytest.approx(0.3)
+    half = {k: v * 0.5 for k, v in real.items()}  # at exactly COLLAPSE_FRACTION of real's rate: covered
+    assert G.coverage(half, real) == 1.0 and G.coverage({k: v * 0.49 for k, v in real.items()}, real) == 0.0
+    assert G.coverage({}, {"rare": 0.01}) == 1.0  # readings real images rarely show are not counted
+
+
+def test_a_run_is_read_at_each_snapshot_and_a_stopped_run_reads_diverged(tmp_path, monkeypatch):
+    packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(256))),
+             "held": str(write_pack(tmp_path / "held", two_mode_images(200, seed=3)))}
+    entry = {"data": "two", "heldout": "held", "preset": "tiny16", "epochs": 2, "batch_size": 32,
+             "snapshot_epochs": [1]}
+    run = pipeline.ensure_variant("m", G.DCGAN, entry, packs, "cpu", tmp_path / "runs", seed=0, progress=False)
+    from dcgan_core.data.packed import load_pack
+    ref = Reference(CoverJudge(), load_pack(packs["held"]), 64)
+    real = G.real_reference(ref)
+    out = G.run_readout(run, ref, real, ref.n, 0, "cpu")
+    assert [s["name"] for s in out["snapshots"]] == ["epoch-0001.pt", "last.pt"]
+    assert out["snapshots"][-1]["images_seen"] == 2 * 256 and out["snapshots"][0]["change"] is None
+    assert out["snapshots"][-1]["change"] > 0 and np.isfinite(out["fd_final"]) and out["samples"].shape[0] == 64
+    assert out["failure"] in ("", *G.rules.RUN_FAILURES) and not out["diverged"]
+
+    import dcgan_core.core.train as T
+    real_step = T.train_step
+    monkeypatch.setattr(T, "train_step", lambda *a, **kw: {k: v * float("nan") for k, v in real_step(*a, **kw).items()})
+    bad = pipeline.ensure_variant("m", "lr 1e-3", entry, packs, "cpu", tmp_path / "runs", seed=0, progress=False)
+    assert runs.diverged(bad) and json.loads((bad / runs.DIVERGED).read_text())["error"]
+    monkeypatch.setattr(T, "train_step", lambda *a, **kw: pytest.fail("a diverged run was trained again"))
+    assert pipeline.ensure_variant("m", "lr 1e-3", entry, packs, "cpu", tmp_path / "runs", seed=0,
+                                   progress=False) == bad
+    stopped = G.run_readout(bad, ref, real, ref.n, 0, "cpu")
+    assert stopped["failure"] == "diverged" and np.isnan(stopped["fd_final"])
+
+
+def _reads(failures, fds):
+    return [{"failure": f, "fd_final": fd} for f, fd in zip(failures, fds)]
+
+
+def test_a_guideline_claim_has_its_positive_and_negative_control():
+    ok, fds = [""] * 5, [10.0, 11, 12, 13, 14]
+    arms = {G.DCGAN: _reads(ok, fds), G.CONTROL: _reads(ok, [10.5, 11.5, 12.5, 13.5, 9.5]),
+            G.POSITIVE[0]: _reads(["diverged"] * 5, [float("nan")] * 5),
+            "no batch norm": _reads(["collapsed"] * 4 + [""], [30.0] * 5), "no tanh": _reads(ok, fds)}
+    hurt = G.guideline_claim("no batch norm", "digits", "g-digits", arms, [0, 1, 2, 3, 4])
+    assert hurt.verdict == "reproduced" and hurt.section == "3" and "collapsed 4" in hurt.ours
+    controls = {c["kind"]: c for c in hurt.controls}
+    assert controls["positive"]["verdict"] == "reproduced" and controls["negative"]["verdict"] == "not reproduced"
+    same = G.guideline_claim("no tanh", "digits", "g-digits", arms, [0, 1, 2, 3, 4])
+    assert same.verdict == "not reproduced"  # a variant no different from the DCGAN
+    broken = {**arms, G.CONTROL: arms["no batch norm"]}  # a negative control that the rule flags
+    assert G.guideline_claim("no batch norm", "digits", "g-digits", broken, [0, 1, 2, 3, 4]).verdict == "inconclusive"
+
+
+def test_the_training_step_trains_every_arm_once():
+    prof = pipeline.load_profile("cpu")
+    packs = {k: f"/packs/{k}" for k in prof["packs"]}
+    jobs = pipeline.guideline_jobs(prof, packs, "/runs")
+    section = prof["notebooks"]["00_guidelines"]
+    arms = 3 + len(G.VARIANTS)  # DCGAN, positive control, DCGAN on other seeds, every variant
+    per_high_res = 3 + len(G.HIGH_RES_VARIANTS)
+    seeds = len(section["seeds"])
+    assert len(jobs) == seeds * (arms * len(section["datasets"]) + per_high_res * len(section["high_res"]))
+    assert all(fn is runs.ensure_outcome for fn, _ in jobs)
+    names = {args[1] for _, args in jobs}
+    assert "g-digits" in names and "g-digits-no-batch-norm" in names and "g-digits32-relu-in-d" in names
+    assert "g-digits32-pooling" not in names  # the second resolution trains the LeakyReLU claim's arms only
+    assert pipeline.guideline_jobs({**prof, "notebooks": {}}, packs, "/runs") == []
+
+
+def test_chapter_parameters_refuse_overlapping_control_seeds_and_unknown_variants():
+    from dcgan_core.book import params
+    from dcgan_core.utils.errors import ParameterError
+    with pytest.raises(ParameterError, match="disjoint"):
+        params.load("00_guidelines", "smoke", {"control_seeds": [1, 2]})
+    with pytest.raises(ParameterError, match="unknown variant"):
+        params.load("00_guidelines", "smoke", {"variants": ["no dropout"]})
+    reseeded = pipeline.with_seeds(pipeline.load_profile("cpu"), "10,11,12,13,14")["notebooks"]["00_guidelines"]
+    assert reseeded["seeds"] == [10, 11, 12, 13, 14] and reseeded["control_seeds"] == [15, 16, 17, 18, 19]
+
+
+def test_the_chapter_reads_every_arm_of_every_model(monkeypatch):
+    reads = []
+    monkeypatch.setattr(G, "run_readout", lambda run, ref, real, n, seed, device: reads.append(run) or {
+        "failure": "", "fd_final": 1.0 + seed, "snapshots": [{"images_seen": 10, "fd": 1.0}], "samples": None})
+    monkeypatch.setattr(G, "Reference", lambda judge, held, n: SimpleNamespace(
+        feats=np.eye(3), judge=SimpleNamespace(content_rates=lambda x: {}), a=None, n=n))
+    P = SimpleNamespace(datasets=["g-digits"], high_res=["g32"], variants=["no tanh"], seeds=[0, 1, 2, 3],
+                        control_seeds=[4, 5, 6, 7], n_samples=10, device="cpu", judge=lambda m: None,
+                        models={"g-digits": {"heldout": "h"}, "g32": {"heldout": "h"}}, pack=lambda name: None,
+                        data=lambda m: f"{m} data", variant_run=lambda m, v, s: (m, v, s))
+    study = G.run(P)
+    assert len(reads) == 4 * 4 + 4 * 4  # g-digits: DCGAN, positive, control, no tanh; g32: the same with ReLU in D
+    assert ("g32", "ReLU in D", 0) in reads and ("g-digits", G.DCGAN, 7) in reads
+    claims = G.claims(study, P)
+    assert [c.claim for c in claims] == ["g-digits: undoing 'no tanh' hurts training",
+                                         "g32: undoing 'ReLU in D' hurts training"]
+    assert "| g-digits | no tanh | 4 | 0 |" in G.tables(study, P)["outcomes"]
