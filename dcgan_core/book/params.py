@@ -333,11 +333,15 @@ class GuidelineParams(Chapter):
     n_samples: int  # samples per snapshot in the judge's space
     high_res: list = field(default_factory=list)  # models at a second resolution: DCGAN and HIGH_RES_VARIANTS only
     variants: list = field(default_factory=lambda: list(guidelines.VARIANTS))  # Sec. 3-4: one guideline undone each
+    long_runs: list = field(default_factory=list)  # Sec. 7's late collapse: the training chapter's longest models
+    long_seeds: list = field(default_factory=list)  # ...at these seeds (the training chapter's)
     minimums = {"n_samples": (50, " (diversity and FD need samples)")}
 
     def check(self) -> None:
-        for m in (*self.datasets, *self.high_res):
-            self._model(m, "datasets" if m in self.datasets else "high_res")
+        for m in (*self.datasets, *self.high_res, *self.long_runs):
+            self._model(m, "datasets" if m in self.datasets else "high_res" if m in self.high_res else "long_runs")
+        if self.long_runs:
+            self._seeds(self.long_seeds)
         self._seeds(self.seeds)
         self._seeds(self.control_seeds)
         if set(self.seeds) & set(self.control_seeds) or len(self.seeds) != len(self.control_seeds):

@@ -122,6 +122,8 @@ def with_seeds(prof: dict, seeds: str) -> dict:
         out = {**section, "seeds": values}
         if "control_seeds" in section:  # the guidelines' negative control: as many seeds again, after these
             out["control_seeds"] = [max(values) + 1 + i for i in range(len(values))]
+        if "long_seeds" in section:  # the training chapter's runs the guidelines read
+            out["long_seeds"] = values
         return out
     notebooks = {name: reseeded(section) for name, section in prof.get("notebooks", {}).items()}
     return {**prof, "seeds": values, "notebooks": notebooks}
@@ -276,6 +278,7 @@ def chapter_runs(profile: str) -> list[tuple[str, int]]:
     for section in prof.get("notebooks", {}).values():
         names = section.get("train_models") or [section.get("model") or section.get("gan_model")]
         out += [(name, seed) for name in names if name in prof["models"] for seed in section.get("seeds", [])]
+        out += [(name, seed) for name in section.get("long_runs", []) for seed in section.get("long_seeds", [])]
     return list(dict.fromkeys(out))
 
 

@@ -8,7 +8,9 @@ for the images and seeds the DCGAN does. Every run is read at its snapshots in t
 when it diverges, collapses or oscillates (`rules.run_failure`); per guideline and data set, undoing it hurts when
 the variant fails more often or ends at a worse FD than the DCGAN on the same seeds (`rules.undoing_hurts`).
 The positive control is a learning rate far above the recipe's (`POSITIVE`), a recipe known to fail, which the
-rule must flag; the negative control is the DCGAN against itself on other seeds, which it must not.
+rule must flag; the negative control is the DCGAN against itself on other seeds, which it must not. Sec. 7's late
+collapse is read on the book's longest runs (the training chapter's): the share of G's highest-layer filters that
+draw the same for every z, at the first snapshot and at the last (`late_collapse`).
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from scipy.spatial.distance import pdist
 from dcgan_core import plots
 from dcgan_core.core.checkpoint import load_run, snapshot_names
 from dcgan_core.core.runs import diverged
+from dcgan_core.core.train import initial_models
+from dcgan_core.instruments.interventions import capture, dropped_maps
 from dcgan_core.instruments.reference import Reference, generate_uint8
-from dcgan_core.utils.streams import stream_seed
+from dcgan_core.utils.streams import stream_seed, torch_generator
 from dcgan_core.verdicts import rules
-from dcgan_core.verdicts.claims import Claim
+from dcgan_core.verdicts.claims import Claim, gated
 
 # variant name -> (the profile-entry fields it changes, the paper's statement it tests)
 VARIANTS = {
@@ -121,6 +125,52 @@ def real_reference(ref: Reference) -> dict:
     return {"diversity": diversity(ref.feats), "content_rates": ref.judge.content_rates(ref.a)}
 
 
+# --- Sec. 7: late filter collapse -------------------------------------------------------------------------------
+LATE_LAYER = -1  # G's highest hidden layer: its filters draw the image
+LATE_SAMPLES = 500  # z per snapshot the filters' spread is measured on
+PLANTED_SHARE = 0.25  # the positive control: this share of the layer's filters dropped (spread 0 by construction)
+
+
+def collapsed_share(G, seed: int, device: str, dropped=()) -> float:
+    """The share of G's highest-layer filters whose spatially averaged activation barely varies over z (spread
+    below FILTER_SPREAD_MIN x the layer's median filter's); `dropped`: filters zeroed while generating."""
+    z = G.sample_z(LATE_SAMPLES, generator=torch_generator("samples", seed, device=device))
+    with dropped_maps(G, LATE_LAYER, list(dropped)):
+        spread = capture(G, z, LATE_LAYER).mean((2, 3)).std(0)
+    return float((spread < rules.FILTER_SPREAD_MIN * np.median(spread)).mean())
+
+
+def late_collapse(run: str | Path, seed: int, device: str) -> dict:
+    """The collapsed share at every snapshot of a run, with its controls: the last G with PLANTED_SHARE of the
+    filters dropped (collapsed by construction), and the untrained G of the same seed (never trained longer)."""
+    shares = {}
+    for name in snapshot_names(run):
+        G = load_run(run, device, name)[0]
+        shares[name] = collapsed_share(G, seed, device)
+    width = G.config.g_widths()[LATE_LAYER]
+    planted = collapsed_share(G, seed, device, range(int(width * PLANTED_SHARE)))
+    untrained = collapsed_share(initial_models(G.config, seed)[0].to(device), seed, device)
+    return {"shares": shares, "first": next(iter(shares.values())), "last": shares["last.pt"], "planted": planted,
+            "untrained": untrained}
+
+
+def late_collapse_claim(model: str, reads: dict[int, dict], data: str) -> Claim:
+    """Sec. 7 on one model's runs (rule: rules.filters_collapse), with the planted and untrained controls."""
+    first, last = [r["first"] for r in reads.values()], [r["last"] for r in reads.values()]
+    planted, untrained = [r["planted"] for r in reads.values()], [r["untrained"] for r in reads.values()]
+    return Claim.decided(
+        rules.filters_collapse(first, last),
+        {"untrained G in the last snapshot's place": (rules.filters_collapse(first, untrained),
+                                                      f"collapsed {np.mean(untrained):.1%}")},
+        {f"last snapshot with {PLANTED_SHARE:.0%} of its filters dropped": (
+            rules.filters_collapse(first, planted), f"collapsed {np.mean(planted):.1%}")},
+        section="7", claim=f"{model}: trained longer, a subset of G's filters collapses",
+        paper="'as models are trained longer they sometimes collapse a subset of filters to a single oscillating "
+              "mode' (Sec. 7; not measured there)", data=data, seeds=list(reads),
+        ours=f"collapsed filters at the first snapshot {np.mean(first):.1%}, at the last {np.mean(last):.1%}",
+        baseline="the same G at its first snapshot", values={"first": first, "last": last})
+
+
 # --- the claims -----------------------------------------------------------------------------------------------
 def _arm(readouts: list[dict]) -> tuple[list[bool], list[float]]:
     return [bool(r["failure"]) for r in readouts], [r["fd_final"] for r in readouts]
@@ -166,25 +216,30 @@ def arms_of(P, model: str) -> dict[str, tuple[str, list[int]]]:
 def run(P) -> dict:
     """Every arm of every model (`arms_of`), each run read at its snapshots against the model's judge (the runs
     are trained, or reused, by the training step: `P.variant_run`)."""
-    readouts, data = {}, {}
+    readouts, data, checks = {}, {}, {}
     for model in [*P.datasets, *P.high_res]:
+        checks[model] = P.instrument_checks(model, ("judge a",))  # issue 25: the judge passes its suite first
         ref = Reference(P.judge(model), P.pack(P.models[model]["heldout"]), P.n_samples)
         real = real_reference(ref)
         for arm, (variant, seeds) in arms_of(P, model).items():
             readouts[(model, arm)] = [run_readout(P.variant_run(model, variant, seed), ref, real, ref.n, seed,
                                                   P.device) for seed in seeds]
         data[model] = P.data(model)
-    return {"readouts": readouts, "data": data, "record": {}}
+    late = {model: {seed: late_collapse(P.run(model, seed), seed, P.device) for seed in P.long_seeds}
+            for model in P.long_runs}  # Sec. 7 on the training chapter's runs
+    data |= {model: P.data(model) for model in P.long_runs}
+    return {"readouts": readouts, "late": late, "data": data, "checks": checks, "record": {}}
 
 
 def claims(study: dict, P) -> list[Claim]:
-    """Per model and variant, `guideline_claim`."""
+    """Per model and variant, `guideline_claim` (gated on the model's judge's self-check); per long run,
+    `late_collapse_claim`."""
     out = []
     for model in [*P.datasets, *P.high_res]:
         arms = {arm: study["readouts"][(model, arm)] for arm in arms_of(P, model)}
-        out += [guideline_claim(v, study["data"][model], model, arms, P.seeds)
+        out += [gated(guideline_claim(v, study["data"][model], model, arms, P.seeds), study["checks"][model])
                 for v in arms if v not in (DCGAN, POSITIVE[0], CONTROL)]
-    return out
+    return out + [late_collapse_claim(m, reads, study["data"][m]) for m, reads in study["late"].items()]
 
 
 def outcome_table(study: dict) -> str:
@@ -201,8 +256,21 @@ def outcome_table(study: dict) -> str:
     return "\n".join(rows)
 
 
+def late_table(study: dict) -> str:
+    """Markdown: per long run and seed, the collapsed share of G's highest-layer filters at every snapshot."""
+    rows = []
+    for model, reads in study["late"].items():
+        names = list(next(iter(reads.values()))["shares"])
+        rows += [f"| {model}, seed | " + " | ".join(n.removesuffix(".pt") for n in names) + " | planted | untrained |",
+                 "|---|" + "---|" * (len(names) + 2)]
+        rows += [f"| {seed} | " + " | ".join(f"{r['shares'][n]:.1%}" for n in names)
+                 + f" | {r['planted']:.1%} | {r['untrained']:.1%} |" for seed, r in reads.items()]
+        rows.append("")
+    return "\n".join(rows) or "no long run read on this profile"
+
+
 def tables(study: dict, P) -> dict:
-    return {"outcomes": outcome_table(study)}
+    return {"outcomes": outcome_table(study), "late": late_table(study)}
 
 
 def figures(study: dict, P) -> dict:

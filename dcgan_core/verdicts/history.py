@@ -240,10 +240,12 @@ CHANGES = (
            "none: no claim of Sec. 3-4 was tested",
            "a run fails when it diverges, collapses or oscillates (`rules.run_failure`: DIVERGED_DGZ, FROZEN_CHANGE, "
            "COLLAPSE_FRACTION, COVERAGE_MIN_REAL, OSCILLATION_RISE); undoing a guideline hurts when the variant "
-           "fails more often (Fisher exact) or ends at a worse judge FD (exact rank test), either at p < ALPHA / 2",
+           "fails more often (Fisher exact) or ends at a worse judge FD (exact rank test), either at p < ALPHA / 2; "
+           "Sec. 7's late filter collapse: the share of G's highest-layer filters whose spread over z is below "
+           "FILTER_SPREAD_MIN of the median's rises from the first snapshot to the last (`rules.filters_collapse`)",
            "a new chapter; every threshold written before any variant was trained",
-           _code("undoing_hurts"), not_recomputable="a new rule: there is no earlier verdict",
-           fingerprint="afa8c10104c24dc2"),
+           lambda c: c.get("code", "").endswith((".undoing_hurts", ".filters_collapse")),
+           not_recomputable="a new rule: there is no earlier verdict", fingerprint="72f369f24cf7805b"),
 )
 RULES_VERSION = len(CHANGES)
 

@@ -93,6 +93,10 @@ COLLAPSE_FRACTION = 0.5
 COVERAGE_MIN_REAL = 0.05
 OSCILLATION_RISE = 0.5
 GUIDELINE_ALPHA = ALPHA / 2
+# Sec. 7: "as models are trained longer they sometimes collapse a subset of filters to a single oscillating mode".
+# A filter of G's highest hidden layer has collapsed when the spread over z of its (spatially averaged) activation
+# is below FILTER_SPREAD_MIN of the layer's median filter's: it draws the same thing for every sample.
+FILTER_SPREAD_MIN = 0.05
 RUN_FAILURES = ("diverged", "collapsed", "oscillating")  # in the order a run is called so
 
 
@@ -521,3 +525,17 @@ def undoing_hurts(failed_variant: Sequence[bool], failed_dcgan: Sequence[bool], 
         effect = {"name": "the variant's final judge FD (no finite FD: 2x the worst)", "per_seed": fd_v.tolist(),
                   "threshold": float(np.median(fd_d)), "better": "higher", "p": p_fd}
     return Outcome(verdict, rule, text, _code(undoing_hurts), effect)
+
+
+def filters_collapse(first_share: Sequence[float], last_share: Sequence[float]) -> Outcome:
+    """Sec. 7 "trained longer, models sometimes collapse a subset of filters": per training seed, the share of G's
+    highest-layer filters collapsed (spread over z < FILTER_SPREAD_MIN x the median's) at the last snapshot minus
+    at the first, > 0."""
+    rule = (f"share of G's highest-layer filters whose spread over z is < {FILTER_SPREAD_MIN:g} x the layer's median "
+            "spread, at the last snapshot minus at the first, per training seed, > 0")
+    first, last = np.asarray(first_share, float), np.asarray(last_share, float)
+    if first.shape != last.shape or first.ndim != 1 or not len(first):
+        raise ValueError("filters_collapse needs one first and one last share per training seed")
+    return _decided(filters_collapse, rule, [Part("collapsed share, last - first snapshot", last - first, 0.0,
+                                                  "higher", inclusive=False)],
+                    f"collapsed at the end: {last.mean():.1%} of filters, at the first snapshot {first.mean():.1%}")

@@ -12,7 +12,7 @@ from dcgan_core.core import runs
 from dcgan_core.core.models import build
 from dcgan_core.instruments.reference import Reference
 from dcgan_core.studies import guidelines as G
-from tests.conftest import PixelJudge, two_mode_images, write_pack
+from tests.conftest import PixelJudge, self_checks, two_mode_images, write_pack
 
 
 class CoverJudge(PixelJudge):
@@ -122,17 +122,40 @@ def test_chapter_parameters_refuse_overlapping_control_seeds_and_unknown_variant
 def test_the_chapter_reads_every_arm_of_every_model(monkeypatch):
     reads = []
     monkeypatch.setattr(G, "run_readout", lambda run, ref, real, n, seed, device: reads.append(run) or {
-        "failure": "", "fd_final": 1.0 + seed, "snapshots": [{"images_seen": 10, "fd": 1.0}], "samples": None})
+        "failure": "diverged" if run[1] == G.POSITIVE[0] else "", "fd_final": 1.0 + seed,
+        "snapshots": [{"images_seen": 10, "fd": 1.0}], "samples": None})
     monkeypatch.setattr(G, "Reference", lambda judge, held, n: SimpleNamespace(
         feats=np.eye(3), judge=SimpleNamespace(content_rates=lambda x: {}), a=None, n=n))
     P = SimpleNamespace(datasets=["g-digits"], high_res=["g32"], variants=["no tanh"], seeds=[0, 1, 2, 3],
                         control_seeds=[4, 5, 6, 7], n_samples=10, device="cpu", judge=lambda m: None,
                         models={"g-digits": {"heldout": "h"}, "g32": {"heldout": "h"}}, pack=lambda name: None,
-                        data=lambda m: f"{m} data", variant_run=lambda m, v, s: (m, v, s))
+                        data=lambda m: f"{m} data", variant_run=lambda m, v, s: (m, v, s), long_runs=[],
+                        long_seeds=[], instrument_checks=lambda m, only: self_checks(only))
     study = G.run(P)
     assert len(reads) == 4 * 4 + 4 * 4  # g-digits: DCGAN, positive, control, no tanh; g32: the same with ReLU in D
     assert ("g32", "ReLU in D", 0) in reads and ("g-digits", G.DCGAN, 7) in reads
     claims = G.claims(study, P)
     assert [c.claim for c in claims] == ["g-digits: undoing 'no tanh' hurts training",
                                          "g32: undoing 'ReLU in D' hurts training"]
+    assert [c.verdict for c in claims] == ["not reproduced"] * 2  # the controls pass: the rule decides
     assert "| g-digits | no tanh | 4 | 0 |" in G.tables(study, P)["outcomes"]
+    failed = G.claims({**study, "checks": {m: self_checks(("judge a",), ("judge a",)) for m in study["checks"]}}, P)
+    assert all(c.verdict == "inconclusive" for c in failed)  # a judge that fails its suite decides nothing
+
+
+def test_late_collapse_is_read_at_every_snapshot_with_its_controls(tmp_path):
+    packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(256)))}
+    entry = {"data": "two", "heldout": "two", "preset": "tiny16", "epochs": 2, "batch_size": 32,
+             "snapshot_epochs": [1]}
+    reads = {}
+    for seed in (0, 1, 2):
+        run = pipeline.ensure_trained("m", entry, packs, "cpu", tmp_path / "runs", seed, progress=False)
+        reads[seed] = G.late_collapse(run, seed, "cpu")
+    first = reads[0]
+    assert list(first["shares"]) == ["epoch-0001.pt", "last.pt"] and first["last"] == first["shares"]["last.pt"]
+    assert first["planted"] >= G.PLANTED_SHARE  # the dropped filters draw nothing for every z
+    claim = G.late_collapse_claim("m", reads, "two modes")
+    controls = {c["kind"]: c["verdict"] for c in claim.controls}
+    assert controls["positive"] == "reproduced" and claim.section == "7"
+    table = G.late_table({"late": {"m": reads}})
+    assert "| m, seed | epoch-0001 | last | planted | untrained |" in table and table.count("\n| ") >= 3

@@ -390,3 +390,11 @@ def test_the_rank_test_is_exact_with_ties():
     assert V.rank_test([5, 6, 7, 8, 9], [1, 2, 3, 4, 4.5]) == pytest.approx(1 / 252)
     assert V.rank_test([9, 9, 9, 9, 9], [1, 2, 3, 4, 5]) == pytest.approx(1 / 252)
     assert V.rank_test([1, 2], [1, 2]) > 0.5
+
+
+def test_filters_collapse_when_the_share_rises_from_the_first_snapshot_to_the_last():
+    assert V.filters_collapse([0.0, 0.0, 0.0], [0.25, 0.3, 0.2]).verdict == "reproduced"
+    assert V.filters_collapse([0.1, 0.1, 0.1], [0.1, 0.1, 0.1]).verdict == "not reproduced"  # no rise: > 0 fails
+    assert V.filters_collapse([0.0, 0.0, 0.0], [0.2, 0.0, -0.1]).verdict == "borderline"
+    with pytest.raises(ValueError, match="one first and one last share"):
+        V.filters_collapse([0.1], [0.1, 0.2])
