@@ -263,11 +263,12 @@ def memorisation_claim(name: str, evs: list[dict], seeds: list[int], quality_ver
         values={"near_copy_rate": rate, "median_ratio": ratio})
 
 
-def first_snapshot_quality(evs: list[dict], ladder: dict) -> str:
-    """The quality rule read on the first snapshot's samples: the gate of the memorisation claim read there."""
+def first_snapshot_quality(evs: list[dict], ladder: dict, judge_ok: bool = True) -> str:
+    """The quality rule read on the first snapshot's samples (with the judge's self-check, as at the end): the gate
+    of the memorisation claim read there."""
     bar = ladder[ladder_name("blur", rules.QUALITY_BLUR_SIGMA)]["fd"]
     snaps = [e["snapshots"][e["first_snapshot"]] for e in evs]
-    return rules.quality([q["fd"] for q in snaps], bar, [q["rate_gap"] for q in snaps]).verdict
+    return rules.quality([q["fd"] for q in snaps], bar, [q["rate_gap"] for q in snaps], judge_ok).verdict
 
 
 def quality_table(evs: dict, ladders: dict) -> str:
@@ -371,7 +372,7 @@ def claims(study: dict, P) -> list[Claim]:
                                 judge.verdict == "reproduced")
         read = [quality]
         if any(e["first_snapshot"] != "last.pt" for e in evs):  # without epoch snapshots the first is the end
-            first = first_snapshot_quality(evs, study["ladders"][name])
+            first = first_snapshot_quality(evs, study["ladders"][name], judge.verdict == "reproduced")
             read.append(memorisation_claim(name, evs, P.seeds, first, data, "first_memorisation"))
         read.append(memorisation_claim(name, evs, P.seeds, quality.verdict, data))
         out += list(checks.values()) + [replace(c, scorer="judge a") for c in read]

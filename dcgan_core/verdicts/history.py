@@ -246,6 +246,15 @@ CHANGES = (
            "a new chapter; every threshold written before any variant was trained",
            lambda c: c.get("code", "").endswith((".undoing_hurts", ".filters_collapse")),
            not_recomputable="a new rule: there is no earlier verdict", fingerprint="72f369f24cf7805b"),
+    Change("2026-12-02", "issue 25", "convention: the first-snapshot memorisation claim's quality gate",
+           "the first snapshot's quality read without the judge's self-check",
+           "read with it, as the end's quality is (`training.first_snapshot_quality(..., judge_ok)`)",
+           "a bug seen in the first cpu book with the failure suite: every judge failed its check, so the end's "
+           "claims read inconclusive while the first snapshot's rooms claim was still decided",
+           lambda c: c.get("section") == "4.1" and "first snapshot" in c.get("claim", ""),
+           not_recomputable="the first snapshot's quality verdict is not kept; under the old gate the book at 442d3d1 "
+                            "(EPYC, seeds 0-2) read rooms 'borderline', faces and mnist 'inconclusive'",
+           fingerprint="72f369f24cf7805b"),
 )
 RULES_VERSION = len(CHANGES)
 

@@ -56,6 +56,7 @@ def test_evaluate_run_and_claims_with_their_controls(packs, tmp_path):
                                         "first_memorisation")
     assert "first snapshot (epoch-0001)" in first.claim and first.verdict == "not reproduced"
     assert training.first_snapshot_quality(evs, ladder) in rules.VERDICTS
+    assert training.first_snapshot_quality(evs, ladder, judge_ok=False) == "inconclusive"  # as at the end
 
 
 def test_a_segmenter_is_checked_by_the_same_rule():
