@@ -320,7 +320,7 @@ def failure_rates(failed: dict[tuple[str, str], list[bool]]):
     (a dot plot: the arms down the side, the DCGAN's rate as a dashed line)."""
     models = list(dict.fromkeys(m for m, _ in failed))
     arms = list(dict.fromkeys(a for _, a in failed))
-    fig, axes = plt.subplots(1, len(models), figsize=(3.6 * len(models) + 1.6, 0.32 * len(arms) + 1.2),
+    fig, axes = plt.subplots(1, len(models), figsize=(max(7.5, 3.6 * len(models) + 1.6), 0.32 * len(arms) + 1.2),
                              squeeze=False, sharey=True)
     for ax, model in zip(axes[0], models):
         for y, arm in enumerate(arms):
@@ -366,7 +366,7 @@ def failed_beside_stable(pairs: dict[str, dict[str, tuple[str, np.ndarray]]], n:
                          inch: float = 0.45):
     """Per model, the final samples of a stable DCGAN run beside those of a failed run ({model: {"stable" |
     "failed": (label, uint8 samples)}}); a model without a failed run says so."""
-    rows = [(m, kind) for m, entry in pairs.items() for kind in ("stable", "failed")]
+    rows = [(m, kind) for m in pairs for kind in ("stable", "failed")]
     fig, axes = plt.subplots(len(pairs), 2, figsize=(2 * ncol * inch + 0.4, (n // ncol) * inch * len(pairs) + 0.8),
                              squeeze=False, dpi=SAMPLE_DPI)
     for (model, kind), ax in zip(rows, axes.ravel()):
@@ -377,7 +377,7 @@ def failed_beside_stable(pairs: dict[str, dict[str, tuple[str, np.ndarray]]], n:
             continue
         show_grid(samples[:n], ncol, f"{model}: {label}", ax=ax)
     fig.tight_layout()
-    return fig
+    return framed(fig)  # a model without a failed (or stable) run leaves a blank panel
 
 
 def note_figure(text: str):
@@ -386,8 +386,12 @@ def note_figure(text: str):
     fig, ax = plt.subplots(figsize=(7.5, 0.8))
     ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=9, wrap=True)
     ax.set_axis_off()
-    # a light frame over the whole figure: the book crops to what is drawn, and a bare line of text would shrink
-    # below the text column's width
+    return framed(fig)
+
+
+def framed(fig):
+    """A light frame over the whole figure: the book crops a figure to what is drawn, and a bare line of text or a
+    blank panel would otherwise shrink it below the text column's width."""
     fig.patches.append(Rectangle((0.005, 0.02), 0.99, 0.96, transform=fig.transFigure, fill=False,
                                  edgecolor="#d0d7de"))
     return fig
