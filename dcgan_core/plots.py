@@ -346,7 +346,7 @@ def quality_over_images(curves: dict[tuple[str, str], list[list[tuple[int, float
     """Sec. 3-4: FD against images seen, per (model, arm) the median over seeds at each snapshot (runs that
     stopped early end where they stopped), one panel per model, log scale."""
     models = list(dict.fromkeys(m for m, _ in curves))
-    fig, axes = plt.subplots(1, len(models), figsize=(4.4 * len(models), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(models), figsize=(max(7.5, 4.4 * len(models)), 3.6), squeeze=False)
     for ax, model in zip(axes[0], models):
         for i, (arm, runs) in enumerate((a, v) for (m, a), v in curves.items() if m == model):
             by_seen: dict[int, list[float]] = {}
