@@ -258,7 +258,7 @@ def instrument_jobs(prof: dict, packs: dict, root: Path) -> list[tuple]:
     epochs = prof.get("judge_epochs", JudgeConfig.epochs)
     jobs = [(_judge_job, (prof["models"][name], packs, epochs, device, root, scorer))
             for scorer in SCORERS for name in judged]
-    guided = chapters.get(GUIDELINES, {})  # the guidelines chapter reads scorer a of its data sets' judges
+    guided = chapters.get(GUIDELINES) or {}  # the guidelines chapter reads scorer a of its data sets' judges
     judged_data = {prof["models"][name]["data"] for name in judged}  # a judge is keyed by its pack: train it once
     more = dict.fromkeys(prof["models"][name]["data"] for name in (*guided.get("datasets", []),
                                                                    *guided.get("high_res", [])))

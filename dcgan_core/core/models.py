@@ -76,6 +76,9 @@ class ModelConfig:
             raise ValueError(f"hidden_fc must be >= 0 (0: no hidden fully connected layer), got {self.hidden_fc}")
         if self.hidden_fc and (self.g_input, self.d_output) != ("dense", "dense"):
             raise ValueError("hidden_fc needs g_input='dense' and d_output='dense' (the layers it is put between)")
+        if (self.d_downsample == "pool" or self.g_upsample == "fixed") and self.kernel_size % 2 == 0:
+            raise ValueError(f"d_downsample='pool' and g_upsample='fixed' use stride-1 'same' convs: kernel_size must "
+                             f"be odd, got {self.kernel_size}")
         if self.d_downsample == "pool" and any(s not in (1, 2) for s in self.d_strides):
             raise ValueError(f"d_downsample='pool' replaces stride-2 convs by 2x2 pooling; d_strides {self.d_strides}")
         if len(self.d_widths) != len(self.d_strides):

@@ -17,7 +17,7 @@ from pathlib import Path
 from dcgan_core.core.checkpoint import load_checkpoint
 from dcgan_core.core.distributed import torchrun_command
 from dcgan_core.core.models import ModelConfig, resolve
-from dcgan_core.core.train import TrainConfig, TrainingDiverged, save_config, total_steps, train
+from dcgan_core.core.train import DIVERGED, TrainConfig, save_config, total_steps, train
 from dcgan_core.data.packed import load_pack
 from dcgan_core.utils.errors import ParameterError
 from dcgan_core.utils.parallel import run_jobs
@@ -104,21 +104,19 @@ def ensure_trained(cfg: TrainConfig, name: str, runs_root: str | Path) -> Path:
     return run
 
 
-DIVERGED = "diverged.json"  # beside a run whose loss went non-finite: its outcome, so it is not retried
-
-
 def ensure_outcome(cfg: TrainConfig, name: str, runs_root: str | Path) -> Path:
     """`ensure_trained`, where a loss that goes non-finite is an outcome, not an error (Sec. 3-4's variants are
-    trained to see whether they fail): the run keeps its last good checkpoint, DIVERGED records the error, and a
-    later call returns the run as it is."""
+    trained to see whether they fail): the run keeps its last good checkpoint, `train` writes DIVERGED beside it
+    (rank 0, also under torchrun), and a later call returns the run as it is."""
     run = run_dir(cfg, name, runs_root, processes(cfg.batch_size), sync_bn(processes(cfg.batch_size), cfg.device))
     if (run / DIVERGED).is_file():
         return run
     try:
         return ensure_trained(cfg, name, runs_root)
-    except TrainingDiverged as e:
-        (run / DIVERGED).write_text(json.dumps({"error": str(e)}))
-        return run
+    except RuntimeError:  # TrainingDiverged in this process, or a torchrun launch that failed
+        if (run / DIVERGED).is_file():
+            return run
+        raise
 
 
 def diverged(run: str | Path) -> bool:
@@ -166,8 +164,6 @@ def is_trained(cfg: TrainConfig, name: str, runs_root: str | Path) -> bool:
 
 
 def _finished(run: Path, cfg: TrainConfig) -> bool:
-    if (run / DIVERGED).is_file():  # an outcome: training it again ends the same way
-        return True
     last = run / "checkpoints" / "last.pt"
     return last.is_file() and load_checkpoint(last)["step"] >= total_steps(cfg)
 

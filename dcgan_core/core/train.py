@@ -39,6 +39,9 @@ RESUME_FREE = ("steps", "epochs", "device", "log_every", "ckpt_every", "progress
 DEVICE_RESIDENT_BYTES = 2 << 30  # packs below 2 GiB live on the device as uint8; larger are memory-mapped
 
 
+DIVERGED = "diverged.json"  # written beside a run whose loss went non-finite
+
+
 class TrainingDiverged(RuntimeError):
     """A loss became NaN or inf; the last good checkpoint is kept."""
 
@@ -391,8 +394,14 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, sync_bn: bool
     waits longer than timeout_s fails."""
     d = distributed.from_env()
     out, device = Path(out), distributed.setup(d, cfg.device, timeout_s)
+    if d.rank == 0:
+        (out / DIVERGED).unlink(missing_ok=True)  # a retried run writes its own outcome
     try:
         return _train(cfg, out, resume, d, device, sync_bn)
+    except TrainingDiverged as e:
+        if d.rank == 0:  # the outcome, beside the last good checkpoint (core.runs.ensure_outcome reads it)
+            write_json(out / DIVERGED, {"error": str(e)})
+        raise
     finally:
         distributed.teardown(d)
 

@@ -161,6 +161,8 @@ class Judge(nn.Module):
     def content_rates(self, images) -> dict[str, float]:
         """The share of images showing each class / object / factor, whatever the 'real' flag: what a generator's
         samples cover, apart from how real they look (Sec. 3's collapse)."""
+        if self.targets.names == ("rotation",):  # a self-supervised judge (LSUN) reads no content
+            return {}
         pred = self.predict(images)
         if self.targets.kinds == ("class",):
             return {f"class {c}": float((pred["label"] == c).mean()) for c in range(self.targets.n_classes)}

@@ -242,10 +242,11 @@ CHANGES = (
            "COLLAPSE_FRACTION, COVERAGE_MIN_REAL, OSCILLATION_RISE); undoing a guideline hurts when the variant "
            "fails more often (Fisher exact) or ends at a worse judge FD (exact rank test), either at p < ALPHA / 2; "
            "Sec. 7's late filter collapse: the share of G's highest-layer filters whose spread over z is below "
-           "FILTER_SPREAD_MIN of the median's rises from the first snapshot to the last (`rules.filters_collapse`)",
+           "FILTER_SPREAD_MIN of the 90% quantile filter's rises from the first snapshot to the last "
+           "(`rules.filters_collapse`)",
            "a new chapter; every threshold written before any variant was trained",
            lambda c: c.get("code", "").endswith((".undoing_hurts", ".filters_collapse")),
-           not_recomputable="a new rule: there is no earlier verdict", fingerprint="72f369f24cf7805b"),
+           not_recomputable="a new rule: there is no earlier verdict", fingerprint="9ba87e973d646ff6"),
     Change("2026-12-02", "issue 25", "convention: the first-snapshot memorisation claim's quality gate",
            "the first snapshot's quality read without the judge's self-check",
            "read with it, as the end's quality is (`training.first_snapshot_quality(..., judge_ok)`)",
@@ -254,7 +255,7 @@ CHANGES = (
            lambda c: c.get("section") == "4.1" and "first snapshot" in c.get("claim", ""),
            not_recomputable="the first snapshot's quality verdict is not kept; under the old gate the book at 442d3d1 "
                             "(EPYC, seeds 0-2) read rooms 'borderline', faces and mnist 'inconclusive'",
-           fingerprint="72f369f24cf7805b"),
+           fingerprint="9ba87e973d646ff6"),
 )
 RULES_VERSION = len(CHANGES)
 

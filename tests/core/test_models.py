@@ -169,6 +169,7 @@ def test_pooling_keeps_d_s_feature_map_sizes():
     ({"channels": 2}, "channels"), ({"nosuchfield": 1}, "unknown ModelConfig"),
     ({"batch_norm": "some"}, "batch_norm"), ({"hidden_fc": -1}, "hidden_fc"),
     ({"hidden_fc": 64, "d_output": "gap"}, "hidden_fc needs"), ({"d_activation": "maxout"}, "d_activation"),
+    ({"kernel_size": 4, "g_upsample": "fixed"}, "must be odd"), ({"kernel_size": 4, "d_downsample": "pool"}, "odd"),
 ])
 def test_bad_config_is_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -122,3 +122,19 @@ def test_a_run_key_follows_the_pack_s_content_not_its_path(tmp_path):
     key = lambda pack, **kw: runs.run_dir(TrainConfig.for_preset(str(pack), "tiny16", steps=4, **kw), "m", "runs").name  # noqa: E731
     assert key(here) == key(there)
     assert key(here) != key(other) and key(here) != key(here, seed=1)
+
+
+def test_a_diverged_run_is_an_outcome_for_ensure_outcome_only(tmp_path, monkeypatch):
+    import dcgan_core.core.train as T
+    packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(128)))}
+    spec = {"data": "two", "heldout": "two", "preset": "tiny16", "steps": 12, "batch_size": 32, "log_every": 2}
+    cfg = runs.entry_config(spec, packs["two"], "cpu", 0, progress=False)
+    real_step = T.train_step
+    monkeypatch.setattr(T, "train_step", lambda *a, **kw: {k: v * float("nan") for k, v in real_step(*a, **kw).items()})
+    run = runs.ensure_outcome(cfg, "m", tmp_path / "runs")
+    assert runs.diverged(run)  # train wrote the marker itself (rank 0), as a torchrun launch's ranks would
+    with pytest.raises(T.TrainingDiverged):  # a profile model that diverges is still an error
+        runs.ensure_trained(cfg, "m", tmp_path / "runs")
+    assert runs.diverged(run)
+    monkeypatch.setattr(T, "train_step", real_step)  # retried by hand and now finished: the marker goes
+    assert runs.ensure_trained(cfg, "m", tmp_path / "runs") == run and not runs.diverged(run)

@@ -50,13 +50,13 @@ def test_a_run_is_read_at_each_snapshot_and_a_stopped_run_reads_diverged(tmp_pat
     packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(256))),
              "held": str(write_pack(tmp_path / "held", two_mode_images(200, seed=3)))}
     entry = {"data": "two", "heldout": "held", "preset": "tiny16", "epochs": 2, "batch_size": 32,
-             "snapshot_epochs": [1]}
+             "snapshot_epochs": [1, 2]}  # the last epoch's snapshot is last.pt's weights: read once
     run = pipeline.ensure_variant("m", G.DCGAN, entry, packs, "cpu", tmp_path / "runs", seed=0, progress=False)
     from dcgan_core.data.packed import load_pack
     ref = Reference(CoverJudge(), load_pack(packs["held"]), 64)
     real = G.real_reference(ref)
     out = G.run_readout(run, ref, real, ref.n, 0, "cpu")
-    assert [s["name"] for s in out["snapshots"]] == ["epoch-0001.pt", "last.pt"]
+    assert [s["name"] for s in out["snapshots"]] == ["epoch-0001.pt", "epoch-0002.pt"]
     assert out["snapshots"][-1]["images_seen"] == 2 * 256 and out["snapshots"][0]["change"] is None
     assert out["snapshots"][-1]["change"] > 0 and np.isfinite(out["fd_final"]) and out["samples"].shape[0] == 64
     assert out["failure"] in ("", *G.rules.RUN_FAILURES) and not out["diverged"]
