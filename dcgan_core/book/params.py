@@ -338,6 +338,8 @@ class GuidelineParams(Chapter):
     minimums = {"n_samples": (50, " (diversity and FD need samples)")}
 
     def check(self) -> None:
+        if not self.datasets:
+            raise ParameterError("parameter datasets=[] names no model: give the DCGAN of at least one data set")
         for m in (*self.datasets, *self.high_res, *self.long_runs):
             self._model(m, "datasets" if m in self.datasets else "high_res" if m in self.high_res else "long_runs")
         if self.long_runs:

@@ -113,6 +113,8 @@ def test_chapter_parameters_refuse_overlapping_control_seeds_and_unknown_variant
     from dcgan_core.utils.errors import ParameterError
     with pytest.raises(ParameterError, match="disjoint"):
         params.load("00_guidelines", "smoke", {"control_seeds": [1, 2]})
+    with pytest.raises(ParameterError, match="names no model"):
+        params.load("00_guidelines", "smoke", {"datasets": []})
     with pytest.raises(ParameterError, match="unknown variant"):
         params.load("00_guidelines", "smoke", {"variants": ["no dropout"]})
     reseeded = pipeline.with_seeds(pipeline.load_profile("cpu"), "10,11,12,13,14")["notebooks"]["00_guidelines"]
