@@ -7,10 +7,13 @@ ModelConfig fields (resolution, z_dist, ...: the preset's overrides), plus the p
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -94,14 +97,28 @@ def ensure_trained(cfg: TrainConfig, name: str, runs_root: str | Path) -> Path:
     nproc = processes(cfg.batch_size)
     sync = sync_bn(nproc, cfg.device)
     run = run_dir(cfg, name, runs_root, nproc, sync)
-    if _finished(run, cfg):
-        return run
-    resume = (run / "config.json").is_file()
-    if nproc > 1:
-        launch(cfg, run, resume, nproc, sync)
-    else:
-        train(cfg, run, resume=resume)
+    with locked(run):
+        if _finished(run, cfg):
+            return run
+        resume = (run / "config.json").is_file()
+        if nproc > 1:
+            launch(cfg, run, resume, nproc, sync)
+        else:
+            train(cfg, run, resume=resume)
     return run
+
+
+@contextmanager
+def locked(run: Path) -> Iterator[None]:
+    """One process trains a run at a time: another that asks for the same run (two jobs of the training step that
+    need it) waits for the lock, then finds it finished. An advisory lock, released when its holder dies."""
+    run.parent.mkdir(parents=True, exist_ok=True)
+    with open(run.parent / f".{run.name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def ensure_outcome(cfg: TrainConfig, name: str, runs_root: str | Path) -> Path:
