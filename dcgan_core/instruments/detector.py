@@ -3,7 +3,9 @@
 The paper drew 52 window boxes on 150 generated bedrooms by hand. Here a small U-Net trained on synth-rooms'
 ground-truth boxes marks the objects on generated samples; its precision and recall on held-out real rooms are
 reported beside every use. It is a different network from anything it scores (the logistic regression on G's
-maps is fit from its boxes, never scored by itself). Trained once per pack and cached, like the judges.
+maps is fit from its boxes, never scored by itself). Trained once per pack and cached, like the judges; like
+their real head, it learns to mark nothing on failure images (issue 25: the judges' degradations and `Negatives`),
+so that it counts objects only where a room is drawn.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from torch import nn
 from tqdm import tqdm
 
 from dcgan_core.data.packed import Pack
+from dcgan_core.instruments.judges import Negatives, failure_batch, kappa, negative_pool
 from dcgan_core.instruments.saliency import box_masks
 from dcgan_core.utils.runinfo import atomic_write
 from dcgan_core.utils.torch_utils import eval_mode, to_float
@@ -109,6 +112,7 @@ class DetectorConfig:
     seed: int = 0
     device: str = "cpu"
     arch: str = "a"  # which scorer (SCORERS, `_block`)
+    failure_share: float = 0.25  # share of each batch replaced by failure images, on which nothing is marked
 
     @classmethod
     def scorer(cls, arch: str, **fields) -> DetectorConfig:
@@ -122,27 +126,27 @@ def pack_masks(pack: Pack, idx: np.ndarray) -> np.ndarray:
     return np.stack([box_masks(pack.boxes[i], k, size) for i in idx])
 
 
-def detector_path(pack: Pack, cfg: DetectorConfig, cache_dir: str | Path) -> Path:
-    """Where the detector of a pack and config is cached (the device does not enter the key)."""
+def detector_path(pack: Pack, cfg: DetectorConfig, cache_dir: str | Path, negatives: Negatives | None = None) -> Path:
+    """Where the detector of a pack, config and negatives is cached (the device does not enter the key)."""
     fields = asdict(cfg) | {"device": None}
-    if fields["arch"] == "a":
-        del fields["arch"]  # segmenters cached before the second scorer existed keep their key
-    key = hashlib.sha256(json.dumps([pack.meta["sha256"], fields]).encode()).hexdigest()[:12]
+    key = hashlib.sha256(json.dumps([pack.meta["sha256"], fields, "failures-v1"]
+                                    + ([list(negatives.identity)] if negatives else [])).encode()).hexdigest()[:12]
     return Path(cache_dir) / f"detector-{key}.pt"
 
 
 def fit_detector(pack: Pack, cfg: DetectorConfig = DetectorConfig(), cache_dir: str | Path | None = None,
-                 progress: bool = True) -> ObjectSegmenter:
-    """Train (or load from cache_dir) a segmenter on a pack with object boxes."""
+                 progress: bool = True, negatives: Negatives | None = None) -> ObjectSegmenter:
+    """Train (or load from cache_dir) a segmenter on a pack with object boxes, marking nothing on failure images
+    (degradations and `negatives`)."""
     if pack.boxes is None:
         raise ValueError(f"{pack.path} has no object boxes (boxes.json); the detector trains on synth-rooms' boxes")
     classes = pack.meta["box_classes"]
     model = ObjectSegmenter(pack.images.shape[1], len(classes), cfg.width, cfg.arch)
-    path = detector_path(pack, cfg, cache_dir) if cache_dir else None
+    path = detector_path(pack, cfg, cache_dir, negatives) if cache_dir else None
     if path is not None and path.is_file():
         model.load_state_dict(torch.load(path, map_location="cpu"))
     else:
-        _train(model, pack, cfg, progress)
+        _train(model, pack, cfg, progress, negative_pool(negatives, pack))
         if path is not None:  # atomic: an interrupted save never leaves a cache file that loads broken
             atomic_write(path, lambda f: torch.save(model.state_dict(), f), binary=True)
     model.to(cfg.device).eval()
@@ -150,7 +154,8 @@ def fit_detector(pack: Pack, cfg: DetectorConfig = DetectorConfig(), cache_dir: 
     return model
 
 
-def _train(model: ObjectSegmenter, pack: Pack, cfg: DetectorConfig, progress: bool) -> None:
+def _train(model: ObjectSegmenter, pack: Pack, cfg: DetectorConfig, progress: bool,
+           pool: torch.Tensor | None = None) -> None:
     gen = torch.Generator().manual_seed(cfg.seed)
     with torch.random.fork_rng():
         torch.manual_seed(cfg.seed)
@@ -169,6 +174,8 @@ def _train(model: ObjectSegmenter, pack: Pack, cfg: DetectorConfig, progress: bo
                     idx = np.sort(idx.numpy())
                     x = to_float(pack.images[idx], cfg.device)
                     y = torch.from_numpy(pack_masks(pack, idx)).float().to(cfg.device)
+                    x, real = failure_batch(x, cfg.failure_share, gen, pool)
+                    y = y * real[:, None, None, None]  # a failure image shows no object
                     loss = F.binary_cross_entropy_with_logits(model(x), y, pos_weight=pos_weight)
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
@@ -225,8 +232,6 @@ def agreement(detector_a: ObjectSegmenter, detector_b: ObjectSegmenter, images: 
               classes: list[str]) -> dict[str, float]:
     """Issue 25: Cohen's kappa of two segmenters' per-class presence on the same images (NaN where both read one
     value throughout)."""
-    from dcgan_core.instruments.judges import kappa
-
     a, b = presence(detector_a.masks(images)), presence(detector_b.masks(images))
     return {name: kappa(a[:, k], b[:, k]) for k, name in enumerate(classes)}
 

@@ -5,9 +5,9 @@ present, face factors).
 The Inception network behind the standard FID is a download; offline we train a judge on the same data
 instead, and every number says which feature space it is in (`Judge.name`). A judge that tags content must
 not tag it on images that have none: besides its task, each judge has a "real" head trained to tell real
-images of its set from failure images (heavy blur, shuffled patches, smooth colour fields, flat images), and it
-reports content only on images it calls real. `validity` checks this on failure images: untrained-G samples (never
-trained on, though "flat" is close to what they look like), pixelation and a smaller patch size. The judge is
+images of its set from failure images (heavy blur, shuffled patches, smooth colour fields, flat images,
+checkerboards at 2x and 8x; and `Negatives`: GAN-type failures made apart from the failure suite, `negatives.py`),
+and it reports content only on images it calls real. `validity` checks this on the failure suite. The judge is
 frozen after fitting: it cannot leave eval mode.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -33,7 +34,17 @@ from dcgan_core.utils.torch_utils import eval_mode, to_float, to_uint8
 # Sec. 6.3.2 needs these face factors; they are what the face judge predicts
 FACE_TARGETS = {"male": "binary", "smile": "regression", "glasses": "binary", "yaw": "regression",
                 "hair_length": "regression", "beard": "regression"}
-DEGRADATIONS = ("blur", "shuffle", "blobs", "flat")  # what the real head learns to reject
+DEGRADATIONS = ("blur", "shuffle", "blobs", "flat", "checkerboard")  # what the real head learns to reject
+TRAINED_CHECKERBOARDS = (2, 8)  # the factors it trains on; the failure suite's is 4x
+
+
+@dataclass(frozen=True)
+class Negatives:
+    """Failure images an instrument trains on besides its own degradations (issue 25: `negatives.py`): `identity`
+    names them for the cache key without making them; `make()` returns them, uint8 in the instrument's format."""
+
+    identity: tuple[str, ...]
+    make: Callable[[], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -241,8 +252,9 @@ def shuffle_patches(x: torch.Tensor, patch: int, g: torch.Generator) -> torch.Te
 
 def degrade(x: torch.Tensor, kind: str, g: torch.Generator) -> torch.Tensor:
     """Failure images the real head learns to reject: heavy blur (sigma 1.5-3 px), quarter-image patches shuffled,
-    smooth colour fields (a 4x4 random image upsampled) or a flat image (its own mean colour with faint pixel
-    noise: an image without structure, as an untrained generator draws), each keeping the image's mean colour."""
+    smooth colour fields (a 4x4 random image upsampled), a flat image (its own mean colour with faint pixel
+    noise: an image without structure, as an untrained generator draws), each keeping the image's mean colour; or
+    transposed-conv checkerboards at a factor of TRAINED_CHECKERBOARDS that divides the image."""
     if kind == "blur":
         return blur(x, float(1.5 + 1.5 * torch.rand((), generator=g)))
     if kind == "shuffle":
@@ -254,44 +266,57 @@ def degrade(x: torch.Tensor, kind: str, g: torch.Generator) -> torch.Tensor:
     if kind == "flat":
         noise = torch.randn(x.shape, generator=g).to(x.device) * float(0.1 * torch.rand((), generator=g))
         return (x.mean((2, 3), keepdim=True) + noise).clamp(-1, 1)
+    if kind == "checkerboard":
+        factors = [f for f in TRAINED_CHECKERBOARDS if x.shape[-1] % f == 0 and x.shape[-1] > f] or [1]
+        factor = factors[int(torch.randint(len(factors), (), generator=g))]
+        return checkerboard(x, factor) if factor > 1 else blur(x, 2.0)  # an odd size has no checkerboard
     raise ValueError(f"kind must be one of {DEGRADATIONS}, got {kind!r}")
 
 
-def _failure_batch(x: torch.Tensor, share: float, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Replace the first `share` of a batch by failure images (a random kind each batch); real = 0 there."""
+def failure_batch(x: torch.Tensor, share: float, g: torch.Generator,
+                  pool: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Replace the first `share` of a batch by failure images, real = 0 there: degradations of those images (a
+    random kind each batch) and, given a `pool` of negatives (uint8), half of them drawn from it, shifted by up to
+    2 px as the real images are (`augment_batch`)."""
     k = int(round(share * len(x)))
     real = torch.ones(len(x), device=x.device)
-    if k:
-        kind = DEGRADATIONS[int(torch.randint(len(DEGRADATIONS), (), generator=g))]
-        x = torch.cat([degrade(x[:k], kind, g), x[k:]])
-        real[:k] = 0
-    return x, real
+    if not k:
+        return x, real
+    drawn = k // 2 if pool is not None and len(pool) else 0
+    kind = DEGRADATIONS[int(torch.randint(len(DEGRADATIONS), (), generator=g))]
+    parts = [degrade(x[:k - drawn], kind, g)]
+    if drawn:
+        picked = to_float(pool[torch.randint(len(pool), (drawn,), generator=g)], x.device)
+        parts.append(augment_batch(picked, g, 0.0))
+    real[:k] = 0
+    return torch.cat([*parts, x[k:]]), real
 
 
-def judge_path(pack: Pack, cfg: JudgeConfig, cache_dir: str | Path) -> Path:
-    """Where `fit_judge` caches the judge of a pack: the key covers the pack's checksum, the whole JudgeConfig and
-    the judge's version (and its thresholds, which are stored in it)."""
+def judge_path(pack: Pack, cfg: JudgeConfig, cache_dir: str | Path, negatives: Negatives | None = None) -> Path:
+    """Where `fit_judge` caches the judge of a pack: the key covers the pack's checksum, the whole JudgeConfig, the
+    negatives' identity and the judge's version (and its thresholds, which are stored in it)."""
     fields = asdict(cfg)
     if fields["arch"] == "a":
         del fields["arch"]  # judges cached before the second scorer existed keep their key
     key = hashlib.sha256(json.dumps([pack.meta["sha256"], fields, asdict(targets_for(pack)[0]),
-                                     "real-head-v3-grid", ON_THRESHOLDS]).encode())
+                                     "real-head-v4-checkerboard", ON_THRESHOLDS]
+                                    + ([list(negatives.identity)] if negatives else [])).encode())
     return Path(cache_dir) / f"judge-{key.hexdigest()[:12]}.pt"
 
 
 def fit_judge(pack: Pack, cfg: JudgeConfig = JudgeConfig(), cache_dir: str | Path | None = None,
-              progress: bool = True) -> Judge:
-    """Train (or load from cache) a Judge on a pack's ground truth; returns it frozen in eval mode.
-
-    The cache key covers the pack's checksum, the whole JudgeConfig and the judge's version."""
+              progress: bool = True, negatives: Negatives | None = None) -> Judge:
+    """Train (or load from cache) a Judge on a pack's ground truth, its real head also on `negatives`; returns it
+    frozen in eval mode. The cache key covers the pack's checksum, the whole JudgeConfig, the negatives' identity
+    and the judge's version."""
     targets, y = targets_for(pack)
-    path = judge_path(pack, cfg, cache_dir) if cache_dir else None
+    path = judge_path(pack, cfg, cache_dir, negatives) if cache_dir else None
     torch.manual_seed(cfg.seed)
     net = Judge(pack.images.shape[1], targets, arch=cfg.arch).to(cfg.device)
     if path is not None and path.exists():
         net.load_state_dict(torch.load(path, map_location=cfg.device, weights_only=True))
     else:
-        _train(net, pack, targets, y, cfg, progress)
+        _train(net, pack, targets, y, cfg, progress, negative_pool(negatives, pack))
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(path, lambda f: torch.save(net.state_dict(), f), binary=True)  # never half-written
@@ -302,7 +327,19 @@ def fit_judge(pack: Pack, cfg: JudgeConfig = JudgeConfig(), cache_dir: str | Pat
     return net
 
 
-def _train(net: Judge, pack: Pack, targets: Targets, y: np.ndarray, cfg: JudgeConfig, progress: bool) -> None:
+def negative_pool(negatives: Negatives | None, pack: Pack) -> torch.Tensor | None:
+    """The negatives as a uint8 tensor, checked against the pack's image format before any training."""
+    if negatives is None:
+        return None
+    pool = np.asarray(negatives.make())
+    if pool.dtype != np.uint8 or pool.shape[1:] != pack.images.shape[1:]:
+        raise ValueError(f"negatives must be uint8 images shaped like the pack's {pack.images.shape[1:]}, got "
+                         f"{pool.dtype} {pool.shape[1:]}; make them with negatives.training_negatives")
+    return torch.from_numpy(pool)
+
+
+def _train(net: Judge, pack: Pack, targets: Targets, y: np.ndarray, cfg: JudgeConfig, progress: bool,
+           pool: torch.Tensor | None = None) -> None:
     regression = [j for j, k in enumerate(targets.kinds) if k == "regression"]
     for j in regression:
         net.thresholds[j] = ON_THRESHOLDS.get(targets.names[j], float(np.median(y[:, j])))
@@ -323,7 +360,7 @@ def _train(net: Judge, pack: Pack, targets: Targets, y: np.ndarray, cfg: JudgeCo
                 x = augment_batch(x, g, cfg.noise_std)
             if targets.names == ("rotation",):
                 x, y_b = rotate_batch(x, g)
-            x, real = _failure_batch(x, cfg.failure_share, g)
+            x, real = failure_batch(x, cfg.failure_share, g, pool)
             loss = net.loss(net(x)[1], y_b, real)
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -36,6 +36,8 @@ STREAMS: dict[str, Callable[[int, int], int]] = {
     "supervised draw": lambda seed, draw: seed + 1000 + draw,
     # instruments: the samples on which two scorers' readings are compared (issue 25)
     "scorer agreement": lambda seed, _: seed + 50_000,
+    # the z of the GAN-type failure images the instruments train on, at held-aside seeds (instruments.negatives)
+    "negatives": lambda seed, _: seed + 60_000,
 }
 
 

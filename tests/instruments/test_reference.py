@@ -73,7 +73,7 @@ def test_every_memoriser_is_caught_and_unseen_images_pass(rooms):
 
 
 def test_the_failure_suite_is_held_out_from_every_instrument_s_training(packs):
-    from dcgan_core.instruments.judges import DEGRADATIONS, degrade
+    from dcgan_core.instruments.judges import DEGRADATIONS, TRAINED_CHECKERBOARDS, degrade
     _, held = packs
     ref = reference.Reference(PixelJudge(), held, 40)
     untrained = np.zeros((40, 1, 16, 16), np.uint8)
@@ -81,10 +81,13 @@ def test_the_failure_suite_is_held_out_from_every_instrument_s_training(packs):
     suite = ref.failure_suite(untrained, {"first snapshot (epoch-0001) samples": first})
     assert all(v.shape == (40, 1, 16, 16) and v.dtype == np.uint8 for v in suite.values())
     assert np.array_equal(suite["first snapshot (epoch-0001) samples"], first)
-    held_out = set(suite) - set(reference.TRAINED_ON_FAILURES)
-    # the judges trained on blur, blobs, flat images and quarter-image shuffles: the held-out sets are none of them
-    assert len(held_out) == len(suite) - 1 and set(DEGRADATIONS) == {"blur", "shuffle", "blobs", "flat"}
-    assert not any(kind in name for name in held_out for kind in ("blur", "blobs", "flat"))
+    from dcgan_core.instruments.negatives import seen_kind
+    unseen = {name for name in suite if not seen_kind(name)}
+    assert unseen == {"pixelated 4x", "shuffled 4-px patches"}  # kinds no instrument saw any image of
+    # the judges trained on blur, blobs, flat images, quarter-image shuffles and 2x/8x checkerboards
+    assert set(DEGRADATIONS) == {"blur", "shuffle", "blobs", "flat", "checkerboard"}
+    assert 4 not in TRAINED_CHECKERBOARDS and "checkerboard (transposed-conv upsampling 4x)" in suite
+    assert not any(kind in name for name in unseen for kind in ("blur", "blobs", "flat", "checkerboard"))
     # the judges' shuffle negatives use quarter-image patches: the suite's 4-px shuffle is another kind at 16 px+
     x = torch.zeros(1, 1, 32, 32)
     x[..., :16, :] = 1
