@@ -85,13 +85,14 @@ class Chapter:
     def judge(self, model: str, progress: bool = True, scorer: str = "a"):
         """Scorer `scorer` (a or b) of a model's training data (cached under runs/<profile>/judges; the profile's
         judge_epochs): what one selects, the other scores."""
-        return pipeline.judge_of(self.models[model], self.packs, self.spec.get("judge_epochs", JudgeConfig.epochs),
-                                 self.device, self.runs_root, scorer, progress)
+        return pipeline.judge_of(self.models, self.models[model]["data"], self.packs,
+                                 self.spec.get("judge_epochs", JudgeConfig.epochs), self.device, self.runs_root,
+                                 scorer, progress)
 
     def detector(self, model: str, progress: bool = True, scorer: str = "a"):
         """Object segmenter `scorer` (a or b) of a model's training pack (its boxes; cached under
         runs/<profile>/judges; the profile's detector_epochs): what one selects, the other counts."""
-        return pipeline.detector_of(self.models[model], self.packs,
+        return pipeline.detector_of(self.models, self.models[model]["data"], self.packs,
                                     self.spec.get("detector_epochs", DetectorConfig.epochs), self.device,
                                     self.runs_root, scorer, progress)
 

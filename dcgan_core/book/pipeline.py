@@ -33,9 +33,10 @@ from dcgan_core.core.models import check_preset
 from dcgan_core.data.embedded import generator_version
 from dcgan_core.data.packed import load_pack
 from dcgan_core.data.sources import pack_source
+from dcgan_core.instruments import negatives
 from dcgan_core.instruments.detector import DetectorConfig, detector_path, fit_detector
 from dcgan_core.instruments.hashing import HasherConfig, dedup_pack
-from dcgan_core.instruments.judges import SCORERS, JudgeConfig, fit_judge, judge_path
+from dcgan_core.instruments.judges import SCORERS, JudgeConfig, Negatives, fit_judge, judge_path
 from dcgan_core.plots import forest as forest_plot
 from dcgan_core.studies import guidelines
 from dcgan_core.utils.errors import ParameterError
@@ -83,7 +84,14 @@ def load_profile(name: str) -> dict:
             if spec.get(ref) not in prof["packs"]:
                 raise ParameterError(f"{path}: model {mname!r} {ref}={spec.get(ref)!r} is not a pack of this profile")
     check_test_sets(prof, path)
-    return with_seeds(prof, os.environ.get("DCGAN_SEEDS", ""))
+    prof = with_seeds(prof, os.environ.get("DCGAN_SEEDS", ""))
+    for chapter, section in prof["notebooks"].items():  # issue 25: the instruments' negatives train at other seeds
+        for key in ("seeds", "control_seeds", "long_seeds"):
+            try:
+                negatives.check_seeds((section or {}).get(key, []), f"{path}: chapter {chapter} {key}")
+            except ValueError as e:
+                raise ParameterError(str(e)) from None
+    return prof
 
 
 def check_test_sets(prof: dict, path: str | Path) -> None:
@@ -209,40 +217,55 @@ def guideline_jobs(prof: dict, packs: dict, root: Path) -> list[tuple]:
             for m, v, seed in sorted(jobs)]
 
 
-def judge_of(entry: dict, packs: dict, judge_epochs: int, device: str, runs_root: str | Path, scorer: str = "a",
-             progress: bool = True):
-    """Scorer `scorer` (a or b: `judges.SCORERS`) of a model entry's training pack, trained once and cached under
-    RUNS/judges (`fit_judge`)."""
+def instrument_negatives(models: dict, data: str, packs: dict, device: str, runs_root: str | Path) -> Negatives:
+    """Issue 25: the GAN-type negatives of pack `data`'s instruments (`instruments.negatives`): the untrained and
+    early G, at held-aside seeds, of the first profile model trained on it, and one pack of each other data source
+    the profile's models train on. The same for every model of the pack, so its instruments train once."""
+    name, entry = next((n, e) for n, e in models.items() if e["data"] == data)
+    own = load_pack(packs[data])
+    others = negatives.other_sources({e["data"]: load_pack(packs[e["data"]]) for e in models.values()}, own)
+    cfg = runs.entry_config(entry, packs[data], device, progress=False)
+    return negatives.training_negatives(cfg, name, runs_root, others)
+
+
+def judge_of(models: dict, data: str, packs: dict, judge_epochs: int, device: str, runs_root: str | Path,
+             scorer: str = "a", progress: bool = True):
+    """Scorer `scorer` (a or b: `judges.SCORERS`) of the profile's pack `data` (a model's training pack), trained
+    once with its negatives and cached under RUNS/judges (`fit_judge`)."""
     cfg = JudgeConfig.scorer(scorer, epochs=judge_epochs, device=device)
-    return fit_judge(load_pack(packs[entry["data"]]), cfg, Path(runs_root) / "judges", progress)
+    return fit_judge(load_pack(packs[data]), cfg, Path(runs_root) / "judges", progress,
+                     instrument_negatives(models, data, packs, device, runs_root))
 
 
 def _judge_job(*args) -> None:  # in a worker process: the judge is cached, not sent back
     judge_of(*args, progress=False)
 
 
-def judge_cached(entry: dict, packs: dict, judge_epochs: int, device: str, runs_root: str | Path,
+def judge_cached(models: dict, data: str, packs: dict, judge_epochs: int, device: str, runs_root: str | Path,
                  scorer: str = "a") -> bool:
     cfg = JudgeConfig.scorer(scorer, epochs=judge_epochs, device=device)
-    return judge_path(load_pack(packs[entry["data"]]), cfg, Path(runs_root) / "judges").is_file()
+    return judge_path(load_pack(packs[data]), cfg, Path(runs_root) / "judges",
+                      instrument_negatives(models, data, packs, device, runs_root)).is_file()
 
 
-def detector_of(entry: dict, packs: dict, epochs: int, device: str, runs_root: str | Path, scorer: str = "a",
-                progress: bool = True):
-    """Object segmenter `scorer` (a or b) of a model entry's training pack (its boxes), trained once and cached
-    under RUNS/judges (`fit_detector`)."""
-    return fit_detector(load_pack(packs[entry["data"]]), DetectorConfig.scorer(scorer, epochs=epochs, device=device),
-                        Path(runs_root) / "judges", progress)
+def detector_of(models: dict, data: str, packs: dict, epochs: int, device: str, runs_root: str | Path,
+                scorer: str = "a", progress: bool = True):
+    """Object segmenter `scorer` (a or b) of the profile's pack `data` (its boxes), trained once with its negatives
+    and cached under RUNS/judges (`fit_detector`)."""
+    return fit_detector(load_pack(packs[data]), DetectorConfig.scorer(scorer, epochs=epochs, device=device),
+                        Path(runs_root) / "judges", progress,
+                        instrument_negatives(models, data, packs, device, runs_root))
 
 
 def _detector_job(*args) -> None:  # in a worker process: the detector is cached, not sent back
     detector_of(*args, progress=False)
 
 
-def detector_cached(entry: dict, packs: dict, epochs: int, device: str, runs_root: str | Path,
+def detector_cached(models: dict, data: str, packs: dict, epochs: int, device: str, runs_root: str | Path,
                     scorer: str = "a") -> bool:
     cfg = DetectorConfig.scorer(scorer, epochs=epochs, device=device)
-    return detector_path(load_pack(packs[entry["data"]]), cfg, Path(runs_root) / "judges").is_file()
+    return detector_path(load_pack(packs[data]), cfg, Path(runs_root) / "judges",
+                         instrument_negatives(models, data, packs, device, runs_root)).is_file()
 
 
 DETECTOR_CHAPTERS = ("06_guided_backprop", "07_window_removal")  # the chapters that read the rooms segmenter
@@ -254,21 +277,18 @@ def instrument_jobs(prof: dict, packs: dict, root: Path) -> list[tuple]:
     whose packs have boxes, in DETECTOR_CHAPTERS) the chapters read, as (function, args) jobs; each is cached, so
     they train once."""
     device, chapters = prof["device"], prof.get("notebooks", {})
-    judged = chapters.get("01_training", {}).get("train_models", [])
+    models = prof["models"]
+    judged = [models[name]["data"] for name in chapters.get("01_training", {}).get("train_models", [])]
     epochs = prof.get("judge_epochs", JudgeConfig.epochs)
-    jobs = [(_judge_job, (prof["models"][name], packs, epochs, device, root, scorer))
-            for scorer in SCORERS for name in judged]
+    jobs = [(_judge_job, (models, data, packs, epochs, device, root, scorer))
+            for scorer in SCORERS for data in dict.fromkeys(judged)]
     guided = chapters.get(GUIDELINES) or {}  # the guidelines chapter reads scorer a of its data sets' judges
-    judged_data = {prof["models"][name]["data"] for name in judged}  # a judge is keyed by its pack: train it once
-    more = dict.fromkeys(prof["models"][name]["data"] for name in (*guided.get("datasets", []),
-                                                                   *guided.get("high_res", [])))
-    jobs += [(_judge_job, (next(e for e in prof["models"].values() if e["data"] == data), packs, epochs, device,
-                           root, "a")) for data in more if data not in judged_data]
-    detected = {chapters[c]["model"] for c in DETECTOR_CHAPTERS if c in chapters}
+    more = dict.fromkeys(models[name]["data"] for name in (*guided.get("datasets", []), *guided.get("high_res", [])))
+    jobs += [(_judge_job, (models, data, packs, epochs, device, root, "a")) for data in more if data not in judged]
+    detected = dict.fromkeys(models[chapters[c]["model"]]["data"] for c in DETECTOR_CHAPTERS if c in chapters)
     epochs = prof.get("detector_epochs", DetectorConfig.epochs)
-    return jobs + [(_detector_job, (prof["models"][name], packs, epochs, device, root, scorer))
-                   for scorer in SCORERS for name in sorted(detected)
-                   if load_pack(packs[prof["models"][name]["data"]]).boxes is not None]
+    return jobs + [(_detector_job, (models, data, packs, epochs, device, root, scorer))
+                   for scorer in SCORERS for data in detected if load_pack(packs[data]).boxes is not None]
 
 
 def chapter_runs(profile: str) -> list[tuple[str, int]]:

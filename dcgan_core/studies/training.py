@@ -27,6 +27,7 @@ from dcgan_core.instruments.detector import SCORERS as DETECTOR_SCORERS
 from dcgan_core.instruments.detector import failure_check, presence_rates
 from dcgan_core.instruments.judges import SCORERS, as_images_of, judge_accuracy, validity
 from dcgan_core.instruments.metrics import CopySearch, coarse_pixels, inception_fid, memorisation_from
+from dcgan_core.instruments.negatives import seen_kind
 from dcgan_core.instruments.reference import MEMORISERS, Reference, generate_uint8, ladder_name, memoriser_samples
 from dcgan_core.utils.streams import stream_seed
 from dcgan_core.verdicts import rules
@@ -102,8 +103,9 @@ def _spread(values, fmt: str = ".2f") -> str:
 
 
 SUITE = ("failure images no instrument trained on: untrained-G samples, a G's first snapshot, a G trained on "
-         "another data set, transposed-conv checkerboards, pixelated and patch-shuffled real images; and blurred "
-         "real images (a kind the judges trained on)")
+         "another data set, transposed-conv checkerboards at 4x, pixelated and patch-shuffled real images, and "
+         "blurred real images; the instruments trained on other images of the kinds marked in the chapter's table "
+         "(other seeds' untrained and first-snapshot G, real images of other data sets, 2x and 8x checkerboards)")
 
 
 def judge_claim(name: str, check: dict, real_a: dict, data: str, instrument: str = "the judge") -> Claim:
@@ -289,13 +291,15 @@ def quality_table(evs: dict, ladders: dict) -> str:
 
 def judge_table(checks: dict[str, dict[str, dict]]) -> str:
     """Markdown: per model and instrument (`instrument_checks` per model), its readings (share of images) on real
-    and on failure images."""
-    rows = ["| model, instrument | images | called real | readings (share of images) |", "|---|---|---|---|"]
+    and on failure images, and whether the instruments trained on other images of that kind (`negatives.SEEN_KINDS`)."""
+    rows = ["| model, instrument | images | kind trained on | called real | readings (share of images) |",
+            "|---|---|---|---|---|"]
     for label, check in ((f"{name}, {inst}", c["check"]) for name, by in checks.items() for inst, c in by.items()):
         for kind, rates in check.items():
             rest = ", ".join(f"{k} {v:.0%}" for k, v in rates.items() if k != "real")
             real = f"{rates['real']:.0%}" if "real" in rates else "-"
-            rows.append(f"| {label} | {kind} | {real} | {rest or '-'} |")
+            seen = "-" if kind == "real" else "other images" if seen_kind(kind) else "no"
+            rows.append(f"| {label} | {kind} | {seen} | {real} | {rest or '-'} |")
     return "\n".join(rows)
 
 

@@ -256,6 +256,22 @@ CHANGES = (
            not_recomputable="the first snapshot's quality verdict is not kept; under the old gate the book at 442d3d1 "
                             "(EPYC, seeds 0-2) read rooms 'borderline', faces and mnist 'inconclusive'",
            fingerprint="9ba87e973d646ff6"),
+    Change("2026-12-03", "issue 25", "instrument: judges' and segmenters' training negatives",
+           "judges: their own images blurred, patch-shuffled, as smooth colour fields or flat; segmenters: real "
+           "rooms only",
+           "both also on GAN-type failures made apart from the failure suite (`instruments.negatives`): the "
+           "untrained G and the first snapshot of each model's recipe at held-aside seeds 9001-9002 (which no "
+           "chapter may use), real images of the profile's other data sets, and 2x/8x transposed-conv checkerboards "
+           "(the suite's are 4x); a quarter of each segmenter batch is such failures, on which it marks nothing",
+           "the first cpu book with the failure suite saw every instrument fooled by GAN-type failures: the rooms "
+           "judge called epoch-1 textures real (97%), the segmenters saw windows in every untrained-G sample, the "
+           "face judges called digits faces; the recipe was written before any instrument trained with it was read",
+           lambda c: c.get("kind") == "self-check" or (c.get("kind", "paper") == "paper" and c.get("section") in (
+               "4.1", "6.1", "6.2", "6.3.1", "6.3.2")),
+           not_recomputable="needs the instruments trained without the GAN-type negatives; under them the book at "
+                            "442d3d1 (EPYC, seeds 0-2) read every self-check 'not reproduced' and so every claim "
+                            "they gate 'inconclusive'",
+           fingerprint="9ba87e973d646ff6"),
 )
 RULES_VERSION = len(CHANGES)
 

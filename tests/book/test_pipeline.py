@@ -222,13 +222,14 @@ def test_the_train_step_trains_each_judge_and_detector_once(monkeypatch):
         boxes=[[]] if Path(path).name in boxes else None))
     packs = {k: f"/packs/{k}" for k in prof["packs"]}
     jobs = pipeline.instrument_jobs(prof, packs, Path("/runs"))
-    kinds = [(fn.__name__, args[0]["data"], args[5]) for fn, args in jobs]
+    kinds = [(fn.__name__, args[1], args[6]) for fn, args in jobs]
+    assert all(args[0] is prof["models"] for _, args in jobs)  # negatives come from the profile's models
     judged = prof["notebooks"]["01_training"]["train_models"]
     guided = ["mnist16-fit", "rooms16"]  # the guidelines chapter's judges; its 32-px digits share mnist's pack
     assert kinds == [("_judge_job", prof["models"][m]["data"], scorer) for scorer in ("a", "b") for m in judged] + [
         ("_judge_job", data, "a") for data in guided] + [
         ("_detector_job", "rooms", scorer) for scorer in ("a", "b")]  # both scorers of every instrument
-    assert jobs[-1][1][2] == prof["detector_epochs"]  # one home for the segmenter's epochs: the profile
+    assert jobs[-1][1][3] == prof["detector_epochs"]  # one home for the segmenter's epochs: the profile
 
 
 def test_chapters_side_by_side_and_the_time_of_their_step(tmp_path, monkeypatch):
