@@ -253,14 +253,19 @@ class MetricsWindow:
             self.sums[k] = self.sums[k] + v if k in self.sums else v
             self.counts[k] += 1
 
-    def row(self, step: int, steps_per_epoch: int, batch_size: int, d: Dist = Dist()) -> dict:
-        """The metrics line for `step` (means over the window and the ranks); raises TrainingDiverged on a NaN/inf.
-        Under torchrun every rank calls it (one collective); batch_size is the global batch."""
-        now = time.perf_counter()
+    def means(self, step: int, d: Dist = Dist()) -> dict:
+        """Means over the window and the ranks; raises TrainingDiverged on a NaN/inf. Under torchrun every rank
+        calls it (one collective)."""
         sums = mean_over_ranks(self.sums, d)
         means = {k: sums[k].item() / self.counts[k] if self.counts[k] else None for k in self.NAMES}
         if not all(math.isfinite(v) for v in means.values() if v is not None):
             raise TrainingDiverged(f"a loss became NaN/inf before step {step}")
+        return means
+
+    def row(self, step: int, steps_per_epoch: int, batch_size: int, d: Dist = Dist()) -> dict:
+        """The metrics line for `step` (`means`); batch_size is the global batch."""
+        now = time.perf_counter()
+        means = self.means(step, d)
         return {"step": step, "epoch": round(step / steps_per_epoch, 4), **means,
                 "images_per_s": (step - self.step0) * batch_size / max(now - self.t0, 1e-9),
                 "unix_time": round(time.time(), 3)}  # wall clock: comparable across a resume
@@ -457,6 +462,7 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, d: Dist, device: torch.dev
                 if s.step % cfg.ckpt_every == 0:
                     saved = s.save(ckpt_path, cfg, d)
             if s.batch_in_epoch == steps_per_epoch:  # epoch finished: grid, Fig. 2/3 snapshot, checkpoint
+                _finite(window, s, out, d)  # a NaN since the last log line must not overwrite the last good state
                 s.epoch, s.batch_in_epoch = s.epoch + 1, 0
                 if d.main:
                     s.save_samples(out / "samples" / snapshot_name(s.epoch).replace(".pt", ".png"))
@@ -472,6 +478,22 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, d: Dist, device: torch.dev
     return last
 
 
+def _stopped(e: TrainingDiverged, out: Path) -> TrainingDiverged:
+    return TrainingDiverged(f"{e} of {out}; the last good checkpoint {out / 'checkpoints' / 'last.pt'} is kept "
+                            "(lower the learning rate or change the seed)")
+
+
+def _finite(window: MetricsWindow, s: TrainState, out: Path, d: Dist = Dist()) -> None:
+    """Stop the run before a save if a loss since the last log line, or a weight, is NaN/inf (a step can leave
+    non-finite weights behind a finite loss); every rank calls it (one collective)."""
+    try:
+        window.means(s.step, d)
+    except TrainingDiverged as e:
+        raise _stopped(e, out) from None
+    if not all(bool(torch.isfinite(p).all()) for net in (s.G, s.D) for p in net.parameters()):
+        raise _stopped(TrainingDiverged(f"a weight became NaN/inf before step {s.step}"), out)
+
+
 def _log(window: MetricsWindow, step: int, steps_per_epoch: int, batch_size: int, out: Path, bar,
          d: Dist = Dist()) -> dict:
     """Append the window's metrics line to metrics.jsonl (rank 0); a NaN/inf stops the run, keeping the last
@@ -479,8 +501,7 @@ def _log(window: MetricsWindow, step: int, steps_per_epoch: int, batch_size: int
     try:
         row = window.row(step, steps_per_epoch, batch_size, d)
     except TrainingDiverged as e:
-        raise TrainingDiverged(f"{e} of {out}; the last good checkpoint {out / 'checkpoints' / 'last.pt'} is "
-                               "kept (lower the learning rate or change the seed)") from None
+        raise _stopped(e, out) from None
     if not d.main:
         return row
     with open(out / "metrics.jsonl", "a") as f:

@@ -109,6 +109,25 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(two_mode_pack, tmp_path, 
     assert load_checkpoint(tmp_path / "r" / "checkpoints" / "last.pt")["step"] == 4
 
 
+@pytest.mark.parametrize("poison", ["loss", "weight"])
+def test_a_nan_between_log_lines_is_caught_before_the_epoch_s_save(two_mode_pack, tmp_path, monkeypatch, poison):
+    import dcgan_core.core.train as T
+
+    real_step = T.train_step
+
+    def poisoned(G, D, opt_g, opt_d, x, z, cfg, step, *nets):
+        stats = real_step(G, D, opt_g, opt_d, x, z, cfg, step, *nets)
+        if poison == "weight" and step == 7:  # the epoch's last step leaves NaN weights behind a finite loss
+            next(G.parameters()).data.fill_(float("nan"))
+        return {k: v * float("nan") for k, v in stats.items()} if poison == "loss" and step >= 6 else stats
+
+    monkeypatch.setattr(T, "train_step", poisoned)
+    with pytest.raises(TrainingDiverged, match="NaN"):  # 8 steps an epoch; lines at 5 and 10, saves at 3, 6, 9
+        train(cfg(two_mode_pack, steps=20, log_every=5, ckpt_every=3, snapshot_epochs=(1,)), tmp_path / "r")
+    assert load_checkpoint(tmp_path / "r" / "checkpoints" / "last.pt")["step"] == 6
+    assert not (tmp_path / "r" / "checkpoints" / "epoch-0001.pt").exists()
+
+
 def test_run_directory_records_everything(two_mode_pack, tmp_path):
     train(cfg(two_mode_pack, steps=16, snapshot_epochs=(1,)), tmp_path / "r")
     run = tmp_path / "r"
