@@ -38,6 +38,8 @@ STREAMS: dict[str, Callable[[int, int], int]] = {
     "scorer agreement": lambda seed, _: seed + 50_000,
     # the z of the GAN-type failure images the instruments train on, at held-aside seeds (instruments.negatives)
     "negatives": lambda seed, _: seed + 60_000,
+    # Sec. 7's negative control: the same G's filters measured again on other z (studies.guidelines)
+    "remeasure": lambda seed, _: seed + 70_000,
 }
 
 

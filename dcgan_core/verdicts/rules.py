@@ -526,8 +526,8 @@ def undoing_hurts(failed_variant: Sequence[bool], failed_dcgan: Sequence[bool], 
 
 def filters_collapse(first_share: Sequence[float], last_share: Sequence[float]) -> Outcome:
     """Sec. 7 "trained longer, models sometimes collapse a subset of filters": per training seed, the share of G's
-    highest-layer filters collapsed (spread over z < FILTER_SPREAD_MIN x the median's) at the last snapshot minus
-    at the first, > 0."""
+    highest-layer filters collapsed (spread over z < FILTER_SPREAD_MIN x the FILTER_SPREAD_QUANTILE filter's) at the
+    last snapshot minus at the first, > 0."""
     rule = (f"share of G's highest-layer filters whose spread over z is < {FILTER_SPREAD_MIN:g} x that of the layer's "
             f"{FILTER_SPREAD_QUANTILE:.0%} quantile filter, at the last snapshot minus at the first, per training "
             "seed, > 0")

@@ -159,5 +159,7 @@ def test_late_collapse_is_read_at_every_snapshot_with_its_controls(tmp_path):
     claim = G.late_collapse_claim("m", reads, "two modes")
     controls = {c["kind"]: c["verdict"] for c in claim.controls}
     assert controls["positive"] == "reproduced" and claim.section == "7"
+    assert controls["negative"] != "reproduced"  # the same G measured twice: no rise to find
+    assert all(abs(r["remeasured"] - r["first"]) < 0.2 for r in reads.values())
     table = G.late_table({"late": {"m": reads}})
-    assert "| m, seed | epoch-0001 | last | planted | untrained |" in table and table.count("\n| ") >= 3
+    assert "| m, seed | epoch-0001 | last | planted | first, other z |" in table and table.count("\n| ") >= 3
