@@ -13,6 +13,7 @@ from dcgan_core.utils.runinfo import provenance, write_json
 from dcgan_core.verdicts import history
 from dcgan_core.verdicts.claims import Claim
 from dcgan_core.verdicts.rules import MIN_SEEDS, VERDICTS
+from dcgan_core.verdicts.trend import MOVING_SD
 
 
 class Recorder:
@@ -96,6 +97,11 @@ def _detail(c: dict, r: dict) -> list[str]:
         out.append(f"- **Part, {p['name']}:** {p['mean']:.3g} [{p['ci95'][0]:.3g}, {p['ci95'][1]:.3g}] against "
                    f"{p['threshold']:.3g}, {p['passing']} of {p['n']} seeds pass: *{p['verdict']}*; "
                    f"{p['sensitivity']}")
+    t = c.get("trend")
+    if t:
+        steps = ", ".join(f"{i:,}: {m:.3g} ({v})" for i, m, v in zip(t["images"], t["means"], t["verdicts"]))
+        out.append(f"- **Against compute ({t['statistic']}, threshold {t['threshold']:.3g}; images seen: mean, the "
+                   f"rule's reading):** {steps}; *{t['reading']}*")
     out += [f"- **Rule:** {c.get('rule') or '-'}", f"- **Decided by:** `{c.get('code') or '-'}`", ""]
     return out
 
@@ -130,8 +136,10 @@ def results_page(results: list[dict], profile: str, forest_figure: str | None = 
     """The book's results page: the forest plot (which claims held, at a glance), a one-line-per-claim summary
     (verdict in colour, the deciding statistic and where it would flip, the positive and negative controls, the
     data), the instruments' self-checks apart, then each claim's data, parts, rule and controls."""
-    head = "| Section | Claim | Verdict | Deciding statistic | Flips | Positive control | Negative controls | Data |"
-    rows, checks = [head, "|---|---|---|---|---|---|---|---|"], [head, "|---|---|---|---|---|---|---|---|"]
+    head = ("| Section | Claim | Verdict | Trend | Deciding statistic | Flips | Positive control | Negative controls "
+            "| Data |")
+    rule = "|---|---|---|---|---|---|---|---|---|"
+    rows, checks = [head, rule], [head, rule]
     details: list[str] = []
     for r in results:
         for c in r["claims"]:
@@ -143,7 +151,8 @@ def results_page(results: list[dict], profile: str, forest_figure: str | None = 
                 pos = "-" if c.get("kind") == "self-check" else f"none: {c.get('no_positive') or '-'}"
             if not neg:
                 neg = "-" if c.get("kind") == "self-check" else f"none: {c.get('no_negative') or '-'}"
-            table.append(f"| {_cell(c['section'])} | {_cell(c['claim'])} | {_badge(c['verdict'])} | "
+            trend = (c.get("trend") or {}).get("reading", "-")
+            table.append(f"| {_cell(c['section'])} | {_cell(c['claim'])} | {_badge(c['verdict'])} | {_cell(trend)} | "
                          f"{_cell(_key_number(c.get('effect')))} | {_cell(_sensitivity(c.get('effect')))} | "
                          f"{_cell(pos)} | {_cell(neg)} | {_cell(c.get('data') or '-')} |")
             details += _detail(c, r)
@@ -169,7 +178,10 @@ def results_page(results: list[dict], profile: str, forest_figure: str | None = 
         "fail a part of the rule that the claim passes); a control on the wrong side makes the claim "
         "*inconclusive*, and a claim without a positive control is inconclusive whatever its rule reads. A "
         f"verdict rests on at least {MIN_SEEDS} training seeds; with fewer it reads *single run*. The *Flips* "
-        "column is the threshold at which the verdict would change. Verdicts on stand-in data (the *Data* column) "
+        "column is the threshold at which the verdict would change. The *Trend* column reads the same rule at every "
+        "saved snapshot of the model (its controls are read at the end only): the images seen from which it passes, "
+        f"or whether its deciding statistic still moved by more than {MOVING_SD:g} seed SD over the last two "
+        "snapshots; the verdict stays the final snapshot's. Verdicts on stand-in data (the *Data* column) "
         "are about the stand-in, not the paper's data set. "
         f"Tally of the paper's claims: {tally or 'no claims'}. Rules changed since the first book are on the "
         "{doc}`rule history <rule-history>` page.", "",

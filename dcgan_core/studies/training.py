@@ -32,6 +32,7 @@ from dcgan_core.instruments.reference import MEMORISERS, Reference, generate_uin
 from dcgan_core.utils.streams import stream_seed
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim
+from dcgan_core.verdicts.trend import trend
 
 
 def copy_searches(train: Pack, judge) -> dict:
@@ -200,8 +201,11 @@ def quality_claim(name: str, evs: list[dict], seeds: list[int], ladder: dict, da
         f"G collapsed to {COLLAPSE_MODES} of its samples": (
             rules.quality([c["fd"] for c in collapsed], bar, [c["rate_gap"] for c in collapsed]),
             f"FD {_spread([c['fd'] for c in collapsed])}, rate gap {np.mean([c['rate_gap'] for c in collapsed]):.0%}")}
+    snapshots = _snapshot_values(evs)
+    over_compute = trend({int(images): rules.quality(q["fd"], bar, q["rate_gap"], judge_ok)
+                          for images, q in snapshots.items() if len(q["fd"]) == len(evs)})  # issue 27
     return Claim.decided(
-        rules.quality(fd, bar, gap, judge_ok), controls, positive, section="4.1",
+        rules.quality(fd, bar, gap, judge_ok), controls, positive, section="4.1", trend=over_compute.to_dict(),
         claim=f"{name}: DCGAN trains to good samples ({paper_fig})",
         paper="high-quality samples after 5 epochs (shown, not measured)", data=data, seeds=list(seeds),
         ours=f"FD {_spread(fd)} (bar: blur sigma {rules.QUALITY_BLUR_SIGMA:g} {bar:.2f}), largest judge rate gap "
@@ -212,15 +216,17 @@ def quality_claim(name: str, evs: list[dict], seeds: list[int], ladder: dict, da
                  f"blur sigma 0.5: {ladder[ladder_name('blur', 0.5)]['fd']:.2f}",
         values={"fd_final": fd, "rate_gap": gap, "fd_bar": bar, "fd_untrained": [u["fd"] for u in un],
                 "fd_floor": ladder["real (held-out floor)"]["fd"], "precision": [f["precision"] for f in final],
-                "ladder_fd": {k: q["fd"] for k, q in ladder.items()}, "snapshots": _snapshot_values(evs)})
+                "ladder_fd": {k: q["fd"] for k, q in ladder.items()}, "snapshots": snapshots})
 
 
 def _snapshot_values(evs: list[dict]) -> dict:
-    """Per snapshot (by images seen): FD, rate gap and precision of every seed, for rules read at earlier budgets."""
+    """Per snapshot (by images seen): FD, rate gap and precision of every seed, for rules read at earlier budgets.
+    One value per seed: last.pt, saved with the final epoch's snapshot, is the same weights."""
     out: dict = {}
     for ev in evs:
-        for q in ev["snapshots"].values():
-            row = out.setdefault(str(q["images_seen"]), {"fd": [], "rate_gap": [], "precision": []})
+        by_images = {q["images_seen"]: q for q in ev["snapshots"].values()}
+        for images, q in by_images.items():
+            row = out.setdefault(str(images), {"fd": [], "rate_gap": [], "precision": []})
             for key in row:
                 row[key].append(q[key])
     return out

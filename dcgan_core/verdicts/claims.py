@@ -32,6 +32,7 @@ class Claim:
     no_positive: str = ""  # why the claim has no positive control (then it is inconclusive)
     no_negative: str = ""  # why the claim has no negative control (then it is inconclusive)
     scorer: str = ""  # the instrument that read it, where one did (issue 25: two scorers, each on the other's picks)
+    trend: dict | None = None  # the rule at every snapshot of the model it reads (`trend.Trend.to_dict`; issue 27)
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dcgan_core.verdicts import convention, rules
+from dcgan_core.verdicts import convention, rules, trend
 
 
 def fingerprint() -> str:
-    """A hash of every named threshold the verdicts read (upper-case numbers of `rules` and `convention`)."""
-    values = {f"{m.__name__}.{k}": v for m in (rules, convention) for k, v in vars(m).items()
+    """A hash of every named threshold the verdicts and trends read (upper-case numbers of `rules`, `convention`
+    and `trend`)."""
+    values = {f"{m.__name__}.{k}": v for m in (rules, convention, trend) for k, v in vars(m).items()
               if k.isupper() and isinstance(v, (int, float))}
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -272,6 +273,16 @@ CHANGES = (
                             "442d3d1 (EPYC, seeds 0-2) read every self-check 'not reproduced' and so every claim "
                             "they gate 'inconclusive'",
            fingerprint="9ba87e973d646ff6"),
+    Change("2026-12-03", "issue 27", "reading: a claim's trend against compute (new)",
+           "none: only the quality claims showed a curve over images seen, without a reading",
+           "the claim's rule read at every saved snapshot (`verdicts.trend`): the images seen from which it passes at "
+           "every later snapshot, else whether the deciding part's seed mean moved by more than MOVING_SD seed SDs "
+           "over the last two snapshots (still improving / flat / getting worse); shown beside the verdict, never in "
+           "its place. First on the quality claims, whose snapshots were already scored",
+           "a reader cannot tell a claim that fails for DCGAN from one that fails for a model this small and short; "
+           "written before any book showed a trend",
+           lambda c: c.get("trend") is not None,
+           not_recomputable="a new reading: verdicts do not change", fingerprint="ff8dffb5fa83bdae"),
 )
 RULES_VERSION = len(CHANGES)
 

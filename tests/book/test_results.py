@@ -70,6 +70,23 @@ def test_results_page_shows_both_controls_and_lists_self_checks_apart(tmp_path):
     assert "Part, judge FD" in page and "borderline at a threshold beyond" in page  # each part and its flip point
 
 
+
+def test_the_summary_shows_each_claim_s_trend_and_the_detail_its_curve(tmp_path):
+    from dcgan_core.verdicts.trend import trend
+    curve = trend({100_000: rules.quality([30.0, 31, 29], 10.0, [0.0] * 3),
+                   200_000: rules.quality([20.0, 21, 19], 10.0, [0.0] * 3)})
+    rec = Recorder("01_a", "Chapter", tmp_path / "01_a", "smoke")
+    rec.add(Claim(section="4.1", claim="with", paper="p", ours="o", baseline="b", verdict="partly",
+                  trend=curve.to_dict()))
+    rec.add(Claim(section="4.1", claim="without", paper="p", ours="o", baseline="b", verdict="reproduced"))
+    rec.write()
+    page = results_page(load_results(tmp_path), "smoke")
+    rows = {ln.split(" | ")[1]: ln for ln in page.splitlines() if ln.startswith("| 4.1")}
+    assert rows["with"].split(" | ")[3] == "partly, still improving" and rows["without"].split(" | ")[3] == "-"
+    assert "- **Against compute (judge FD, threshold 10; images seen: mean, the rule's reading):** 100,000: 30 " \
+           "(partly), 200,000: 20 (partly); *partly, still improving*" in page
+
+
 def test_rule_history_page_recomputes_the_old_verdicts(tmp_path):
     ok = rules.quality([8.0, 9.0, 9.5], 10.0, [0.05] * 3)
     real = rules.quality([1.0] * 3, 10.0, [0.0] * 3)

@@ -1,6 +1,7 @@
 """Evaluation of trained runs: the held-out halves, the ladder, the memoriser control and the claims' controls."""
 
 import numpy as np
+import pytest
 
 from dcgan_core.core.train import TrainConfig, train
 from dcgan_core.data.packed import load_pack
@@ -41,6 +42,15 @@ def test_evaluate_run_and_claims_with_their_controls(packs, tmp_path):
     assert fd["passing"] == fd["n"] == 3 and fd["verdict"] == "reproduced"
     assert real["verdict"] in ("reproduced", "borderline")
     assert q.code == "dcgan_core.verdicts.rules.quality" and q.data == "test data" and q.seeds == [0, 1, 2]
+    # issue 27: the rule at every snapshot, one value per seed (last.pt is the epoch's snapshot: one entry)
+    rule_alone = rules.quality(q.values["fd_final"], q.values["fd_bar"], q.values["rate_gap"]).verdict
+    assert list(q.trend["images"]) == [256] and q.trend["verdicts"][-1] == rule_alone  # before its controls
+    early = {"images_seen": 128, "fd": 1e3, "rate_gap": 1.0, "precision": 0.0}
+    grown = [{**e, "snapshots": {"epoch-0000.pt": early, **e["snapshots"]}} for e in evs]
+    t = training.quality_claim("two-mode", grown, [0, 1, 2], ladder, "test data", "Fig. 3").trend
+    assert list(t["images"]) == [128, 256] and t["verdicts"][0] == "not reproduced"
+    key = {"judge FD": "fd", "largest rate gap": "rate_gap"}[t["statistic"]]  # the final's deciding part
+    assert t["means"] == [early[key], pytest.approx(np.mean([e["snapshots"]["last.pt"][key] for e in evs]))]
     m = training.memorisation_claim("two-mode", evs, [0, 1, 2], "reproduced", "test data")
     controls = {c["name"]: c for c in m.controls}
     assert len(controls) == 1 + len(reference.MEMORISERS) and "at the end" in m.claim

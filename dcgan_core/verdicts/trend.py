@@ -1,0 +1,79 @@
+"""Issue 27: a claim's evidence against compute. The claim's own rule, read at every saved snapshot of the model it
+reads (images seen -> `rules.Outcome`), gives a trend: from which snapshot on the rule passes, and whether the
+deciding statistic is still moving at the end. The verdict stays the final snapshot's; the trend is shown beside
+it, never in its place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from dcgan_core.verdicts.rules import Outcome
+
+MOVING_SD = 1.0  # still moving: the seed mean changed over the last two snapshots by more than this many seed SDs
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A claim's rule at every snapshot: its verdicts (the rule's own, before the claim's controls, which are read
+    at the end), the final deciding part's seed mean, and the reading."""
+
+    images: tuple[int, ...]  # images seen at each snapshot, ascending
+    verdicts: tuple[str, ...]
+    means: tuple[float, ...]  # the deciding part's mean over seeds at each snapshot
+    statistic: str  # the deciding part's name (the final snapshot's)
+    threshold: float
+    better: str  # "higher" or "lower"
+    first_pass: int | None  # images seen from which the rule passes at every later snapshot
+    moving: str  # "improving", "worsening", "flat" (within MOVING_SD seed SDs) or "one snapshot"
+    reading: str  # e.g. "reproduced from 400,000 images on", "not reproduced, still improving"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _part(outcome: Outcome, name: str) -> dict:
+    part = next((p for p in outcome.parts if p["name"] == name), None)
+    if part is None:
+        raise ValueError(f"every snapshot's outcome needs the part {name!r} (one rule read at each snapshot); "
+                         f"got parts {[p['name'] for p in outcome.parts]}")
+    return part
+
+
+def moving(previous: list[float], last: list[float], better: str) -> str:
+    """'improving' or 'worsening' when the seed mean moved by more than MOVING_SD seed SDs (at the last snapshot)
+    between the two snapshots, else 'flat'. With one seed, or no spread, any change counts."""
+    change = float(np.mean(last) - np.mean(previous))
+    spread = float(np.std(last, ddof=1)) if len(last) > 1 else 0.0
+    if not np.isfinite(change) or abs(change) <= MOVING_SD * spread or change == 0:
+        return "flat"
+    return "improving" if (change < 0) == (better == "lower") else "worsening"
+
+
+def trend(outcomes: dict[int, Outcome]) -> Trend:
+    """The trend of one claim's rule read at each snapshot (`outcomes`: images seen -> outcome of the same rule)."""
+    if not outcomes:
+        raise ValueError("trend needs the rule's outcome at one snapshot at least")
+    images = sorted(outcomes)
+    final = outcomes[images[-1]]
+    if not final.parts:
+        raise ValueError(f"trend needs a rule read by parts; {final.code} has none")
+    name = final.effect["name"] if final.effect else final.parts[0]["name"]
+    parts = [_part(outcomes[i], name) for i in images]
+    verdicts = tuple(outcomes[i].verdict for i in images)
+    passing = [v == "reproduced" for v in verdicts]
+    first = next((images[k] for k in range(len(images)) if all(passing[k:])), None)
+    move = "one snapshot" if len(images) < 2 else moving(parts[-2]["per_seed"], parts[-1]["per_seed"],
+                                                           parts[-1]["better"])
+    if first is not None:
+        reading = f"reproduced from {first:,} images on"
+    elif move == "improving":
+        reading = f"{verdicts[-1]}, still improving"
+    elif move == "worsening":
+        reading = f"{verdicts[-1]}, getting worse"
+    else:
+        reading = f"{verdicts[-1]}, {move}"
+    return Trend(tuple(images), verdicts, tuple(float(np.mean(p["per_seed"])) for p in parts), name,
+                 float(parts[-1]["threshold"]), parts[-1]["better"], first, move, reading)

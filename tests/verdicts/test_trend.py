@@ -1,0 +1,52 @@
+"""Issue 27: a claim's rule read at every snapshot, on made-up curves (rising, flat, noisy)."""
+
+import pytest
+
+from dcgan_core.verdicts import rules, trend
+
+BAR = 10.0  # the quality rule's FD bar in these curves; the rate gap passes throughout (0.02 <= 10%): FD decides
+
+
+def curve(fd_per_snapshot: dict[int, list[float]]) -> dict:
+    """The quality rule at each snapshot: images seen -> its outcome on the seeds' FDs."""
+    return {images: rules.quality(fd, BAR, [0.02] * len(fd)) for images, fd in fd_per_snapshot.items()}
+
+
+def test_a_rising_curve_reads_reproduced_from_the_first_snapshot_that_passes_for_good():
+    t = trend.trend(curve({100_000: [30, 31, 29], 200_000: [12, 13, 11], 300_000: [6, 6.5, 5.5],
+                           400_000: [4, 4.2, 3.8]}))
+    assert t.verdicts[:2] == ("partly", "borderline") and t.verdicts[2:] == ("reproduced",) * 2
+    assert t.first_pass == 300_000 and t.reading == "reproduced from 300,000 images on"
+    assert t.images == (100_000, 200_000, 300_000, 400_000) and len(t.means) == 4
+    # passing, failing, passing: only the last stretch counts
+    again = trend.trend(curve({1: [5, 5.5, 4.5], 2: [14, 15, 13], 3: [5, 5.5, 4.5]}))
+    assert again.first_pass == 3
+
+
+def test_a_failing_curve_reads_still_improving_or_flat_against_the_seed_spread():
+    improving = trend.trend(curve({1: [40, 41, 39], 2: [25, 26, 24], 3: [15, 16, 14]}))
+    assert improving.reading == "partly, still improving" and improving.first_pass is None
+    assert improving.statistic == "judge FD" and improving.means[-1] == pytest.approx(15)
+    flat = trend.trend(curve({1: [40, 41, 39], 2: [15.2, 16.2, 14.2], 3: [15, 16, 14]}))
+    assert flat.reading == "partly, flat"  # 0.2 down against a seed SD of 1
+    worse = trend.trend(curve({1: [15, 16, 14], 2: [25, 26, 24]}))
+    assert worse.reading == "partly, getting worse"
+
+
+def test_a_noisy_curve_is_flat_unless_the_mean_moves_beyond_the_seed_spread():
+    noisy = {1: [20, 40, 30], 2: [28, 12, 44]}  # the mean moves by 2 against a seed SD of 16
+    assert trend.trend(curve(noisy)).moving == "flat"
+    assert trend.moving([30, 30, 30], [28, 28, 28], "lower") == "improving"  # no spread: any change counts
+    assert trend.moving([1.0], [1.0], "higher") == "flat"
+    assert trend.moving([0.5, 0.6], [0.9, 1.0], "higher") == "improving"
+    assert trend.moving([0.5, 0.6], [0.9, 1.0], "lower") == "worsening"
+    one = trend.trend(curve({5: [4, 4, 4]}))
+    assert one.moving == "one snapshot" and one.reading == "reproduced from 5 images on"
+
+
+def test_a_trend_needs_one_rule_read_at_every_snapshot():
+    with pytest.raises(ValueError, match="one snapshot at least"):
+        trend.trend({})
+    mixed = {1: rules.quality([5.0] * 3, BAR, [0.0] * 3), 2: rules.beats([[-0.1]] * 3)}
+    with pytest.raises(ValueError, match="needs the part"):
+        trend.trend(mixed)
