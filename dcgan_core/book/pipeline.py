@@ -22,6 +22,7 @@ import yaml
 from dcgan_core.book.bookcheck import check_book
 from dcgan_core.book.results import (
     bench_page,
+    compute_page,
     load_results,
     results_page,
     rule_history_page,
@@ -29,7 +30,8 @@ from dcgan_core.book.results import (
     walltime_page,
 )
 from dcgan_core.core import runs
-from dcgan_core.core.models import check_preset
+from dcgan_core.core.models import check_preset, resolve
+from dcgan_core.core.train import total_steps
 from dcgan_core.data.embedded import generator_version
 from dcgan_core.data.packed import load_pack
 from dcgan_core.data.sources import pack_source
@@ -358,9 +360,28 @@ def train_time(profile: str) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def profile_compute(name: str) -> list[dict]:
+    """Issue 27: per model of profile `name`, the images it trains on (from its pack on this machine, else the
+    pack's `limit`; None when neither is known), its epochs, resolution and G's and D's widths
+    (`results.compute_page`)."""
+    prof = load_profile(name)
+    out = []
+    for model, entry in prof["models"].items():
+        meta = pack_dir(name, entry["data"]) / "meta.json"
+        n = json.loads(meta.read_text())["count"] if meta.is_file() else prof["packs"][entry["data"]].get("limit")
+        cfg = runs.entry_config(entry, pack_dir(name, entry["data"]), "cpu", progress=False)  # only its sizes
+        model_cfg = resolve(cfg.preset, **cfg.model_overrides)
+        seen = None if n is None and cfg.steps is None else total_steps(cfg, n) * cfg.batch_size
+        out.append({"model": model, "data": entry["data"], "images_seen": seen, "epochs": cfg.epochs,
+                    "resolution": model_cfg.resolution, "g_widths": model_cfg.g_widths(),
+                    "d_widths": [w for w, _ in model_cfg.d_layers()]})
+    return out
+
+
 def write_summary(profile: str) -> list[Path]:
-    """Generate book/generated/results.md, rule-history.md, walltimes.md (from every chapter's results.json) and
-    bench.md (from the lines `make bench` appended to book/generated/bench.jsonl)."""
+    """Generate book/generated/results.md, rule-history.md, walltimes.md (from every chapter's results.json),
+    bench.md (from the lines `make bench` appended to book/generated/bench.jsonl) and compute.md (every profile's
+    models beside the paper's)."""
 
     results = load_results(CHAPTERS_DIR)
     GENERATED_DIR.mkdir(parents=True, exist_ok=True)
@@ -379,6 +400,9 @@ def write_summary(profile: str) -> list[Path]:
     pages[1].write_text(walltime_page(results, pack_times(profile), train_time(profile), chapters_time(profile)))
     pages[2].write_text(bench_page(bench))
     pages[3].write_text(rule_history_page(results))
+    profiles = sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
+    pages.append(GENERATED_DIR / "compute.md")
+    pages[4].write_text(compute_page({p: profile_compute(p) for p in profiles}, {p: train_time(p) for p in profiles}))
     return pages
 
 

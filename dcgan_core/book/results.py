@@ -12,6 +12,7 @@ from dcgan_core.plots import VERDICT_COLOURS
 from dcgan_core.utils.runinfo import provenance, write_json
 from dcgan_core.verdicts import history
 from dcgan_core.verdicts.claims import Claim
+from dcgan_core.verdicts.paper import PAPER_COMPUTE
 from dcgan_core.verdicts.rules import MIN_SEEDS, VERDICTS
 from dcgan_core.verdicts.trend import MOVING_SD
 
@@ -352,3 +353,31 @@ def bench_page(lines: list[dict]) -> str:
                  f"{b['search_seconds']} | {b['lsun_3m_seconds']:,} s | {b['lsun_3m_index_gb']} GB | {_hardware(b)} |"
                  for b in search]
     return "\n".join(rows) + "\n"
+
+
+def compute_page(profiles: dict[str, list[dict]], training: dict[str, dict | None]) -> str:
+    """Issue 27: every profile's compute beside the paper's (`paper.PAPER_COMPUTE`): per model, images seen,
+    resolution and widths; per profile, the CPU time of its last training step where it ran on this machine.
+    `profiles`: profile -> rows {model, data, images_seen (None: the pack is not here), epochs, resolution,
+    g_widths, d_widths} (`pipeline.profile_compute`)."""
+    rows = ["| Profile | Model | Data | Images seen | Resolution | Widths | Note |", "|---|---|---|---|---|---|---|"]
+    rows += [f"| the paper | {_cell(r['model'])} | - | {r['images_seen']:,} | {r['resolution']} | "
+             f"{_cell(r['widths'])} | {_cell(r['note'])} |" for r in PAPER_COMPUTE]
+    for name, models in profiles.items():
+        for m in models:
+            seen = (f"{m['images_seen']:,}" if m["images_seen"] is not None else
+                    f"{m['epochs']:g} x the pack (not on this machine)")
+            widths = f"G {'-'.join(map(str, m['g_widths']))}, D {'-'.join(map(str, m['d_widths']))}"
+            rows.append(f"| {name} | {m['model']} | {m['data']} | {seen} | {m['resolution']} | {widths} | - |")
+    hours = []
+    for name, t in training.items():
+        if t:
+            cpu_h = t["seconds"] * t["workers"] / 3600
+            hours.append(f"- **{name}**: the last training step (every run, judge and detector: {t['jobs']} jobs, "
+                         f"{t['trained']} trained) took {t['seconds']:,.0f} s with {t['workers']} processes side by "
+                         f"side: {cpu_h:.2f} CPU-hours (commit `{t['git_commit'][:12]}`)")
+        else:
+            hours.append(f"- **{name}**: not trained on this machine")
+    return "\n".join(["Images seen, resolution and widths of every model each profile trains, beside the paper's. "
+                      "The paper reports no training time; ours is the measured training step.", "", *rows, "",
+                      *hours]) + "\n"

@@ -39,6 +39,14 @@ ARITHMETIC_EXEMPLARS, ARITHMETIC_JITTER, ARITHMETIC_JITTERED = 3, 0.25, 8
 TURN_EXEMPLARS = 4
 WALK_ANCHORS = 9  # Sec. 6.1 / Fig. 4
 
+# Issue 27: the paper's compute, beside every profile's (book/generated/compute.md). The paper reports no hours.
+PAPER_COMPUTE = (
+    {"model": "LSUN bedrooms (Fig. 1-3, Sec. 6)", "images_seen": 5 * 3_000_000, "resolution": 64,
+     "widths": "G 1024-512-256-128 (Fig. 1), D mirrors it", "note": "5 epochs of ~3M images (Fig. 3)"},
+    {"model": "faces (Sec. 6.3.2)", "images_seen": 25 * 350_000, "resolution": 64, "widths": "as LSUN's",
+     "note": "25 epochs of ~350k faces: the authors' faces script, not the paper"},
+)
+
 # What each embedded source stands in for (a claim measured on a stand-in names it)
 STAND_INS = {
     "synth-rooms": "synthetic rooms, a stand-in for LSUN bedrooms",

@@ -144,3 +144,24 @@ def test_key_numbers_and_forest_plot_come_from_the_rules_effects():
     assert _key_number(c.effect).startswith("judge FD: 2 [-0.484, 4.48] (threshold 10")
     fig = forest([asdict(c), asdict(claim())])  # a claim without an effect gets no row
     assert len(fig.axes) == 1 and fig.axes[0].get_title(loc="left").startswith("4.1 c: reproduced")
+
+
+def test_the_compute_page_sets_every_profile_beside_the_paper():
+    from dcgan_core.book import pipeline
+    from dcgan_core.book.results import compute_page
+    rows = {"cpu": [{"model": "rooms", "data": "rooms", "images_seen": 399_360, "epochs": 20, "resolution": 32,
+                     "g_widths": [128, 64, 32], "d_widths": [32, 64, 128]},
+                    {"model": "far", "data": "lsun", "images_seen": None, "epochs": 5, "resolution": 64,
+                     "g_widths": [1024], "d_widths": [128]}]}
+    page = compute_page(rows, {"cpu": {"seconds": 7200.0, "workers": 2, "jobs": 9, "trained": 9,
+                                       "git_commit": "abcdef0123456"}, "paper": None})
+    assert "| the paper | LSUN bedrooms (Fig. 1-3, Sec. 6) | - | 15,000,000 | 64 |" in page
+    assert "| cpu | rooms | rooms | 399,360 | 32 | G 128-64-32, D 32-64-128 | - |" in page
+    assert "| 5 x the pack (not on this machine) |" in page
+    assert "4.00 CPU-hours" in page and "**paper**: not trained on this machine" in page
+    smoke = {m["model"]: m for m in pipeline.profile_compute("smoke")}
+    prof = pipeline.load_profile("smoke")
+    entry, images = prof["models"]["rooms"], prof["packs"]["rooms"]["limit"]  # the pack holds its limit
+    batch = entry.get("batch_size", 128)
+    assert smoke["rooms"]["images_seen"] == entry["epochs"] * (images // batch) * batch
+    assert smoke["rooms"]["resolution"] == 32 and len(smoke["rooms"]["g_widths"]) == 3
