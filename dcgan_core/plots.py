@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from dcgan_core.core.checkpoint import load_run, snapshot_epoch, snapshot_names
 from dcgan_core.instruments.reference import generate_uint8
@@ -434,4 +435,40 @@ def forest(claims: list[dict]):
             ax.spines[side].set_visible(False)
     fig.subplots_adjust(left=0.02, right=0.98, top=1 - 0.3 / fig.get_figheight(), bottom=0.3 / fig.get_figheight(),
                         hspace=1.6)
+    return fig
+
+
+def trends(claims: list[dict], ncol: int = 3):
+    """The results page's evidence against compute (issue 27): per claim with a trend, the deciding statistic's
+    seed mean at each snapshot against images seen (points coloured by the rule's reading there), the threshold
+    (dashed) with its passing side shaded, and the controls' final means as references (positive: green dotted,
+    negative: grey dotted). Small multiples, each on its own scale."""
+    rows = [c for c in claims if c.get("trend")]
+    nrow = max(1, -(-len(rows) // ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.1 * ncol, 2.2 * nrow), squeeze=False, dpi=100)
+    for ax in axes.flat[len(rows):]:
+        ax.axis("off")
+    for ax, c in zip(axes.flat, rows):
+        t = c["trend"]
+        x, y = np.asarray(t["images"], float), np.asarray(t["means"], float)
+        ax.plot(x, y, "-", color="0.6", lw=1)
+        ax.scatter(x, y, c=[VERDICT_COLOURS[v] for v in t["verdicts"]], s=18, zorder=3)
+        for ctl in c.get("controls", []):
+            part = next((p for p in ctl.get("parts", []) if p["name"] == t["statistic"]), None)
+            if part is not None:
+                ax.axhline(np.mean(part["per_seed"]), ls=":", lw=1,
+                           color="#1a7f37" if ctl.get("kind") == "positive" else "0.5")
+        ax.axhline(t["threshold"], color="k", ls="--", lw=0.8)
+        low, high = ax.get_ylim()
+        ax.axhspan(low if t["better"] == "lower" else t["threshold"], t["threshold"] if t["better"] == "lower"
+                   else high, color="#dafbe1", zorder=0)
+        ax.set_ylim(low, high)
+        ax.set_title(textwrap.shorten(f"{c['section']} {c['claim']}", 48) + f"\n{t['reading']}", fontsize=7,
+                     loc="left")
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:g}k"))
+        ax.set_xlabel("images seen", fontsize=7)
+        ax.set_ylabel(t["statistic"], fontsize=7)
+        ax.tick_params(labelsize=6)
+    fig.tight_layout()
     return fig

@@ -40,6 +40,7 @@ from dcgan_core.instruments.detector import DetectorConfig, detector_path, fit_d
 from dcgan_core.instruments.hashing import HasherConfig, dedup_pack
 from dcgan_core.instruments.judges import SCORERS, JudgeConfig, Negatives, fit_judge, judge_path
 from dcgan_core.plots import forest as forest_plot
+from dcgan_core.plots import trends as trends_plot
 from dcgan_core.studies import guidelines
 from dcgan_core.utils.errors import ParameterError
 from dcgan_core.utils.parallel import default_workers, run_jobs
@@ -396,7 +397,13 @@ def write_summary(profile: str) -> list[Path]:
         fig = forest_plot([c for r in results for c in r["claims"]])
         fig.savefig(GENERATED_DIR / "forest.png", dpi=100)
         forest = "forest.png"
-    pages[0].write_text(results_page(results, profile, forest))
+    over_compute = None
+    if any(c.get("trend") for r in results for c in r["claims"]):  # issue 27: each claim against images seen
+        import matplotlib
+        matplotlib.use("Agg")
+        trends_plot([c for r in results for c in r["claims"]]).savefig(GENERATED_DIR / "trends.png", dpi=100)
+        over_compute = "trends.png"
+    pages[0].write_text(results_page(results, profile, forest, over_compute))
     pages[1].write_text(walltime_page(results, pack_times(profile), train_time(profile), chapters_time(profile)))
     pages[2].write_text(bench_page(bench))
     pages[3].write_text(rule_history_page(results))

@@ -133,10 +133,12 @@ def _control_number(x: dict) -> str:
     return f"{x['name']}{value}: {x['verdict']}"
 
 
-def results_page(results: list[dict], profile: str, forest_figure: str | None = None) -> str:
+def results_page(results: list[dict], profile: str, forest_figure: str | None = None,
+                 trends_figure: str | None = None) -> str:
     """The book's results page: the forest plot (which claims held, at a glance), a one-line-per-claim summary
     (verdict in colour, the deciding statistic and where it would flip, the positive and negative controls, the
-    data), the instruments' self-checks apart, then each claim's data, parts, rule and controls."""
+    data, the trend against compute), the trends figure, the instruments' self-checks apart, then each claim's
+    data, parts, rule, controls and curve over images seen."""
     head = ("| Section | Claim | Verdict | Trend | Deciding statistic | Flips | Positive control | Negative controls "
             "| Data |")
     rule = "|---|---|---|---|---|---|---|---|---|"
@@ -163,6 +165,11 @@ def results_page(results: list[dict], profile: str, forest_figure: str | None = 
         "verdict), the rule's threshold (dashed line; the passing side shaded green) and the negative controls' "
         "means (open diamonds), on each claim's own scale. A claim held where the interval sits in the green and "
         "its controls do not.", "```", ""]
+    over_compute = [] if trends_figure is None else [
+        f"```{{figure}} {trends_figure}", ":name: fig-trends", "",
+        "Each claim with a trend against compute: its deciding statistic's mean over seeds at every saved snapshot "
+        "(coloured by the rule's reading there), the threshold (dashed; the passing side shaded green) and the "
+        "controls' final means (dotted: green positive, grey negative).", "```", ""]
     counts = {v: sum(c["verdict"] == v for r in results for c in r["claims"] if c.get("kind") != "self-check")
               for v in VERDICTS}
     tally = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
@@ -186,7 +193,7 @@ def results_page(results: list[dict], profile: str, forest_figure: str | None = 
         "are about the stand-in, not the paper's data set. "
         f"Tally of the paper's claims: {tally or 'no claims'}. Rules changed since the first book are on the "
         "{doc}`rule history <rule-history>` page.", "",
-        *forest, *rows, "", "## The instruments' self-checks", "",
+        *forest, *rows, "", *over_compute, "## The instruments' self-checks", "",
         "Checks of our own instruments (not claims of the paper): a verdict read by an instrument is only made "
         "if its check passed.", "", *checks, "", "## The claims in detail", "", *details])
 

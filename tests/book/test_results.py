@@ -85,6 +85,19 @@ def test_the_summary_shows_each_claim_s_trend_and_the_detail_its_curve(tmp_path)
     assert rows["with"].split(" | ")[3] == "partly, still improving" and rows["without"].split(" | ")[3] == "-"
     assert "- **Against compute (judge FD, threshold 10; images seen: mean, the rule's reading):** 100,000: 30 " \
            "(partly), 200,000: 20 (partly); *partly, still improving*" in page
+    assert "fig-trends" not in page and "fig-trends" in results_page(load_results(tmp_path), "smoke", None, "t.png")
+    import matplotlib
+    matplotlib.use("Agg")
+    from dcgan_core.plots import trends
+    good, bad = rules.quality([1.0, 2.0, 3.0], 10.0, [0.0] * 3), rules.quality([50.0] * 3, 10.0, [0.5] * 3)
+    with_controls = Claim.decided(rules.quality([20.0, 21, 19], 10.0, [0.0] * 3), {"untrained G": (bad, "")},
+                                  {"real": (good, "")}, section="4.1", claim="c", paper="p", ours="o", baseline="b",
+                                  trend=curve.to_dict())
+    fig = trends([asdict(with_controls), asdict(claim())] * 2)  # claims without a trend get no panel
+    panels = [ax for ax in fig.axes if ax.axison]
+    assert len(panels) == 2 and "partly, still improving" in panels[0].get_title(loc="left")
+    levels = sorted({round(line.get_ydata()[0], 6) for line in panels[0].lines if line.get_linestyle() in (":", "--")})
+    assert levels == [2.0, 10.0, 50.0]  # the positive control, the threshold, the negative control
 
 
 def test_rule_history_page_recomputes_the_old_verdicts(tmp_path):
