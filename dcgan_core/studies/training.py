@@ -238,10 +238,11 @@ MEMORISER_TEXT = {"noise": "training images + noise", "shifted": "training image
 
 
 def memorisation_claim(name: str, evs: list[dict], seeds: list[int], quality_verdict: str, data: str,
-                       key: str = "memorisation") -> Claim:
+                       key: str = "memorisation", first_quality: str | None = None) -> Claim:
     """Sec. 4.1: no memorisation of the samples under `key` (the last snapshot's, or "first_memorisation"; rule:
     rules.memorisation, conditional on quality); every memoriser is a negative control the rule must catch, unseen
-    real images the positive one."""
+    real images the positive one. Given the first snapshot's quality verdict, the end's claim has a trend: the
+    rule at the first snapshot and at the end (issue 27)."""
     spaces = ("pixel", "feature")
 
     def measures(rows: list[dict]) -> tuple[dict, dict]:
@@ -260,9 +261,17 @@ def memorisation_claim(name: str, evs: list[dict], seeds: list[int], quality_ver
             f"near-copy rate {np.mean(m_rate['pixel']):.0%} (pixel), {np.mean(m_rate['feature']):.0%} (feature)")
     pct = [f"{_spread(np.array(rate[s]) * 100, '.1f')}% ({s})" for s in rate]
     first = key == "first_memorisation"
+    over_compute = None
+    if first_quality is not None and not first:
+        at = {int(e["snapshots"][e["first_snapshot"]]["images_seen"]) for e in evs}
+        end = {int(e["snapshots"]["last.pt"]["images_seen"]) for e in evs}
+        if len(at) == len(end) == 1 and at != end:
+            first_rate, first_ratio = measures([e["first_memorisation"] for e in evs])
+            over_compute = trend({at.pop(): rules.memorisation(first_rate, first_ratio, first_quality),
+                                  end.pop(): rules.memorisation(rate, ratio, quality_verdict)}).to_dict()
     when = f"at the first snapshot ({evs[0]['first_snapshot'].removesuffix('.pt')})" if first else "at the end"
     return Claim.decided(
-        rules.memorisation(rate, ratio, quality_verdict), controls, positive, section="4.1",
+        rules.memorisation(rate, ratio, quality_verdict), controls, positive, section="4.1", trend=over_compute,
         claim=f"{name}: samples {when} are not memorised training images", data=data, seeds=list(seeds),
         paper="no visual memorisation after 1 epoch with a small learning rate (Fig. 2)",
         ours=f"near-copy rate {', '.join(pct)}; median NN distance ratio {_spread(ratio['pixel'])} (pixel), "
@@ -381,9 +390,10 @@ def claims(study: dict, P) -> list[Claim]:
         quality = quality_claim(name, evs, P.seeds, study["ladders"][name], data, "Fig. 3",
                                 judge.verdict == "reproduced")
         read = [quality]
+        first = None
         if any(e["first_snapshot"] != "last.pt" for e in evs):  # without epoch snapshots the first is the end
             first = first_snapshot_quality(evs, study["ladders"][name], judge.verdict == "reproduced")
             read.append(memorisation_claim(name, evs, P.seeds, first, data, "first_memorisation"))
-        read.append(memorisation_claim(name, evs, P.seeds, quality.verdict, data))
+        read.append(memorisation_claim(name, evs, P.seeds, quality.verdict, data, first_quality=first))
         out += list(checks.values()) + [replace(c, scorer="judge a") for c in read]
     return out

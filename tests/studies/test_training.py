@@ -50,7 +50,7 @@ def test_evaluate_run_and_claims_with_their_controls(packs, tmp_path):
     t = training.quality_claim("two-mode", grown, [0, 1, 2], ladder, "test data", "Fig. 3").trend
     assert list(t["images"]) == [128, 256] and t["verdicts"][0] == "not reproduced"
     key = {"judge FD": "fd", "largest rate gap": "rate_gap"}[t["statistic"]]  # the final's deciding part
-    assert t["means"] == [early[key], pytest.approx(np.mean([e["snapshots"]["last.pt"][key] for e in evs]))]
+    assert list(t["means"]) == [early[key], pytest.approx(np.mean([e["snapshots"]["last.pt"][key] for e in evs]))]
     m = training.memorisation_claim("two-mode", evs, [0, 1, 2], "reproduced", "test data")
     controls = {c["name"]: c for c in m.controls}
     assert len(controls) == 1 + len(reference.MEMORISERS) and "at the end" in m.claim
@@ -65,6 +65,14 @@ def test_evaluate_run_and_claims_with_their_controls(packs, tmp_path):
     first = training.memorisation_claim("two-mode", copier, [0, 1, 2], "reproduced", "test data",
                                         "first_memorisation")
     assert "first snapshot (epoch-0001)" in first.claim and first.verdict == "not reproduced"
+    # issue 27: the end's claim reads the rule at the first snapshot too (here the copier's) when the two differ
+    earlier = [{**e, "snapshots": {**e["snapshots"], "epoch-0001.pt": {**e["snapshots"]["epoch-0001.pt"],
+                                                                       "images_seen": 128}}} for e in copier]
+    end = training.memorisation_claim("two-mode", earlier, [0, 1, 2], "reproduced", "test data",
+                                      first_quality="reproduced")
+    assert list(end.trend["images"]) == [128, 256] and end.trend["verdicts"][0] == "not reproduced"
+    assert training.memorisation_claim("two-mode", copier, [0, 1, 2], "reproduced", "test data",
+                                       first_quality="reproduced").trend is None  # one snapshot: no trend
     assert training.first_snapshot_quality(evs, ladder) in rules.VERDICTS
     assert training.first_snapshot_quality(evs, ladder, judge_ok=False) == "inconclusive"  # as at the end
 
