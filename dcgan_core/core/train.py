@@ -460,6 +460,7 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, d: Dist, device: torch.dev
                 if s.step % cfg.log_every == 0 or s.step % cfg.ckpt_every == 0 or s.step == total:
                     last, window = _log(window, s.step, steps_per_epoch, B, out, bar, d), MetricsWindow(s.step)
                 if s.step % cfg.ckpt_every == 0:
+                    _finite(window, s, out, d)  # the line above read the losses; a step may leave NaN weights
                     saved = s.save(ckpt_path, cfg, d)
             if s.batch_in_epoch == steps_per_epoch:  # epoch finished: grid, Fig. 2/3 snapshot, checkpoint
                 _finite(window, s, out, d)  # a NaN since the last log line must not overwrite the last good state
@@ -472,6 +473,7 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, d: Dist, device: torch.dev
     finally:
         bar.close()
     if saved != s.step:  # a run that ends on an epoch or checkpoint boundary has just written this state
+        _finite(window, s, out, d)
         s.save(ckpt_path, cfg, d)
     if d.main:
         s.save_samples(out / "samples" / "final.png")

@@ -122,10 +122,28 @@ def test_a_nan_between_log_lines_is_caught_before_the_epoch_s_save(two_mode_pack
         return {k: v * float("nan") for k, v in stats.items()} if poison == "loss" and step >= 6 else stats
 
     monkeypatch.setattr(T, "train_step", poisoned)
-    with pytest.raises(TrainingDiverged, match="NaN"):  # 8 steps an epoch; lines at 5 and 10, saves at 3, 6, 9
+    with pytest.raises(TrainingDiverged, match="NaN"):  # 8 steps an epoch; lines at 3, 5, 6, 9, 10; saves at 3, 6
         train(cfg(two_mode_pack, steps=20, log_every=5, ckpt_every=3, snapshot_epochs=(1,)), tmp_path / "r")
     assert load_checkpoint(tmp_path / "r" / "checkpoints" / "last.pt")["step"] == 6
     assert not (tmp_path / "r" / "checkpoints" / "epoch-0001.pt").exists()
+
+
+
+def test_nan_weights_behind_a_finite_loss_never_reach_a_checkpoint(two_mode_pack, tmp_path, monkeypatch):
+    import dcgan_core.core.train as T
+
+    real_step = T.train_step
+
+    def poisoned(G, D, opt_g, opt_d, x, z, cfg, step, *nets):
+        stats = real_step(G, D, opt_g, opt_d, x, z, cfg, step, *nets)
+        if step == 4:  # the step before the checkpoint at 6 (saves at 3 and 6; 8 steps an epoch)
+            next(G.parameters()).data.fill_(float("nan"))
+        return {k: v.nan_to_num(0.5) for k, v in stats.items()}  # the loss reads finite throughout
+    monkeypatch.setattr(T, "train_step", poisoned)
+    with pytest.raises(TrainingDiverged, match="weight"):
+        train(cfg(two_mode_pack, steps=6, log_every=100, ckpt_every=3), tmp_path / "r")
+    state = load_checkpoint(tmp_path / "r" / "checkpoints" / "last.pt")
+    assert state["step"] == 3 and all(torch.isfinite(v).all() for v in state["G"].values())
 
 
 def test_run_directory_records_everything(two_mode_pack, tmp_path):
