@@ -362,7 +362,7 @@ def train_time(profile: str) -> dict | None:
 
 
 def profile_compute(name: str) -> list[dict]:
-    """Issue 27: per model of profile `name`, the images it trains on (from its pack on this machine, else the
+    """Issue 27: per model of profile `name`, the images it sees (epochs x its pack on this machine, else x the
     pack's `limit`; None when neither is known), its epochs, resolution and G's and D's widths
     (`results.compute_page`)."""
     prof = load_profile(name)
@@ -377,6 +377,18 @@ def profile_compute(name: str) -> list[dict]:
                     "resolution": model_cfg.resolution, "g_widths": model_cfg.g_widths(),
                     "d_widths": [w for w, _ in model_cfg.d_layers()]})
     return out
+
+
+def all_compute() -> tuple[dict, dict, dict]:
+    """`compute_page`'s inputs for every profile in PROFILES_DIR: a profile that does not load (a bad SEEDS, a
+    typo) gets its error in place of its rows, so that it cannot stop the book of another profile."""
+    rows, devices = {}, {}
+    for name in sorted(p.stem for p in PROFILES_DIR.glob("*.yaml")):
+        try:
+            rows[name], devices[name] = profile_compute(name), load_profile(name)["device"]
+        except (ParameterError, ValueError) as e:
+            rows[name] = str(e)
+    return rows, {name: train_time(name) for name in rows}, devices
 
 
 def write_summary(profile: str) -> list[Path]:
@@ -407,9 +419,8 @@ def write_summary(profile: str) -> list[Path]:
     pages[1].write_text(walltime_page(results, pack_times(profile), train_time(profile), chapters_time(profile)))
     pages[2].write_text(bench_page(bench))
     pages[3].write_text(rule_history_page(results))
-    profiles = sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
     pages.append(GENERATED_DIR / "compute.md")
-    pages[4].write_text(compute_page({p: profile_compute(p) for p in profiles}, {p: train_time(p) for p in profiles}))
+    pages[4].write_text(compute_page(*all_compute()))
     return pages
 
 

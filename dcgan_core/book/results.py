@@ -154,7 +154,7 @@ def results_page(results: list[dict], profile: str, forest_figure: str | None = 
                 pos = "-" if c.get("kind") == "self-check" else f"none: {c.get('no_positive') or '-'}"
             if not neg:
                 neg = "-" if c.get("kind") == "self-check" else f"none: {c.get('no_negative') or '-'}"
-            trend = (c.get("trend") or {}).get("reading", "-")
+            trend = f"rule: {c['trend']['reading']}" if c.get("trend") else "-"  # the rule's, before controls
             table.append(f"| {_cell(c['section'])} | {_cell(c['claim'])} | {_badge(c['verdict'])} | {_cell(trend)} | "
                          f"{_cell(_key_number(c.get('effect')))} | {_cell(_sensitivity(c.get('effect')))} | "
                          f"{_cell(pos)} | {_cell(neg)} | {_cell(c.get('data') or '-')} |")
@@ -362,15 +362,20 @@ def bench_page(lines: list[dict]) -> str:
     return "\n".join(rows) + "\n"
 
 
-def compute_page(profiles: dict[str, list[dict]], training: dict[str, dict | None]) -> str:
+def compute_page(profiles: dict[str, list[dict] | str], training: dict[str, dict | None],
+                 devices: dict[str, str] | None = None) -> str:
     """Issue 27: every profile's compute beside the paper's (`paper.PAPER_COMPUTE`): per model, images seen,
-    resolution and widths; per profile, the CPU time of its last training step where it ran on this machine.
-    `profiles`: profile -> rows {model, data, images_seen (None: the pack is not here), epochs, resolution,
-    g_widths, d_widths} (`pipeline.profile_compute`)."""
+    resolution and widths; per profile, the process-hours of its last training step where it ran on this machine
+    (CPU cores on a cpu profile, devices on a cuda one). `profiles`: profile -> rows {model, data, images_seen
+    (None: the pack is not here), epochs, resolution, g_widths, d_widths} (`pipeline.profile_compute`), or the
+    error that kept it from loading."""
     rows = ["| Profile | Model | Data | Images seen | Resolution | Widths | Note |", "|---|---|---|---|---|---|---|"]
     rows += [f"| the paper | {_cell(r['model'])} | - | {r['images_seen']:,} | {r['resolution']} | "
              f"{_cell(r['widths'])} | {_cell(r['note'])} |" for r in PAPER_COMPUTE]
     for name, models in profiles.items():
+        if isinstance(models, str):
+            rows.append(f"| {name} | could not be read: {_cell(models)} | | | | | |")
+            continue
         for m in models:
             seen = (f"{m['images_seen']:,}" if m["images_seen"] is not None else
                     f"{m['epochs']:g} x the pack (not on this machine)")
@@ -379,10 +384,11 @@ def compute_page(profiles: dict[str, list[dict]], training: dict[str, dict | Non
     hours = []
     for name, t in training.items():
         if t:
-            cpu_h = t["seconds"] * t["workers"] / 3600
+            unit = "GPU" if (devices or {}).get(name, "cpu").startswith("cuda") else "CPU"
             hours.append(f"- **{name}**: the last training step (every run, judge and detector: {t['jobs']} jobs, "
                          f"{t['trained']} trained) took {t['seconds']:,.0f} s with {t['workers']} processes side by "
-                         f"side: {cpu_h:.2f} CPU-hours (commit `{t['git_commit'][:12]}`)")
+                         f"side: {t['seconds'] * t['workers'] / 3600:.2f} {unit} process-hours (commit "
+                         f"`{t['git_commit'][:12]}`)")
         else:
             hours.append(f"- **{name}**: not trained on this machine")
     return "\n".join(["Images seen, resolution and widths of every model each profile trains, beside the paper's. "

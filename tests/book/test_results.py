@@ -82,7 +82,7 @@ def test_the_summary_shows_each_claim_s_trend_and_the_detail_its_curve(tmp_path)
     rec.write()
     page = results_page(load_results(tmp_path), "smoke")
     rows = {ln.split(" | ")[1]: ln for ln in page.splitlines() if ln.startswith("| 4.1")}
-    assert rows["with"].split(" | ")[3] == "partly, still improving" and rows["without"].split(" | ")[3] == "-"
+    assert rows["with"].split(" | ")[3] == "rule: partly, still improving" and rows["without"].split(" | ")[3] == "-"
     assert "- **Against compute (judge FD, threshold 10; images seen: mean, the rule's reading):** 100,000: 30 " \
            "(partly), 200,000: 20 (partly); *partly, still improving*" in page
     assert "fig-trends" not in page and "fig-trends" in results_page(load_results(tmp_path), "smoke", None, "t.png")
@@ -171,7 +171,9 @@ def test_the_compute_page_sets_every_profile_beside_the_paper():
     assert "| the paper | LSUN bedrooms (Fig. 1-3, Sec. 6) | - | 15,000,000 | 64 |" in page
     assert "| cpu | rooms | rooms | 399,360 | 32 | G 128-64-32, D 32-64-128 | - |" in page
     assert "| 5 x the pack (not on this machine) |" in page
-    assert "4.00 CPU-hours" in page and "**paper**: not trained on this machine" in page
+    assert "4.00 CPU process-hours" in page and "**paper**: not trained on this machine" in page
+    broken = compute_page({"typo": "unknown parameter 'repeets'"}, {"typo": None})
+    assert "| typo | could not be read: unknown parameter 'repeets' |" in broken
     smoke = {m["model"]: m for m in pipeline.profile_compute("smoke")}
     prof = pipeline.load_profile("smoke")
     entry, images = prof["models"]["rooms"], prof["packs"]["rooms"]["limit"]  # the pack holds its limit
