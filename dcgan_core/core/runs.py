@@ -91,14 +91,15 @@ def run_dir(cfg: TrainConfig, name: str, runs_root: str | Path, nproc: int = 1, 
     return Path(runs_root) / f"{name}-s{cfg.seed}-{key}"
 
 
-def ensure_trained(cfg: TrainConfig, name: str, runs_root: str | Path) -> Path:
+def ensure_trained(cfg: TrainConfig, name: str, runs_root: str | Path, keep_diverged: bool = False) -> Path:
     """Train `cfg`, or reuse the run whose config matches (resuming it if unfinished); NPROC / SYNC_BN from the
-    environment (make reproduce NPROC=8) launch it through torchrun."""
+    environment (make reproduce NPROC=8) launch it through torchrun. `keep_diverged`: a run marked DIVERGED is
+    returned as it is (checked under the lock, so a caller that waited does not retrain it)."""
     nproc = processes(cfg.batch_size)
     sync = sync_bn(nproc, cfg.device)
     run = run_dir(cfg, name, runs_root, nproc, sync)
     with locked(run):
-        if _finished(run, cfg):
+        if _finished(run, cfg) or (keep_diverged and (run / DIVERGED).is_file()):
             return run
         resume = (run / "config.json").is_file()
         if nproc > 1:
@@ -126,10 +127,8 @@ def ensure_outcome(cfg: TrainConfig, name: str, runs_root: str | Path) -> Path:
     trained to see whether they fail): the run keeps its last good checkpoint, `train` writes DIVERGED beside it
     (rank 0, also under torchrun), and a later call returns the run as it is."""
     run = run_dir(cfg, name, runs_root, processes(cfg.batch_size), sync_bn(processes(cfg.batch_size), cfg.device))
-    if (run / DIVERGED).is_file():
-        return run
     try:
-        return ensure_trained(cfg, name, runs_root)
+        return ensure_trained(cfg, name, runs_root, keep_diverged=True)
     except RuntimeError:  # TrainingDiverged in this process, or a torchrun launch that failed
         if (run / DIVERGED).is_file():
             return run

@@ -129,7 +129,7 @@ def pack_masks(pack: Pack, idx: np.ndarray) -> np.ndarray:
 def detector_path(pack: Pack, cfg: DetectorConfig, cache_dir: str | Path, negatives: Negatives | None = None) -> Path:
     """Where the detector of a pack, config and negatives is cached (the device does not enter the key)."""
     fields = asdict(cfg) | {"device": None}
-    key = hashlib.sha256(json.dumps([pack.meta["sha256"], fields, "failures-v1"]
+    key = hashlib.sha256(json.dumps([pack.meta["sha256"], fields, "failures-v2"]
                                     + ([list(negatives.identity)] if negatives else [])).encode()).hexdigest()[:12]
     return Path(cache_dir) / f"detector-{key}.pt"
 
@@ -174,7 +174,7 @@ def _train(model: ObjectSegmenter, pack: Pack, cfg: DetectorConfig, progress: bo
                     idx = np.sort(idx.numpy())
                     x = to_float(pack.images[idx], cfg.device)
                     y = torch.from_numpy(pack_masks(pack, idx)).float().to(cfg.device)
-                    x, real = failure_batch(x, cfg.failure_share, gen, pool)
+                    x, real = failure_batch(x, cfg.failure_share, gen, pool)  # real images: not augmented
                     y = y * real[:, None, None, None]  # a failure image shows no object
                     loss = F.binary_cross_entropy_with_logits(model(x), y, pos_weight=pos_weight)
                     opt.zero_grad(set_to_none=True)

@@ -273,11 +273,12 @@ def degrade(x: torch.Tensor, kind: str, g: torch.Generator) -> torch.Tensor:
     raise ValueError(f"kind must be one of {DEGRADATIONS}, got {kind!r}")
 
 
-def failure_batch(x: torch.Tensor, share: float, g: torch.Generator,
-                  pool: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def failure_batch(x: torch.Tensor, share: float, g: torch.Generator, pool: torch.Tensor | None = None,
+                  augment: Callable[[torch.Tensor], torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Replace the first `share` of a batch by failure images, real = 0 there: degradations of those images (a
-    random kind each batch) and, given a `pool` of negatives (uint8), half of them drawn from it, shifted by up to
-    2 px as the real images are (`augment_batch`)."""
+    random kind each batch) and, given a `pool` of negatives (uint8), half of them drawn from it and passed through
+    `augment`, the augmentation the real images had (none: as they are), so that nothing but content tells them
+    apart."""
     k = int(round(share * len(x)))
     real = torch.ones(len(x), device=x.device)
     if not k:
@@ -287,7 +288,7 @@ def failure_batch(x: torch.Tensor, share: float, g: torch.Generator,
     parts = [degrade(x[:k - drawn], kind, g)]
     if drawn:
         picked = to_float(pool[torch.randint(len(pool), (drawn,), generator=g)], x.device)
-        parts.append(augment_batch(picked, g, 0.0))
+        parts.append(augment(picked) if augment else picked)
     real[:k] = 0
     return torch.cat([*parts, x[k:]]), real
 
@@ -295,11 +296,8 @@ def failure_batch(x: torch.Tensor, share: float, g: torch.Generator,
 def judge_path(pack: Pack, cfg: JudgeConfig, cache_dir: str | Path, negatives: Negatives | None = None) -> Path:
     """Where `fit_judge` caches the judge of a pack: the key covers the pack's checksum, the whole JudgeConfig, the
     negatives' identity and the judge's version (and its thresholds, which are stored in it)."""
-    fields = asdict(cfg)
-    if fields["arch"] == "a":
-        del fields["arch"]  # judges cached before the second scorer existed keep their key
-    key = hashlib.sha256(json.dumps([pack.meta["sha256"], fields, asdict(targets_for(pack)[0]),
-                                     "real-head-v4-checkerboard", ON_THRESHOLDS]
+    key = hashlib.sha256(json.dumps([pack.meta["sha256"], asdict(cfg), asdict(targets_for(pack)[0]),
+                                     "real-head-v5-negatives", ON_THRESHOLDS]
                                     + ([list(negatives.identity)] if negatives else [])).encode())
     return Path(cache_dir) / f"judge-{key.hexdigest()[:12]}.pt"
 
@@ -360,7 +358,8 @@ def _train(net: Judge, pack: Pack, targets: Targets, y: np.ndarray, cfg: JudgeCo
                 x = augment_batch(x, g, cfg.noise_std)
             if targets.names == ("rotation",):
                 x, y_b = rotate_batch(x, g)
-            x, real = failure_batch(x, cfg.failure_share, g, pool)
+            x, real = failure_batch(x, cfg.failure_share, g, pool,
+                                    (lambda b: augment_batch(b, g, cfg.noise_std)) if cfg.augment else None)
             loss = net.loss(net(x)[1], y_b, real)
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -13,6 +13,8 @@ table marks the others (`SEEN_KINDS`).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +22,7 @@ import numpy as np
 
 from dcgan_core.core.checkpoint import load_run
 from dcgan_core.core.models import resolve
-from dcgan_core.core.runs import ensure_trained, run_dir
+from dcgan_core.core.runs import ensure_trained, processes, run_dir, sync_bn
 from dcgan_core.core.train import TrainConfig, initial_models
 from dcgan_core.data.packed import Pack
 from dcgan_core.instruments.judges import Negatives, as_images_of
@@ -29,13 +31,15 @@ from dcgan_core.utils.streams import stream_seed
 
 NEGATIVE_SEEDS = (9001, 9002)  # training seeds of the negatives' runs: never a chapter's (`check_seeds`)
 PER_SOURCE = 1000  # images from each negative source (one G at one seed, or one other data set)
-# the failure suite's sets of a kind the instruments train on (other seeds, other images): the table marks them
-SEEN_KINDS = ("untrained G", "first snapshot", "G trained on another data set", "checkerboard", "blur")
+# per kind of the failure suite, what the instruments trained on of it (other seeds, other images); the table says
+SEEN_KINDS = {"untrained G": "other seeds' untrained G", "first snapshot": "other seeds' first snapshot",
+              "G trained on another data set": "real images of the other data sets, not a G's samples",
+              "checkerboard": "2x and 8x checkerboards (the suite's are 4x)", "blur": "blur sigma 1.5-3"}
 
 
-def seen_kind(failure_set: str) -> bool:
-    """Whether the instruments trained on other images of a failure suite set's kind (SEEN_KINDS in its name)."""
-    return any(kind.lower() in failure_set.lower() for kind in SEEN_KINDS)
+def seen_kind(failure_set: str) -> str | None:
+    """What the instruments trained on of a failure suite set's kind (SEEN_KINDS, by name), or None."""
+    return next((seen for kind, seen in SEEN_KINDS.items() if kind.lower() in failure_set.lower()), None)
 
 
 def check_seeds(seeds, where: str) -> None:
@@ -53,6 +57,12 @@ def early_config(cfg: TrainConfig, seed: int) -> TrainConfig | None:
     return replace(cfg, seed=seed, epochs=early[0], snapshot_epochs=(), progress=False) if early else None
 
 
+def early_name(name: str, early: TrainConfig) -> str:
+    """The early run's name: its length is in it, since a run key leaves the length out (runs resume to longer
+    lengths) and a run trained further must not stand in for a first snapshot."""
+    return f"{name}-negative-e{early.epochs:g}"
+
+
 def other_sources(packs: dict[str, Pack], own: Pack) -> list[Pack]:
     """One pack per data source other than `own`'s (the first named), in the order given."""
     seen, out = {own.meta["source"]}, []
@@ -67,10 +77,15 @@ def training_negatives(cfg: TrainConfig, name: str, runs_root: str | Path, other
                        seeds: tuple[int, ...] = NEGATIVE_SEEDS, n: int = PER_SOURCE) -> Negatives:
     """The negatives of the instruments of model `name` (config `cfg`): per held-aside seed its untrained G's and
     its early G's samples (trained once under runs_root), and real images of each pack in `others` in its format.
-    The identity (seeds, run directories, checksums) is known without making an image: a cached instrument's key."""
+    The identity (the model config's hash, seeds, the early runs' directories with their lengths, checksums) is
+    known without making an image: a cached instrument's key."""
     early = {s: early_config(cfg, s) for s in seeds}
-    identity = tuple([f"untrained {name} s{s}" for s in seeds]
-                     + [run_dir(c, f"{name}-negative", runs_root).name for c in early.values() if c is not None]
+    nproc = processes(cfg.batch_size)
+    model = hashlib.sha256(json.dumps(resolve(cfg.preset, **cfg.model_overrides).to_dict(),
+                                      sort_keys=True).encode()).hexdigest()[:12]
+    identity = tuple([f"untrained {name} {model} s{s}" for s in seeds]
+                     + [run_dir(c, early_name(name, c), runs_root, nproc, sync_bn(nproc, c.device)).name
+                        for c in early.values() if c is not None]
                      + [f"{p.meta['source']} {p.meta['sha256'][:12]}" for p in others] + [f"n={n}"])
 
     def make() -> np.ndarray:
@@ -80,7 +95,7 @@ def training_negatives(cfg: TrainConfig, name: str, runs_root: str | Path, other
             G0 = initial_models(model_cfg, s)[0].to(cfg.device)
             images.append(generate_uint8(G0, n, stream_seed("negatives", s)))
             if early[s] is not None:
-                G = load_run(ensure_trained(early[s], f"{name}-negative", runs_root), cfg.device)[0]
+                G = load_run(ensure_trained(early[s], early_name(name, early[s]), runs_root), cfg.device)[0]
                 images.append(generate_uint8(G, n, stream_seed("negatives", s)))
         images += [as_images_of(np.asarray(p.images[:n]), model_cfg.channels, model_cfg.resolution) for p in others]
         return np.concatenate(images)

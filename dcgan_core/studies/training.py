@@ -307,13 +307,13 @@ def quality_table(evs: dict, ladders: dict) -> str:
 def judge_table(checks: dict[str, dict[str, dict]]) -> str:
     """Markdown: per model and instrument (`instrument_checks` per model), its readings (share of images) on real
     and on failure images, and whether the instruments trained on other images of that kind (`negatives.SEEN_KINDS`)."""
-    rows = ["| model, instrument | images | kind trained on | called real | readings (share of images) |",
+    rows = ["| model, instrument | images | of this kind, trained on | called real | readings (share of images) |",
             "|---|---|---|---|---|"]
     for label, check in ((f"{name}, {inst}", c["check"]) for name, by in checks.items() for inst, c in by.items()):
         for kind, rates in check.items():
             rest = ", ".join(f"{k} {v:.0%}" for k, v in rates.items() if k != "real")
             real = f"{rates['real']:.0%}" if "real" in rates else "-"
-            seen = "-" if kind == "real" else "other images" if seen_kind(kind) else "no"
+            seen = "-" if kind == "real" else seen_kind(kind) or "no"
             rows.append(f"| {label} | {kind} | {seen} | {real} | {rest or '-'} |")
     return "\n".join(rows)
 

@@ -138,3 +138,18 @@ def test_a_diverged_run_is_an_outcome_for_ensure_outcome_only(tmp_path, monkeypa
     assert runs.diverged(run)
     monkeypatch.setattr(T, "train_step", real_step)  # retried by hand and now finished: the marker goes
     assert runs.ensure_trained(cfg, "m", tmp_path / "runs") == run and not runs.diverged(run)
+
+
+def test_a_run_marked_diverged_is_kept_as_it_is_when_asked(tmp_path, monkeypatch):
+    from dcgan_core.core.train import DIVERGED
+    packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(128)))}
+    cfg = runs.entry_config({"data": "two", "heldout": "two", "preset": "tiny16", "steps": 6, "batch_size": 32},
+                            packs["two"], "cpu", progress=False)
+    run = runs.run_dir(cfg, "m", tmp_path / "runs")
+    run.mkdir(parents=True)
+    (run / DIVERGED).write_text("{}")  # as a process that held the lock before left it
+    monkeypatch.setattr(runs, "train", lambda *a, **k: pytest.fail("retrained a diverged run"))
+    assert runs.ensure_trained(cfg, "m", tmp_path / "runs", keep_diverged=True) == run
+    assert runs.ensure_outcome(cfg, "m", tmp_path / "runs") == run
+    with pytest.raises(pytest.fail.Exception):
+        runs.ensure_trained(cfg, "m", tmp_path / "runs")  # a profile model is trained (and must not diverge)

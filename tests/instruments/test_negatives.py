@@ -23,10 +23,10 @@ def test_the_held_aside_seeds_are_refused_to_chapters(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match=r"here uses seed\(s\) \[9001\]"):
         negatives.check_seeds([0, 9001], "here")
     prof = yaml.safe_load((pipeline.PROFILES_DIR / "smoke.yaml").read_text())
-    prof["notebooks"]["02_training"] = {**(prof["notebooks"].get("02_training") or {}), "seeds": [0, 9002]}
+    prof["notebooks"]["01_training"] = {**(prof["notebooks"].get("01_training") or {}), "seeds": [0, 9002]}
     (tmp_path / "clash.yaml").write_text(yaml.safe_dump(prof, sort_keys=False))
     monkeypatch.setattr(pipeline, "PROFILES_DIR", tmp_path)
-    with pytest.raises(ParameterError, match=r"chapter 02_training seeds uses seed\(s\) \[9002\]"):
+    with pytest.raises(ParameterError, match=r"chapter 01_training seeds uses seed\(s\) \[9002\]"):
         pipeline.load_profile("clash")
 
 
@@ -62,8 +62,15 @@ def test_training_negatives_are_named_without_images_and_apart_from_the_suite(tm
     made = negatives.training_negatives(cfg, "m", tmp_path / "runs", [colour], n=6)
     assert not (tmp_path / "runs").exists()  # the identity (a cache key) trains nothing
     assert len(made.identity) == 2 + 2 + 1 + 1 and any("m-negative" in part for part in made.identity)
-    again = negatives.training_negatives(cfg, "m", tmp_path / "runs", [colour], n=7)
-    assert again.identity != made.identity
+    for other in (negatives.training_negatives(cfg, "m", tmp_path / "runs", [colour], n=7),
+                  negatives.training_negatives(replace(cfg, model_overrides={"ngf": 8}), "m", tmp_path / "runs",
+                                               [colour], n=6)):  # another G
+        assert other.identity != made.identity
+    longer = replace(cfg, snapshot_epochs=(1, 2), epochs=3)  # a longer model with the same early G: the same
+    assert negatives.training_negatives(longer, "m", tmp_path / "runs", [colour], n=6).identity == made.identity
+    early_len = replace(cfg, snapshot_epochs=(2,), epochs=3)  # the first snapshot at epoch 2: another early run
+    assert {p for p in negatives.training_negatives(early_len, "m", tmp_path / "runs", [colour], n=6).identity
+            if "negative" in p} != {p for p in made.identity if "negative" in p}
     images = made.make()
     assert images.shape == (6 * 5, 1, 16, 16) and images.dtype == np.uint8  # 2 seeds x (untrained, early) + colour
     assert len(list((tmp_path / "runs").glob("m-negative*"))) == 2  # one early run per held-aside seed
@@ -84,6 +91,8 @@ def test_failure_batch_draws_half_its_failures_from_the_pool():
     assert real.tolist() == [0] * 4 + [1] * 4 and torch.equal(out[4:], x[4:])
     white = out.flatten(1).mean(1) > 0.5
     assert white[:4].sum() == 2 and not white[4:].any()  # k // 2 of the k failures come from the pool
+    out, _ = failure_batch(x, 0.5, g, pool, augment=lambda b: b * 0 - 0.5)  # as the real images were augmented
+    assert (out.flatten(1).mean(1) == -0.5).sum() == 2
     out, real = failure_batch(x, 0.5, g, None)
     assert not (out.flatten(1).mean(1) > 0.5).any() and real.sum() == 4
 
@@ -128,7 +137,8 @@ def test_the_lock_makes_a_second_process_wait_and_reuse_the_run(tmp_path):
     with runs.locked(run):  # this process trains the run; a second asks for it meanwhile
         child = ctx.Process(target=_ensure_and_stamp, args=(cfg, str(tmp_path / "runs"), stamps))
         child.start()
-        time.sleep(3)
+        assert stamps.get(timeout=120) == "asking"  # the child has imported everything and calls ensure_trained
+        time.sleep(2)  # without the lock, 4 steps would be trained and saved by now
         assert child.is_alive() and not (run / "checkpoints" / "last.pt").exists()  # it waits on the lock
         train(cfg, run)
     child.join(120)
@@ -137,5 +147,6 @@ def test_the_lock_makes_a_second_process_wait_and_reuse_the_run(tmp_path):
 
 def _ensure_and_stamp(cfg, root, stamps):
     from dcgan_core.core.runs import ensure_trained
+    stamps.put("asking")
     run = ensure_trained(cfg, "m", root)
     stamps.put((str(run), (run / "checkpoints" / "last.pt").stat().st_mtime_ns))
