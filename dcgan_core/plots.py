@@ -357,7 +357,7 @@ def quality_over_images(curves: dict[tuple[str, str], list[list[tuple[int, float
             xs = sorted(by_seen)
             if xs:
                 ax.plot(xs, [np.median(by_seen[x]) for x in xs], marker=".", lw=2.2 if arm == "DCGAN" else 1,
-                        color="k" if arm == "DCGAN" else f"C{i % 10}", label=arm)
+                        color="k" if arm == "DCGAN" else plt.cm.tab20(i % 20), label=arm)  # 13 arms: 20 hues
         _fd_axis(ax, model, "FD (judge space), median over seeds")
     fig.tight_layout()
     return fig
