@@ -137,6 +137,7 @@ def test_the_chapter_entry_points(monkeypatch, D, data):
     assert [c.ours for c in claims] == [c.ours for c in GB.claims_over_seeds(
         study["studies"], "stand-in rooms", detector=study["detector"], detector_edges=study["detector_edges"])]
     assert any(c["kind"] == "positive" for c in claims[0].controls)
+    assert all("segmenter a" in c.scorer for c in claims)  # every claim read with an instrument names it
     kinds = [c["kind"] for c in claims[1].controls]  # little discrimination: edge maps pass, the segmenter fails
     assert sorted(kinds) == ["negative", "positive"]
     decided = [replace(c, verdict="reproduced", why="stand-in") for c in claims]  # the stand-ins decide nothing
