@@ -49,6 +49,9 @@ def test_evaluate_run_and_claims_with_their_controls(packs, tmp_path):
     grown = [{**e, "snapshots": {"epoch-0000.pt": early, **e["snapshots"]}} for e in evs]
     t = training.quality_claim("two-mode", grown, [0, 1, 2], ladder, "test data", "Fig. 3").trend
     assert list(t["images"]) == [128, 256] and t["verdicts"][0] == "not reproduced"
+    uneven = [{**e, "snapshots": {"last.pt": {**e["snapshots"]["last.pt"], "images_seen": 100 * (i + 1)}}}
+              for i, e in enumerate(evs)]  # no snapshot shared by every seed: no trend, and no crash
+    assert training.quality_claim("two-mode", uneven, [0, 1, 2], ladder, "test data", "Fig. 3").trend is None
     key = {"judge FD": "fd", "largest rate gap": "rate_gap"}[t["statistic"]]  # the final's deciding part
     assert list(t["means"]) == [early[key], pytest.approx(np.mean([e["snapshots"]["last.pt"][key] for e in evs]))]
     m = training.memorisation_claim("two-mode", evs, [0, 1, 2], "reproduced", "test data")

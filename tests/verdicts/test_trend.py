@@ -1,5 +1,6 @@
 """Issue 27: a claim's rule read at every snapshot, on made-up curves (rising, flat, noisy)."""
 
+import numpy as np
 import pytest
 
 from dcgan_core.verdicts import rules, trend
@@ -38,6 +39,9 @@ def test_a_noisy_curve_is_flat_unless_the_mean_moves_beyond_the_seed_spread():
     assert trend.trend(curve(noisy)).moving == "flat"
     assert trend.moving([30, 30, 30], [28, 28, 28], "lower") == "improving"  # no spread: any change counts
     assert trend.moving([1.0], [1.0], "higher") == "flat"
+    assert np.std([29, 30, 31], ddof=1) == 1  # a move of exactly MOVING_SD seed SDs is still flat, past it is not
+    assert trend.moving([30 + trend.MOVING_SD] * 3, [29, 30, 31], "lower") == "flat"
+    assert trend.moving([30 + 1.01 * trend.MOVING_SD] * 3, [29, 30, 31], "lower") == "improving"
     assert trend.moving([0.5, 0.6], [0.9, 1.0], "higher") == "improving"
     assert trend.moving([0.5, 0.6], [0.9, 1.0], "lower") == "worsening"
     one = trend.trend(curve({5: [4, 4, 4]}))
