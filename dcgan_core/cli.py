@@ -1,12 +1,14 @@
-"""`python -m dcgan_core pack|show|fetch|dedup|train|sample|bench|bench-dedup|bench-side ...`: thin wrappers over
-the library."""
+"""`python -m dcgan_core pack|show|fetch|dedup|train|sample|guideline-pilot|bench|bench-side ...`: thin wrappers
+over the library."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
 from dataclasses import asdict
+from pathlib import Path
 
 from dcgan_core.bench import bench, bench_copy_search, bench_dedup, bench_parallel, bench_svm, side_by_side
 from dcgan_core.core import distributed
@@ -17,6 +19,7 @@ from dcgan_core.core.train import PRECISIONS, UPDATE_SCHEMES, TrainConfig, load_
 from dcgan_core.data.show import show_pack
 from dcgan_core.data.sources import FETCHABLE, SOURCES, fetch, pack_source
 from dcgan_core.instruments.hashing import THRESHOLDS, HasherConfig, check_radius, dedup_pack
+from dcgan_core.utils.runinfo import provenance, write_json
 
 
 def _kv(items: list[str]) -> dict:
@@ -66,6 +69,24 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
 def _default(field: str) -> str:
     """'(default: X)' for a TrainConfig field: the CLI shows the dataclass's value, never a copy of its own."""
     return f"(default: {TrainConfig.__dataclass_fields__[field].default})"
+
+
+def _guideline_pilot(args: argparse.Namespace) -> None:
+    """Pack what the profile needs, run the pilot and record it with its provenance beside the runs."""
+    from dcgan_core.book import params, pipeline  # here: `train`'s start-up (bench-side times it) skips the book
+    from dcgan_core.studies import guidelines
+    P = params.load("00_guidelines", args.profile)
+    if args.model not in (*P.datasets, *P.high_res):
+        raise ValueError(f"--model {args.model!r} is not a model of {args.profile}'s 00_guidelines chapter; valid: "
+                         f"{', '.join((*P.datasets, *P.high_res))}")
+    for epochs in args.epochs:
+        guidelines.schedule(epochs)
+    pipeline.ensure_packs(args.profile)
+    t0 = time.perf_counter()
+    out = guidelines.pilot(P, args.model, args.epochs, args.jobs)
+    out |= {"seconds": round(time.perf_counter() - t0, 1), "workers": args.jobs, "provenance": provenance(P.device)}
+    write_json(Path(P.runs_root) / f"guideline-pilot-{args.model}.json", out)
+    print(guidelines.pilot_table(out))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -161,6 +182,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="cpu")
     s.add_argument("--checkpoint", default="last.pt", help="file in RUN/checkpoints/")
 
+    s = sub.add_parser("guideline-pilot", help="issue 26: choose a guidelines model's run length by the rule "
+                                               "written before the pilot (the DCGAN on held-aside seeds)")
+    s.add_argument("--profile", default="cpu")
+    s.add_argument("--model", required=True, help="a model of the profile's 00_guidelines datasets or high_res")
+    s.add_argument("--epochs", type=int, nargs="+", required=True, help="candidate lengths (multiples of 5)")
+    s.add_argument("--jobs", type=int, default=2, help="pilot runs side by side")
     s = sub.add_parser("bench", help="training images/s of a preset on synthetic input, as JSON")
     s.add_argument("--preset", required=True, help=f"model preset: {presets}")
     s.add_argument("--batch-size", type=int, default=128)
@@ -249,6 +276,8 @@ def _run(args: argparse.Namespace) -> int:
         G, _, state = load_run(args.run, args.device, args.checkpoint)
         sample_grid(G, args.n, args.out, seed=args.seed)
         print(f"wrote {args.n} samples from step {state['step']} of {args.run} -> {args.out}")
+    elif args.cmd == "guideline-pilot":
+        _guideline_pilot(args)
     elif args.cmd == "bench":
         _append(json.dumps(bench(args.preset, args.batch_size, args.steps, args.warmup, args.device,
                                  args.precision, args.channels_last, phases=args.phases, use_compile=args.compile,

@@ -350,6 +350,10 @@ class GuidelineParams(Chapter):
         if set(self.seeds) & set(self.control_seeds) or len(self.seeds) != len(self.control_seeds):
             raise ParameterError(f"parameters seeds={self.seeds} and control_seeds={self.control_seeds} must be "
                                  "disjoint and as many: the DCGAN against itself on other seeds")
+        pilot = sorted(set(guidelines.PILOT_SEEDS) & {*self.seeds, *self.control_seeds})
+        if pilot:
+            raise ParameterError(f"seeds {pilot} chose the runs' length (guidelines.PILOT_SEEDS): a claim must not "
+                                 "read the seeds its budget was chosen on; pick others")
         unknown = [v for v in self.variants if v not in guidelines.VARIANTS]
         if unknown:
             raise ParameterError(f"parameter variants names unknown variant(s) {unknown}; valid: "

@@ -16,16 +16,19 @@ draw the same for every z, at the first snapshot and at the last (`late_collapse
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from scipy.spatial.distance import pdist
 
 from dcgan_core import plots
-from dcgan_core.core.checkpoint import load_run, snapshot_names
+from dcgan_core.core import runs
+from dcgan_core.core.checkpoint import load_run, snapshot_name, snapshot_names
 from dcgan_core.core.runs import diverged
 from dcgan_core.instruments.interventions import capture, dropped_maps
 from dcgan_core.instruments.reference import Reference, generate_uint8
+from dcgan_core.utils.parallel import run_jobs
 from dcgan_core.utils.streams import stream_seed, torch_generator
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim, gated
@@ -68,6 +71,35 @@ def run_name(model: str, variant: str) -> str:
     return model if variant == DCGAN else f"{model}-" + "".join(c if c.isalnum() else "-" for c in variant.lower())
 
 
+# --- the runs' length (issue 26): chosen by a rule fixed before the pilot, on seeds no claim reads --------------
+PILOT_SEEDS = (100, 101, 102, 103, 104)  # the budget pilot's DCGAN runs; a chapter's seeds must avoid them
+SNAPSHOTS = 5  # a guideline run saves a snapshot at every fifth of its length: oscillation and freezing read them
+
+
+def schedule(epochs: int) -> list[int]:
+    """The snapshot epochs of a guideline run of `epochs` epochs: every fifth of it."""
+    if epochs < SNAPSHOTS or epochs % SNAPSHOTS:
+        raise ValueError(f"a guideline run's epochs must be a multiple of {SNAPSHOTS} (one snapshot every fifth of "
+                         f"it), got {epochs}")
+    return [epochs * k // SNAPSHOTS for k in range(1, SNAPSHOTS + 1)]
+
+
+def pilot_entry(entry: dict, candidates: Sequence[int]) -> dict:
+    """The DCGAN entry the pilot trains once per seed: the longest candidate, with every candidate's snapshots, so
+    each shorter run is read as the prefix it is (Adam at a constant learning rate: no schedule to differ)."""
+    return {**entry, "epochs": max(candidates),
+            "snapshot_epochs": sorted({e for c in candidates for e in schedule(c)})}
+
+
+def pilot_length(failures: dict[int, Sequence[str]]) -> int:
+    """Issue 26's budget rule, written before the pilot ran: the shortest candidate length (epochs) at which no
+    pilot run of the DCGAN fails (`rules.run_failure`); when every candidate has failures, the one with the fewest
+    (the shortest among ties). Only the DCGAN on PILOT_SEEDS is read: no variant, no chapter seed."""
+    if not failures:
+        raise ValueError("pilot_length needs the pilot runs' failures at one candidate length at least")
+    return min(failures, key=lambda epochs: (sum(map(bool, failures[epochs])), epochs))
+
+
 # --- one run --------------------------------------------------------------------------------------------------
 def diversity(features: np.ndarray) -> float:
     """Mean pairwise Euclidean distance of a set's features: zero when every sample is the same."""
@@ -84,47 +116,97 @@ def coverage(rates: dict[str, float], real_rates: dict[str, float]) -> float:
     return float(np.mean([rates.get(k, 0.0) >= rules.COLLAPSE_FRACTION * real_rates[k] for k in shown]))
 
 
-def dgz_tail(run: str | Path) -> float:
-    """Median D(G(z)) over the last quarter of a run's logged steps (1 when nothing was logged)."""
+def dgz_tail(run: str | Path, until_step: int | None = None) -> float:
+    """Median D(G(z)) over the last quarter of a run's logged steps, up to `until_step` when given (1 when nothing
+    was logged)."""
     path = Path(run) / "metrics.jsonl"
     rows = [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
-    values = [r["D(G(z))"] for r in rows if r.get("D(G(z))") is not None]
+    values = [r["D(G(z))"] for r in rows
+              if r.get("D(G(z))") is not None and (until_step is None or r["step"] <= until_step)]
     return float(np.median(values[-max(1, len(values) // 4):])) if values else 1.0
 
 
-def run_readout(run: str | Path, ref: Reference, real: dict, n: int, seed: int, device: str) -> dict:
+def run_readout(run: str | Path, ref: Reference, real: dict, n: int, seed: int, device: str,
+                at: Sequence[str] | None = None) -> dict:
     """One run at each snapshot: images seen, FD, diversity and coverage against real images (`real`: their
     diversity and content rates), and the failure `rules.run_failure` reads; a run that stopped before any
-    checkpoint has no snapshot and reads diverged."""
-    out = {"snapshots": [], "diverged": diverged(run), "dgz_tail": dgz_tail(run)}
-    last = None
-    names = snapshot_names(run) if (Path(run) / "checkpoints" / "last.pt").is_file() else []
+    checkpoint has no snapshot and reads diverged, one that stopped later keeps the snapshots it saved. `at`: read
+    only these snapshots (names, in order), and the run as if it had ended at the last of them (the budget pilot: a
+    prefix of a longer run is the shorter run, since the recipe has no schedule; only D(G(z))'s logged windows,
+    every log_every steps, may end a partial window apart)."""
+    names = [n for n in snapshot_names(run) if (Path(run) / "checkpoints" / n).is_file()]
+    snapshots, last = [], None
     for name in names:
         G, _, state = load_run(run, device, name)
-        if out["snapshots"] and state["step"] * state["train_config"]["batch_size"] == out["snapshots"][-1][
-                "images_seen"]:
+        seen = state["step"] * state["train_config"]["batch_size"]
+        if (snapshots and seen == snapshots[-1]["images_seen"]) or (at is not None and name not in at):
             continue  # last.pt saved with the final epoch's snapshot: the same weights, not a frozen G
         samples = generate_uint8(G, n, stream_seed("samples", seed))
         q = ref.quality(samples)
-        out["snapshots"].append({
-            "name": name, "images_seen": state["step"] * state["train_config"]["batch_size"], "fd": q["fd"],
+        snapshots.append({
+            "name": name, "images_seen": seen, "step": state["step"], "fd": q["fd"],
             "diversity_ratio": diversity(ref.judge.embed(samples)) / real["diversity"],
-            "coverage": coverage(ref.judge.content_rates(samples), real["content_rates"])})
-        change = None if last is None else float(np.abs(samples.astype(float) - last).mean() / 255)
-        out["snapshots"][-1]["change"], last = change, samples.astype(float)
-    out["samples"] = last.astype(np.uint8) if last is not None else None
-    final = out["snapshots"][-1] if names else None
+            "coverage": coverage(ref.judge.content_rates(samples), real["content_rates"]),
+            "change": None if last is None else float(np.abs(samples.astype(float) - last).mean() / 255)})
+        last = samples.astype(float)
+    ended = at is None or (bool(snapshots) and snapshots[-1]["name"] == at[-1])
+    if not ended and not diverged(run):
+        raise ValueError(f"{run} has no snapshot {at[-1]!r} to end the reading at; it saved {names}")
+    stopped = diverged(run) and (at is None or not ended)  # a prefix ending before the loss went non-finite
+    final = snapshots[-1] if snapshots and ended else None
+    out = {"snapshots": snapshots, "diverged": stopped or final is None,
+           "dgz_tail": dgz_tail(run, final["step"] if final and at is not None else None),
+           "samples": last.astype(np.uint8) if last is not None else None}
     frozen = final["change"] if final and final["change"] is not None else 1.0
-    out["failure"] = rules.run_failure(out["diverged"] or not names, out["dgz_tail"], frozen,
+    out["failure"] = rules.run_failure(out["diverged"], out["dgz_tail"], frozen,
                                        final["diversity_ratio"] if final else 0.0, final["coverage"] if final else 0.0,
-                                       [s["fd"] for s in out["snapshots"]])
-    out["fd_final"] = final["fd"] if final and not out["diverged"] else float("nan")
+                                       [s["fd"] for s in snapshots])
+    out["fd_final"] = final["fd"] if final and not stopped else float("nan")
     return out
 
 
 def real_reference(ref: Reference) -> dict:
     """What real held-out images (half A) show: their diversity and content rates in the judge's space."""
     return {"diversity": diversity(ref.feats), "content_rates": ref.judge.content_rates(ref.a)}
+
+
+def pilot(P, model: str, candidates: Sequence[int], workers: int = 1) -> dict:
+    """Issue 26's budget pilot on one of the chapter's models (`P`: the chapter's parameters): its DCGAN on
+    PILOT_SEEDS, trained once to the longest candidate (`pilot_entry`), read at each candidate as the run it is a
+    prefix of, and the length `pilot_length` picks. Nothing but the DCGAN on seeds no claim reads is trained."""
+    for epochs in candidates:
+        schedule(epochs)  # a bad candidate is refused before anything trains
+    entry = pilot_entry(P.models[model], candidates)
+    calls = [(runs.ensure_outcome, (runs.entry_config(entry, P.packs[entry["data"]], P.device, seed, False),
+                                    f"{model}-pilot", P.runs_root)) for seed in PILOT_SEEDS]
+    done = run_jobs(calls, workers, desc=f"{model}: pilot runs")
+    ref = Reference(P.judge(model), P.pack(entry["heldout"]), P.n_samples)
+    real = real_reference(ref)
+    out: dict = {"model": model, "seeds": list(PILOT_SEEDS), "runs": [str(r) for r in done], "candidates": {}}
+    for epochs in sorted(candidates):
+        at = [snapshot_name(e) for e in schedule(epochs)]
+        reads = [run_readout(run, ref, real, ref.n, seed, P.device, at) for run, seed in zip(done, PILOT_SEEDS)]
+        last = [r["snapshots"][-1] if r["snapshots"] and not r["diverged"] else {} for r in reads]
+        out["candidates"][epochs] = {
+            "images_seen": max((s.get("images_seen", 0) for s in last), default=0),
+            "failures": [r["failure"] for r in reads], "fd": [r["fd_final"] for r in reads],
+            "diversity_ratio": [s.get("diversity_ratio", float("nan")) for s in last],
+            "coverage": [s.get("coverage", float("nan")) for s in last], "dgz_tail": [r["dgz_tail"] for r in reads]}
+    out["chosen"] = pilot_length({e: c["failures"] for e, c in out["candidates"].items()})
+    return out
+
+
+def pilot_table(out: dict) -> str:
+    """Markdown: the pilot's reading at each candidate length, and the length the rule picks."""
+    rows = [f"{out['model']}, DCGAN on seeds {out['seeds']}:", "",
+            "| epochs | images seen | failed | failures | FD (median) | diversity / real (min) | coverage (min) |",
+            "|---|---|---|---|---|---|---|"]
+    for epochs, c in out["candidates"].items():
+        kinds = ", ".join(f or "ok" for f in c["failures"])
+        rows.append(f"| {epochs} | {c['images_seen']:,} | {sum(map(bool, c['failures']))} of {len(c['failures'])} "
+                    f"| {kinds} | {np.nanmedian(c['fd']):.4g} | {np.nanmin(c['diversity_ratio']):.2f} "
+                    f"| {np.nanmin(c['coverage']):.2f} |")
+    return "\n".join(rows + ["", f"chosen (guidelines.pilot_length): {out['chosen']} epochs"])
 
 
 # --- Sec. 7: late filter collapse -------------------------------------------------------------------------------

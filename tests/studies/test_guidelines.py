@@ -73,6 +73,58 @@ def test_a_run_is_read_at_each_snapshot_and_a_stopped_run_reads_diverged(tmp_pat
     assert stopped["failure"] == "diverged" and np.isnan(stopped["fd_final"])
 
 
+def test_a_prefix_of_a_longer_run_reads_as_the_shorter_run_and_a_later_divergence_does_not_count(tmp_path,
+                                                                                                   monkeypatch):
+    """The budget pilot reads each candidate length as a prefix of one long run: the reading must be the short
+    run's own (the recipe has no schedule), and a loss that went non-finite after the prefix must not show in it."""
+    packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(256))),
+             "held": str(write_pack(tmp_path / "held", two_mode_images(200, seed=3)))}
+    entry = {"data": "two", "heldout": "held", "preset": "tiny16", "batch_size": 32, "log_every": 8}  # per epoch
+    short = pipeline.ensure_variant("m", G.DCGAN, {**entry, "epochs": 1, "snapshot_epochs": [1]}, packs, "cpu",
+                                    tmp_path / "runs", seed=0, progress=False)
+    long = pipeline.ensure_variant("m", G.DCGAN, G.pilot_entry({**entry, "epochs": 1}, [5]), packs, "cpu",
+                                   tmp_path / "runs", seed=0, progress=False)
+    from dcgan_core.data.packed import load_pack
+    ref = Reference(CoverJudge(), load_pack(packs["held"]), 64)
+    real = G.real_reference(ref)
+    alone = G.run_readout(short, ref, real, ref.n, 0, "cpu")
+    prefix = G.run_readout(long, ref, real, ref.n, 0, "cpu", ["epoch-0001.pt"])
+    whole = G.run_readout(long, ref, real, ref.n, 0, "cpu")
+    assert [s["name"] for s in prefix["snapshots"]] == ["epoch-0001.pt"] and len(whole["snapshots"]) == 5
+    assert prefix["fd_final"] == pytest.approx(alone["fd_final"], rel=1e-5)
+    assert prefix["dgz_tail"] == pytest.approx(alone["dgz_tail"], rel=1e-5) and prefix["failure"] == alone["failure"]
+    assert whole["fd_final"] != pytest.approx(prefix["fd_final"], rel=1e-3)  # the end of the run is read otherwise
+    with pytest.raises(ValueError, match="no snapshot 'epoch-0006.pt'"):
+        G.run_readout(long, ref, real, ref.n, 0, "cpu", ["epoch-0006.pt"])
+
+    import dcgan_core.core.train as T
+    real_step, calls = T.train_step, []
+    monkeypatch.setattr(T, "train_step", lambda *a, **kw: calls.append(1) or {
+        k: v * (float("nan") if len(calls) > 16 else 1.0) for k, v in real_step(*a, **kw).items()})
+    bad = pipeline.ensure_variant("m", "no tanh", G.pilot_entry({**entry, "epochs": 1}, [5]), packs, "cpu",
+                                  tmp_path / "runs", seed=0, progress=False)  # 8 steps an epoch: 2 epochs good
+    assert runs.diverged(bad)
+    before = G.run_readout(bad, ref, real, ref.n, 0, "cpu", ["epoch-0001.pt", "epoch-0002.pt"])
+    after = G.run_readout(bad, ref, real, ref.n, 0, "cpu", [f"epoch-000{e}.pt" for e in range(1, 6)])
+    assert not before["diverged"] and np.isfinite(before["fd_final"])
+    assert after["failure"] == "diverged" and np.isnan(after["fd_final"])
+
+
+def test_the_budget_rule_picks_the_shortest_length_with_no_failed_pilot_run():
+    assert G.schedule(10) == [2, 4, 6, 8, 10] and G.schedule(5) == [1, 2, 3, 4, 5]
+    for bad in (3, 12):
+        with pytest.raises(ValueError, match="multiple of 5"):
+            G.schedule(bad)
+    entry = G.pilot_entry({"data": "d", "epochs": 2, "snapshot_epochs": [1]}, [10, 20, 5])
+    assert entry["epochs"] == 20 and entry["snapshot_epochs"] == [1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20]
+    ok, one = [""] * 5, ["collapsed"] + [""] * 4
+    assert G.pilot_length({10: one, 20: ok, 40: ok}) == 20  # one failed run at 10 epochs: too short
+    assert G.pilot_length({10: ok, 20: one, 40: ok}) == 10  # the shortest clean length, whatever comes after
+    assert G.pilot_length({10: ["collapsed"] * 5, 20: ["collapsed"] * 2 + [""] * 3, 40: one, 80: one}) == 40
+    with pytest.raises(ValueError, match="at one candidate"):
+        G.pilot_length({})
+
+
 def _reads(failures, fds):
     return [{"failure": f, "fd_final": fd} for f, fd in zip(failures, fds)]
 
@@ -115,6 +167,8 @@ def test_chapter_parameters_refuse_overlapping_control_seeds_and_unknown_variant
         params.load("00_guidelines", "smoke", {"control_seeds": [1, 2]})
     with pytest.raises(ParameterError, match="names no model"):
         params.load("00_guidelines", "smoke", {"datasets": []})
+    with pytest.raises(ParameterError, match=r"seeds \[100\] chose the runs' length"):
+        params.load("00_guidelines", "smoke", {"seeds": [0, 100], "control_seeds": [2, 3]})
     with pytest.raises(ParameterError, match="unknown variant"):
         params.load("00_guidelines", "smoke", {"variants": ["no dropout"]})
     reseeded = pipeline.with_seeds(pipeline.load_profile("cpu"), "10,11,12,13,14")["notebooks"]["00_guidelines"]
