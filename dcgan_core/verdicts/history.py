@@ -283,6 +283,30 @@ CHANGES = (
            "written before any book showed a trend",
            lambda c: c.get("trend") is not None,
            not_recomputable="a new reading: verdicts do not change", fingerprint="ff8dffb5fa83bdae"),
+    Change("2026-12-03", "issue 26", "budget: the guideline runs (Sec. 3-4)",
+           "~30k images a run (g-digits 10 epochs, g-rooms 6), bf16, sized from a speed pilot alone",
+           "the shortest of the candidates fixed before the pilot (g-digits 10/20/40/80 epochs, g-rooms 5/10/20/40) "
+           "at which no DCGAN run on the held-aside PILOT_SEEDS 100-104 fails (`guidelines.pilot_length`; python -m "
+           "dcgan_core guideline-pilot); fp32, the paper's maths (bf16 was 5.6x slower than fp32 on an AVX2-only "
+           "EPYC)",
+           "in the first cpu book the DCGAN itself collapsed on 5 of 5 seeds of both data sets at ~30k images (230 "
+           "steps), so no undone guideline could fail more often than it; the new length reads only the DCGAN, on "
+           "seeds no claim reads, by a rule written before its pilot ran",
+           lambda c: c.get("code", "").endswith(".undoing_hurts"),
+           not_recomputable="needs the ~30k-image runs, which results.json does not hold; under them the book at "
+                            "9a89bb1 (an AVX512 EPYC, seeds 0-4) read all 21 guideline claims 'inconclusive' (the "
+                            "positive control could not fail more often than a DCGAN that failed 5 of 5)",
+           fingerprint="ff8dffb5fa83bdae"),
+    Change("2026-12-03", "issue 26", "instrument: the guideline judges' failure suite",
+           "its 'G trained on another data set' was a training-chapter model (the 32-px rooms G for the 16-px "
+           "digits judge)",
+           "one of the guidelines chapter's own DCGANs (g-rooms for g-digits and back), at the chapter's scale",
+           "the 16-px judges' check trained a 400k-image 32-px bf16 model it does not otherwise need (about an hour "
+           "on an AVX2-only CPU); written before any check on the new suite was read",
+           lambda c: c.get("code", "").endswith(".undoing_hurts"),
+           not_recomputable="needs the old suite's readings, which results.json does not hold; in the book at "
+                            "9a89bb1 the rooms16 judge a failed its check, so the g-rooms claims read 'inconclusive'",
+           fingerprint="ff8dffb5fa83bdae"),
 )
 RULES_VERSION = len(CHANGES)
 
