@@ -96,10 +96,11 @@ class Chapter:
                                     self.spec.get("detector_epochs", DetectorConfig.epochs), self.device,
                                     self.runs_root, scorer, progress)
 
-    def instrument_checks(self, model: str, only: tuple[str, ...]) -> dict:
+    def instrument_checks(self, model: str, only: tuple[str, ...], models: list | None = None) -> dict:
         """Issue 25: the self-checks (failure suite) of `model`'s instruments named in `only`, computed with the
-        training chapter's parameters as that chapter computes them: one that fails there decides nothing here."""
-        checks = training.instrument_checks(load("01_training", self.profile), model, only)
+        training chapter's parameters as that chapter computes them: one that fails there decides nothing here.
+        `models`: where the suite's G of another data set comes from (default: the training chapter's models)."""
+        checks = training.instrument_checks(load("01_training", self.profile), model, only, models)
         return training.instrument_claims(checks, model, self.data(model))
 
     def data(self, model: str) -> str:
@@ -358,6 +359,11 @@ class GuidelineParams(Chapter):
         if unknown:
             raise ParameterError(f"parameter variants names unknown variant(s) {unknown}; valid: "
                                  f"{', '.join(guidelines.VARIANTS)}")
+
+    def instrument_checks(self, model: str, only: tuple[str, ...], models: list | None = None) -> dict:
+        """The judges' self-checks, with the suite's G of another data set taken from this chapter's own DCGANs (at
+        its scale: a 16-px judge needs no 32-px model of the training chapter trained for its check)."""
+        return super().instrument_checks(model, only, [*self.datasets, *self.high_res] if models is None else models)
 
     def variant_run(self, model: str, variant: str, seed: int, progress: bool = True) -> Path:
         """The run of a model's variant (`guidelines.variant_entry`) at a seed: trained, reused, or kept as it

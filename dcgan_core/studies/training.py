@@ -13,6 +13,7 @@ training images with slight noise, shifted 1-2 px, flipped, colour-jittered, or 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -133,33 +134,37 @@ def _headline(rates: dict[str, float]) -> str:
     return f"{top} seen in {rates[top]:.0%}"
 
 
-def failure_samples(T, name: str, n: int, channels: int, size: int) -> tuple[np.ndarray, dict]:
+def failure_samples(T, name: str, n: int, channels: int, size: int, models: Sequence[str] | None = None
+                    ) -> tuple[np.ndarray, dict]:
     """The GAN-type failures of a model's instruments, drawn from the first training seed's runs as
     `evaluate_run` draws them: the untrained G's samples, and a dict of the first snapshot's samples and the final
     samples of the chapter's next model (a G trained on another data set, in this model's image format).
-    `T`: the training chapter's parameters (its seeds and models)."""
+    `T`: the training chapter's parameters (its seeds); `models`: the chapter's models (default T's)."""
     seed = T.seeds[0]
     run = T.run(name, seed, progress=False)
     first = snapshot_names(run)[0]
     G = load_run(run, T.device, first)[0]
     untrained = generate_uint8(initial_models(G.config, seed)[0].to(T.device), n, seed)
     out = {f"first snapshot ({first.removesuffix('.pt')}) samples": generate_uint8(G, n, stream_seed("samples", seed))}
-    others = [m for m in T.train_models if m != name]
+    models = list(T.train_models if models is None else models)
+    others = [m for m in models if m != name]
     if others:
-        other = others[T.train_models.index(name) % len(others) if name in T.train_models else 0]
+        other = others[models.index(name) % len(others) if name in models else 0]
         G_other = load_run(T.run(other, seed, progress=False), T.device)[0]
         out[f"G trained on another data set ({other})"] = as_images_of(
             generate_uint8(G_other, n, stream_seed("samples", seed)), channels, size)
     return untrained, out
 
 
-def instrument_checks(T, name: str, only: tuple[str, ...] | None = None) -> dict[str, dict]:
+def instrument_checks(T, name: str, only: tuple[str, ...] | None = None, models: Sequence[str] | None = None
+                      ) -> dict[str, dict]:
     """Issue 25: every instrument of model `name` (judges a and b; segmenters a and b where its training pack has
     object boxes; `only` names a subset) read on real held-out images (half B) and on the failure suite, and on
     half A (the check's negative control). `T`, the training chapter's parameters, fixes the halves and the suite,
-    so a later chapter gates on the very numbers the training chapter shows: {instrument: {check, real_a}}."""
+    so a later chapter gates on the very numbers the training chapter shows; `models`: the caller's models, among
+    which the G trained on another data set is found (`failure_samples`): {instrument: {check, real_a}}."""
     ref = Reference(T.judge(name, progress=False), T.pack(T.models[name]["heldout"]), T.n_samples)
-    suite = ref.failure_suite(*failure_samples(T, name, ref.n, *ref.b.shape[1:3]))
+    suite = ref.failure_suite(*failure_samples(T, name, ref.n, *ref.b.shape[1:3], models))
     out = {}
     for scorer in SCORERS:
         if only is None or f"judge {scorer}" in only:

@@ -112,6 +112,9 @@ def test_failure_samples_are_the_first_seeds_gan_failures_in_the_models_format(t
     assert "first snapshot (last) samples" in fails and "G trained on another data set (rooms)" in fails
     alone = SimpleNamespace(**{**vars(T), "train_models": ["rooms"]})
     assert set(training.failure_samples(alone, "rooms", 6, 1, 16)[1]) == {"first snapshot (epoch-0001) samples"}
+    # another chapter's models (the guidelines' own DCGANs) give the G of another data set in the training's place
+    assert "G trained on another data set (mnist)" in training.failure_samples(alone, "rooms", 6, 1, 16, ["mnist"])[1]
+    assert "G trained on another data set (rooms)" in training.failure_samples(alone, "mnist", 6, 1, 16, ["rooms"])[1]
     # every instrument on that suite, on the halves the training chapter's n_samples fixes; `only` picks
     packs = {"train": load_pack(two_mode_pack), "held": load_pack(two_mode_pack)}
     judges = {"a": PixelJudge(), "b": PixelJudge()}
