@@ -140,19 +140,35 @@ class Chapter:
 
 @dataclass(frozen=True, kw_only=True)
 class TrainingParams(Chapter):
+    """Sec. 4-4.1: `train_models` trained and read on `seeds`; `widths` beside them, each the recipe of the train
+    model of its data at another width (ngf/ndf), read by the same claims at the same images seen."""
     train_models: list
     seeds: list
     n_samples: int
     inception_weights: str | None = None  # path of pt_inception-2015-12-05-6726825d.pth: adds the standard FID
+    widths: list = field(default_factory=list)  # issue 27's scale axis: a train model's recipe at another width
     minimums = {"n_samples": (10, " (samples per metric)")}
 
     def check(self) -> None:
         for m in self.train_models:
             self._model(m, "train_models")
+        for m in self.widths:
+            self._model(m, "widths")
+            self.width_of(m)
         self._seeds(self.seeds)
         if self.inception_weights is not None and not Path(self.inception_weights).is_file():
             raise ParameterError(f"parameter inception_weights={self.inception_weights!r}: no such file "
                                  "(download torch-fidelity's weights-inception-2015-12-05 file, or pass None)")
+
+    def width_of(self, model: str) -> str:
+        """The train model a `widths` model is the width variant of: same data and recipe, only ngf/ndf differ."""
+        entry = self.models[model]
+        for base in (m for m in self.train_models if m != model):
+            other = self.models[base]
+            if {k for k in {*entry, *other} if entry.get(k) != other.get(k)} <= {"ngf", "ndf"}:
+                return base
+        raise ParameterError(f"parameter widths names {model!r}, which is no train model's entry with only ngf/ndf "
+                             f"changed (train_models: {self.train_models}); a width axis changes the width alone")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -295,11 +295,13 @@ def instrument_jobs(prof: dict, packs: dict, root: Path) -> list[tuple]:
 
 
 def chapter_runs(profile: str) -> list[tuple[str, int]]:
-    """Every (model, seed) run the profile's chapters read (train_models, model or gan_model, over their seeds)."""
+    """Every (model, seed) run the profile's chapters read (train_models and widths, model or gan_model, over their
+    seeds)."""
     prof = load_profile(profile)
     out = []
     for section in prof.get("notebooks", {}).values():
         names = section.get("train_models") or [section.get("model") or section.get("gan_model")]
+        names = [*names, *section.get("widths", [])]
         out += [(name, seed) for name in names if name in prof["models"] for seed in section.get("seeds", [])]
         out += [(name, seed) for name in section.get("long_runs", []) for seed in section.get("long_seeds", [])]
     return list(dict.fromkeys(out))

@@ -22,6 +22,7 @@ import numpy as np
 
 from dcgan_core import plots
 from dcgan_core.core.checkpoint import load_run, snapshot_names
+from dcgan_core.core.models import resolve
 from dcgan_core.core.train import initial_models
 from dcgan_core.data.packed import Pack
 from dcgan_core.instruments.detector import SCORERS as DETECTOR_SCORERS
@@ -147,13 +148,17 @@ def failure_samples(T, name: str, n: int, channels: int, size: int, models: Sequ
     untrained = generate_uint8(initial_models(G.config, seed)[0].to(T.device), n, seed)
     out = {f"first snapshot ({first.removesuffix('.pt')}) samples": generate_uint8(G, n, stream_seed("samples", seed))}
     models = list(T.train_models if models is None else models)
-    others = [m for m in models if m != name]
+    others = [m for m in models if m != name and _source(T, m) != _source(T, name)]  # another data set, not a width
     if others:
         other = others[models.index(name) % len(others) if name in models else 0]
         G_other = load_run(T.run(other, seed, progress=False), T.device)[0]
         out[f"G trained on another data set ({other})"] = as_images_of(
             generate_uint8(G_other, n, stream_seed("samples", seed)), channels, size)
     return untrained, out
+
+
+def _source(T, model: str) -> str:
+    return T.pack(T.models[model]["data"]).meta["source"]
 
 
 def instrument_checks(T, name: str, only: tuple[str, ...] | None = None, models: Sequence[str] | None = None
@@ -324,29 +329,59 @@ def judge_table(checks: dict[str, dict[str, dict]]) -> str:
     return "\n".join(rows)
 
 
+def _width(entry: dict) -> tuple[int, int]:
+    """A model entry's (ngf, ndf): its overrides, else its preset's."""
+    cfg = resolve(entry["preset"], **{k: entry[k] for k in ("ngf", "ndf") if k in entry})
+    return cfg.ngf, cfg.ndf
+
+
+def width_table(claims: list[Claim], P) -> str:
+    """Markdown (issue 27's scale axis): every paper claim of a train model beside the same claim of its `widths`
+    models (the same data, recipe, seeds and images seen; only ngf/ndf differ), verdict and what was measured."""
+    if not P.widths:
+        return "No width axis on this profile (`widths` is empty)."
+    out = []
+    for base in dict.fromkeys(P.width_of(m) for m in P.widths):
+        models = sorted([base, *(m for m in P.widths if P.width_of(m) == base)], key=lambda m: _width(P.models[m]))
+        by_model = {m: {c.claim.removeprefix(f"{m}: "): c for c in claims
+                        if c.kind == "paper" and c.claim.startswith(f"{m}: ")} for m in models}
+        widths = [f"{m} (ngf/ndf {'/'.join(map(str, _width(P.models[m])))})" for m in models]
+        out += [f"| claim | {' | '.join(widths)} |", "|---|" + "---|" * len(models)]
+        for text in by_model[base]:
+            cells = [by_model[m].get(text) for m in models]
+            out.append(f"| {text} | " + " | ".join(
+                f"**{c.verdict}**: {c.ours}" if c else "-" for c in cells) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
 # --- the chapter ---------------------------------------------------------------------------------------------
 def run(P) -> dict:
-    """Sec. 4-4.1 for every model the profile names: trained (or reused) on every seed, each model's judge checked
-    on failure images, and every run's samples evaluated against the judge's reference and ladder."""
-    runs = {(name, seed): P.run(name, seed) for name in P.train_models for seed in P.seeds}
-    judges, refs, ladders, evals, checks, accuracy, fid = {}, {}, {}, {}, {}, {}, {}
-    for name in P.train_models:
-        train_pack, held = P.pack(P.models[name]["data"]), P.pack(P.models[name]["heldout"])
+    """Sec. 4-4.1 for every model the profile names (train_models, then the widths beside them): trained (or
+    reused) on every seed, each model's judge checked on failure images, and every run's samples evaluated against
+    the judge's reference and ladder."""
+    names = [*P.train_models, *P.widths]
+    runs = {(name, seed): P.run(name, seed) for name in names for seed in P.seeds}
+    judges, refs, ladders, evals, checks, accuracy, fid, searches = {}, {}, {}, {}, {}, {}, {}, {}
+    for name in names:
+        data = P.models[name]["data"]
+        train_pack, held = P.pack(data), P.pack(P.models[name]["heldout"])
         judges[name] = P.judge(name)
         refs[name] = Reference(judges[name], held, P.n_samples)
         ladders[name] = refs[name].ladder()
-        searches = copy_searches(train_pack, judges[name])  # one index of the training set serves every seed
+        if data not in searches:  # one index of the training set serves every seed and width
+            searches[data] = copy_searches(train_pack, judges[name])
         for seed in P.seeds:
-            evals[(name, seed)] = evaluate_run(runs[(name, seed)], train_pack, refs[name], seed, P.device, searches)
+            evals[(name, seed)] = evaluate_run(runs[(name, seed)], train_pack, refs[name], seed, P.device,
+                                               searches[data])
         accuracy[name] = (len(held), judge_accuracy(judges[name], held))
-    for name in P.train_models:  # issue 25: every instrument on the failure suite before it decides anything
-        checks[name] = instrument_checks(P, name)
+    for name in names:  # issue 25: every instrument on the failure suite before it decides anything
+        checks[name] = instrument_checks(P, name, models=P.train_models)
     if P.inception_weights:  # the standard FID, only with a weights file the user downloaded
         fid = {key: inception_fid(ev["samples"], refs[key[0]].a, P.inception_weights, P.device)
                for key, ev in evals.items()}
     return {"record": {}, "runs": runs, "judges": judges, "ladders": ladders, "evals": evals, "checks": checks,
-            "accuracy": accuracy, "fid": fid,
-            "data": {name: P.data(name) for name in P.train_models}}
+            "accuracy": accuracy, "fid": fid, "data": {name: P.data(name) for name in names}}
 
 
 def memorisation_figure(study: dict, P):
@@ -377,19 +412,21 @@ def figures(study: dict, P) -> dict:
 
 
 def tables(study: dict, P) -> dict:
-    """The judges' accuracy and failure check, and the quality table (with the Inception FID where asked for)."""
+    """The judges' accuracy and failure check, the quality table (with the Inception FID where asked for), and the
+    claims of each width beside its train model's (`width_table`)."""
     accuracy = "\n".join(f"- {name} judge on {n} held-out images: {acc}"
                          for name, (n, acc) in study["accuracy"].items())
     fid = "\n".join(f"- {name} seed {seed}: Inception FID {v:.2f} ({len(study['evals'][(name, seed)]['samples'])} "
                     "samples)" for (name, seed), v in study["fid"].items())
     return {"judges": accuracy + "\n\n" + judge_table(study["checks"]),
-            "quality": quality_table(study["evals"], study["ladders"]) + ("\n\n" + fid if fid else "")}
+            "quality": quality_table(study["evals"], study["ladders"]) + ("\n\n" + fid if fid else ""),
+            "widths": width_table(claims(study, P), P)}
 
 
 def claims(study: dict, P) -> list[Claim]:
     """Per model: the judge's validity, sample quality (conditional on the judge) and memorisation (on quality)."""
     out = []
-    for name in P.train_models:
+    for name in [*P.train_models, *P.widths]:
         evs, data = [study["evals"][(name, s)] for s in P.seeds], study["data"][name]
         checks = instrument_claims(study["checks"][name], name, data)
         judge = checks["judge a"]  # the judge whose space quality is read in

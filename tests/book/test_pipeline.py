@@ -180,12 +180,13 @@ def test_the_summary_prints_the_build_s_wall_time(tmp_path, monkeypatch, capsys)
 def test_the_train_step_lists_every_run_the_chapters_read():
     listed = pipeline.chapter_runs("cpu")
     prof = pipeline.load_profile("cpu")
-    assert set(listed) == {(m, s) for m in ("rooms", "faces", "mnist") for s in prof["seeds"]}
+    assert set(listed) == {(m, s) for m in ("rooms", "faces", "mnist", "rooms-w16") for s in prof["seeds"]}
     assert len(listed) == len(set(listed))
     for name, section in prof["notebooks"].items():  # every chapter's model and seeds are among them
         if name == pipeline.GUIDELINES:  # its variants are `guideline_jobs` (tests/studies/test_guidelines.py)
             continue
-        for m in section.get("train_models") or [section.get("model") or section.get("gan_model")]:
+        for m in [*(section.get("train_models") or [section.get("model") or section.get("gan_model")]),
+                  *section.get("widths", [])]:
             assert {(m, s) for s in section["seeds"]} <= set(listed), name
 
 
@@ -194,9 +195,10 @@ def test_seeds_replace_every_chapter_s_training_seeds(monkeypatch):
     other = pipeline.with_seeds(prof, "3,4,5")
     assert other["seeds"] == [3, 4, 5] and prof["seeds"] == [0, 1, 2]  # the profile itself is left as it was
     assert all(s["seeds"] == [3, 4, 5] for s in other["notebooks"].values() if "seeds" in s)
-    assert set(pipeline.chapter_runs("cpu")) == {(m, s) for m in ("rooms", "faces", "mnist") for s in (0, 1, 2)}
+    models = ("rooms", "faces", "mnist", "rooms-w16")
+    assert set(pipeline.chapter_runs("cpu")) == {(m, s) for m in models for s in (0, 1, 2)}
     monkeypatch.setenv("DCGAN_SEEDS", "3,4,5")
-    assert set(pipeline.chapter_runs("cpu")) == {(m, s) for m in ("rooms", "faces", "mnist") for s in (3, 4, 5)}
+    assert set(pipeline.chapter_runs("cpu")) == {(m, s) for m in models for s in (3, 4, 5)}
     for bad, why in (("3,x", "integers"), ("3,3,4", "repeats")):
         with pytest.raises(ParameterError, match=why):
             pipeline.with_seeds(prof, bad)

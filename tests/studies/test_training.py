@@ -100,7 +100,9 @@ def test_failure_samples_are_the_first_seeds_gan_failures_in_the_models_format(t
                                      progress=False, snapshot_epochs=(1,) if name == "rooms" else ())
         train(cfg, tmp_path / name)
         runs[name] = tmp_path / name
-    T = SimpleNamespace(seeds=[4, 5], train_models=["rooms", "mnist"], device="cpu",
+    models = {"rooms": {"data": "rooms-data"}, "mnist": {"data": "mnist-data"}, "rooms-w16": {"data": "rooms-data"}}
+    T = SimpleNamespace(seeds=[4, 5], train_models=["rooms", "mnist"], device="cpu", models=models,
+                        pack=lambda data: SimpleNamespace(meta={"source": data}),
                         run=lambda name, seed, progress=True: runs[name] if seed == 4 else None)
     untrained, fails = training.failure_samples(T, "rooms", 6, 3, 8)
     assert set(fails) == {"first snapshot (epoch-0001) samples", "G trained on another data set (mnist)"}
@@ -115,11 +117,16 @@ def test_failure_samples_are_the_first_seeds_gan_failures_in_the_models_format(t
     # another chapter's models (the guidelines' own DCGANs) give the G of another data set in the training's place
     assert "G trained on another data set (mnist)" in training.failure_samples(alone, "rooms", 6, 1, 16, ["mnist"])[1]
     assert "G trained on another data set (rooms)" in training.failure_samples(alone, "mnist", 6, 1, 16, ["rooms"])[1]
+    widths = training.failure_samples(T, "rooms", 6, 1, 16, ["rooms", "rooms-w16", "mnist"])[1]
+    assert "G trained on another data set (mnist)" in widths  # the same data at another width is no other data set
+    assert set(training.failure_samples(alone, "rooms", 6, 1, 16, ["rooms-w16"])[1]) == {
+        "first snapshot (epoch-0001) samples"}
     # every instrument on that suite, on the halves the training chapter's n_samples fixes; `only` picks
     packs = {"train": load_pack(two_mode_pack), "held": load_pack(two_mode_pack)}
     judges = {"a": PixelJudge(), "b": PixelJudge()}
-    T = SimpleNamespace(**{**vars(T), "n_samples": 20, "models": {"rooms": {"data": "train", "heldout": "held"}},
-                           "pack": packs.get, "judge": lambda name, progress=True, scorer="a": judges[scorer]})
+    T = SimpleNamespace(**{**vars(T), "n_samples": 20, "judge": lambda name, progress=True, scorer="a": judges[scorer],
+                           "models": {"rooms": {"data": "train", "heldout": "held"}, "mnist": {"data": "mnist-data"}},
+                           "pack": lambda data: packs.get(data) or SimpleNamespace(meta={"source": data})})
     checks = training.instrument_checks(T, "rooms")
     assert set(checks) == {"judge a", "judge b"}  # no object boxes: no segmenter to check
     assert set(checks["judge a"]["check"]) == {
@@ -144,3 +151,28 @@ def test_judge_claim_fails_a_judge_that_calls_failures_real():
     assert claim.verdict == "not reproduced" and "blur sigma 2: bed 70%" in claim.why
 
 
+
+
+def test_a_width_axis_is_a_train_models_recipe_at_another_width_and_its_claims_sit_side_by_side():
+    from dcgan_core.book import params
+    from dcgan_core.utils.errors import ParameterError
+    from dcgan_core.verdicts.claims import Claim
+    P = params.load("01_training", "cpu")
+    assert P.widths == ["rooms-w16"] and P.width_of("rooms-w16") == "rooms"
+    from dcgan_core.book import pipeline
+    assert ("rooms-w16", 0) in pipeline.chapter_runs("cpu")  # the training step trains it
+    with pytest.raises(ParameterError, match="only ngf/ndf changed"):
+        params.load("01_training", "cpu", {"widths": ["faces"]})  # a train model itself: not a width axis
+    with pytest.raises(ParameterError, match="only ngf/ndf changed"):
+        params.load("01_training", "cpu", {"widths": ["g-rooms"]})  # other data and recipe
+
+    def claim(model, text, verdict):
+        return Claim(section="4.1", claim=f"{model}: {text}", paper="-", ours=f"{model} number", baseline="-",
+                     verdict=verdict)
+    claims = [claim("rooms", "good samples", "reproduced"), claim("rooms-w16", "good samples", "not reproduced"),
+              claim("rooms", "not memorised", "reproduced"), claim("faces", "good samples", "reproduced")]
+    table = training.width_table(claims, P)
+    assert table.splitlines()[0] == "| claim | rooms-w16 (ngf/ndf 16/16) | rooms (ngf/ndf 32/32) |"
+    assert "| good samples | **not reproduced**: rooms-w16 number | **reproduced**: rooms number |" in table
+    assert "| not memorised | - | **reproduced**: rooms number |" in table and "faces" not in table
+    assert "No width axis" in training.width_table(claims, params.load("01_training", "cpu", {"widths": []}))
