@@ -14,7 +14,7 @@ training images with slight noise, shifted 1-2 px, flipped, colour-jittered, or 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -396,7 +396,8 @@ def memorisation_figure(study: dict, P):
 
 
 def figures(study: dict, P) -> dict:
-    """Training curves, final samples, snapshots, quality against images seen, memorisation and neighbours."""
+    """Training curves, final samples, snapshots, quality against images seen, memorisation and neighbours, and
+    each claim's deciding statistic at every snapshot (`plots.trends`)."""
     runs, first = study["runs"], P.seeds[0]
     figs = {"fig-curves": plots.training_curves({f"{n} (seed {s})": r for (n, s), r in runs.items() if s == first})}
     figs |= {f"fig-samples-{name}": plots.final_samples(runs[(name, first)], name) for name in P.train_models}
@@ -408,6 +409,7 @@ def figures(study: dict, P) -> dict:
         {n: (e["samples"], e["neighbours"]["pixel"]) for n, e in ev0.items()}, space="coarse pixel")
     figs["fig-neighbours-feature"] = plots.nearest_neighbour_panels(
         {n: (e["samples"], e["neighbours"]["feature"]) for n, e in ev0.items()}, space="judge feature")
+    figs["fig-claim-trends"] = plots.trends([asdict(c) for c in claims(study, P)])  # issue 27: against compute
     return figs
 
 
