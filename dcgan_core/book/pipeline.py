@@ -31,7 +31,6 @@ from dcgan_core.book.results import (
 )
 from dcgan_core.core import runs
 from dcgan_core.core.models import check_preset, resolve
-from dcgan_core.core.train import total_steps
 from dcgan_core.data.embedded import generator_version
 from dcgan_core.data.packed import load_pack
 from dcgan_core.data.sources import pack_source
@@ -374,7 +373,7 @@ def profile_compute(name: str) -> list[dict]:
         n = json.loads(meta.read_text())["count"] if meta.is_file() else prof["packs"][entry["data"]].get("limit")
         cfg = runs.entry_config(entry, pack_dir(name, entry["data"]), "cpu", progress=False)  # only its sizes
         model_cfg = resolve(cfg.preset, **cfg.model_overrides)
-        seen = None if n is None and cfg.steps is None else total_steps(cfg, n) * cfg.batch_size
+        seen = None if n is None and cfg.steps is None else runs.images_seen(cfg, n)
         out.append({"model": model, "data": entry["data"], "images_seen": seen, "epochs": cfg.epochs,
                     "resolution": model_cfg.resolution, "g_widths": model_cfg.g_widths(),
                     "d_widths": [w for w, _ in model_cfg.d_layers()]})

@@ -164,9 +164,10 @@ def training_calls(jobs: list[tuple[TrainConfig, str, str | Path]], workers: int
             for cfg, name, root in jobs]
 
 
-def images_seen(cfg: TrainConfig) -> int:
-    """Training images a config asks for: how long its run takes, to start the longest first."""
-    return total_steps(cfg) * cfg.batch_size
+def images_seen(cfg: TrainConfig, n_images: int | None = None) -> int:
+    """Training images a config asks for (`n_images`: its pack's size, when the pack is not at hand): how long its
+    run takes, to start the longest first, and the compute page's images seen."""
+    return total_steps(cfg, n_images) * cfg.batch_size
 
 
 def longest_first(jobs: list[tuple[TrainConfig, str, str | Path]]) -> list[tuple[TrainConfig, str, str | Path]]:
