@@ -134,7 +134,7 @@ def run_readout(run: str | Path, ref: Reference, real: dict, n: int, seed: int, 
     only these snapshots (names, in order), and the run as if it had ended at the last of them (the budget pilot: a
     prefix of a longer run is the shorter run, since the recipe has no schedule; only D(G(z))'s logged windows,
     every log_every steps, may end a partial window apart)."""
-    names = [n for n in snapshot_names(run) if (Path(run) / "checkpoints" / n).is_file()]
+    names = [name for name in snapshot_names(run) if (Path(run) / "checkpoints" / name).is_file()]
     snapshots, last = [], None
     for name in names:
         G, _, state = load_run(run, device, name)
