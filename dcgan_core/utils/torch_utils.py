@@ -66,3 +66,9 @@ def save_grid(images: torch.Tensor, path: str | Path, nrow: int = 8, padding: in
     grid = tile(images, nrow, padding, fill=0.0)
     pixels = grid.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to(torch.uint8).numpy()
     atomic_write(path, lambda f: Image.fromarray(pixels).save(f, format="PNG"), binary=True)
+
+
+def bf16_emulated(device: torch.device | str) -> bool:
+    """Whether bf16 autocast on `device` runs without native bf16 units (a CPU without AVX-512-bf16 or AMX), where
+    it is several times slower than fp32."""
+    return torch.device(device).type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported()

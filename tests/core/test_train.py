@@ -271,3 +271,18 @@ def test_a_run_from_before_a_model_option_existed_resumes(two_mode_pack, tmp_pat
     assert train(cfg(two_mode_pack, steps=4), tmp_path / "r", resume=True)["step"] == 4
     with pytest.raises(ValueError, match="batch_norm"):  # a changed option is still refused
         train(cfg(two_mode_pack, steps=6, model_overrides={"batch_norm": "none"}), tmp_path / "r", resume=True)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_bf16_on_a_cpu_without_native_units_warns_before_training(two_mode_pack, tmp_path, monkeypatch, native):
+    import warnings
+
+    import dcgan_core.core.train as T
+    monkeypatch.setattr(T, "bf16_emulated", lambda device: not native)
+    cfg = TrainConfig.for_preset(str(two_mode_pack), "tiny16", steps=2, batch_size=32, progress=False,
+                                 precision="bf16")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train(cfg, tmp_path / "run")
+    said = [str(w.message) for w in caught if "emulated" in str(w.message)]
+    assert bool(said) is not native and all("--precision fp32" in s for s in said)

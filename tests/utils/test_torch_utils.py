@@ -20,3 +20,13 @@ def test_save_grid_writes_what_torchvision_writes(tmp_path):
             save_grid(bad, kw.pop("path", tmp_path / "g.png"), **kw)
 
 
+
+
+def test_bf16_is_emulated_on_a_cpu_without_native_units_only(monkeypatch):
+    import torch
+
+    from dcgan_core.utils.torch_utils import bf16_emulated
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+    assert bf16_emulated("cpu") and not bf16_emulated("cuda")  # CUDA has its own bf16 units
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
+    assert not bf16_emulated("cpu")
