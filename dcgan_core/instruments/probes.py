@@ -261,6 +261,14 @@ def noise_features(n_train: int, n_test: int, seed: int) -> tuple[np.ndarray, np
     return rng.standard_normal((n_train, NOISE_DIM), np.float32), rng.standard_normal((n_test, NOISE_DIM), np.float32)
 
 
+def trained_features(D, train_images: np.ndarray, test_images: np.ndarray, pool_images: np.ndarray,
+                     bn_stats: str) -> tuple[np.ndarray, np.ndarray]:
+    """A trained D's features of the train and test images: batch norm with the pool's population statistics, or
+    with D's running ones (`bn_stats`)."""
+    pool = pool_images if bn_stats == "population" else None
+    return d_features(D, train_images, pool), d_features(D, test_images, pool)
+
+
 def feature_sets(D, train_images: np.ndarray, test_images: np.ndarray, pool_images: np.ndarray,
                  kmeans_centroids: int, bn_stats: str, seed: int) -> dict:
     """The features every probe compares, each as (train, test): the trained D, the same D at two random inits
@@ -270,9 +278,8 @@ def feature_sets(D, train_images: np.ndarray, test_images: np.ndarray, pool_imag
 
     if bn_stats not in ("population", "running"):
         raise ValueError(f"bn_stats must be 'population' or 'running', got {bn_stats!r}")
-    pool = pool_images if bn_stats == "population" else None
     device = next(D.parameters()).device
-    out = {TRAINED: (d_features(D, train_images, pool), d_features(D, test_images, pool))}
+    out = {TRAINED: trained_features(D, train_images, test_images, pool_images, bn_stats)}
     for name, init in ((RANDOM, seed), (RANDOM2, stream_seed("second init", seed))):
         D_random = initial_models(D.config, init)[1].to(device)  # the D a run of this seed starts from
         out[name] = (d_features(D_random, train_images, pool_images), d_features(D_random, test_images, pool_images))

@@ -3,6 +3,9 @@ beside random filters, pixels and K-means; every comparison paired over label dr
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
+from dcgan_core import plots
 from dcgan_core.instruments.probes import PIXELS, RANDOM, TRAINED
 from dcgan_core.studies import probing
 from dcgan_core.verdicts import paper
@@ -14,16 +17,16 @@ ABSOLUTE_TOLERANCE = 0.01  # how close to the paper's 82.8% an accuracy on CIFAR
 
 def run(P) -> dict:
     """The probe study over GAN seeds (`probing.study_over_seeds`) and the data it read, described."""
-    scores, _, context = probing.study_over_seeds(P, supervised=False)
+    scores, _, context, at = probing.study_over_seeds(P, supervised=False)
     data = paper.probe_data(P.pack(P.models[P.gan_model]["data"]).meta, P.pack(P.labelled_pack).meta,
                             context["n_test"], P.profile, STANDS_FOR)
-    return {"scores": scores, "context": context, "data": data, "record": context,
+    return {"scores": scores, "at": at, "context": context, "data": data, "record": context,
             "is_cifar": P.pack(P.labelled_pack).meta["source"] == "cifar10"}
 
 
 def figures(study: dict, P) -> dict:
-    """The chapter shows tables only."""
-    return {}
+    """Each claim's deciding statistic at every snapshot of the GANs it probes (issue 27: `plots.trends`)."""
+    return {"fig-transfer-trends": plots.trends([asdict(c) for c in claims(study, P)])}
 
 
 def tables(study: dict, P) -> dict:
@@ -34,8 +37,8 @@ def tables(study: dict, P) -> dict:
 
 
 def claims(study: dict, P) -> list[Claim]:
-    """Trained D beats random filters, pixels and K-means (with all labels and, if measured, few), and the
-    paper's absolute accuracy where the probe set is CIFAR-10 itself."""
+    """Trained D beats random filters, pixels and K-means (with all labels and, if measured, few), each with its
+    trend over the GANs' snapshots, and the paper's absolute accuracy where the probe set is CIFAR-10 itself."""
     scores, data = study["scores"], study["data"]
     kmeans, k_all, k_few = probing.kmeans_name(scores), P.per_class[0], P.per_class[-1]
     specs = [(RANDOM, k_all, "GAN training helps: trained D features beat the same D with random filters",
@@ -44,7 +47,8 @@ def claims(study: dict, P) -> list[Claim]:
              (kmeans, k_all, "DCGAN features beat single-layer K-means", paper.table1_pair(0))]
     if k_few != k_all:
         specs.append((kmeans, k_few, "DCGAN features beat K-means with few labels", paper.table1_pair(1)))
-    out = [probing.ordering_claim(scores, TRAINED, b, k, P.seeds, "5.1", text, paper_says, data)
+    over = {"at": study.get("at", {}), "final_seen": study["context"].get("images_seen")}  # issue 27: trends
+    out = [probing.ordering_claim(scores, TRAINED, b, k, P.seeds, "5.1", text, paper_says, data, **over)
            for b, k, text, paper_says in specs]
     out.append(probing.absolute_claim(
         scores, k_all, P.seeds, 1 - paper.CIFAR_DCGAN_ACCURACY, ABSOLUTE_TOLERANCE, study["is_cifar"], "5.1",

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from dcgan_core.core.checkpoint import load_run
+from dcgan_core.core.checkpoint import load_run, snapshot_names
 from dcgan_core.instruments.features import feature_dim
 from dcgan_core.instruments.probes import (
     NOISE,
@@ -17,10 +17,12 @@ from dcgan_core.instruments.probes import (
     make_splits,
     probe_study,
     require_labels,
+    trained_features,
 )
 from dcgan_core.instruments.supervised import supervised_baseline
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim
+from dcgan_core.verdicts.trend import trend
 
 
 def kmeans_name(scores: dict) -> str:
@@ -76,16 +78,33 @@ def rule_controls(scores: dict, b: str, k: int | None, seeds: list[int]) -> tupl
             {"a second random init of D against the first": (neg, neg_text)})
 
 
+def snapshot_trend(scores: dict, at: dict[int, dict], final_seen: int | None, outcome_of, n_scores: int
+                   ) -> dict | None:
+    """Issue 27: a probe claim's rule (`outcome_of(scores)`) at the end and at each earlier snapshot of the GANs
+    (`at`: images seen -> the trained D's scores there, `snapshot_scores`), the other feature sets' scores being
+    the same at every snapshot; snapshots missing a seed's or a subset size's score (`n_scores` each) are left out.
+    None without an earlier snapshot."""
+    complete = {seen: one for seen, one in at.items() if len(one) == n_scores}
+    if not complete or final_seen is None:
+        return None
+    return trend({final_seen: outcome_of(scores),
+                  **{seen: outcome_of({**scores, **one}) for seen, one in complete.items()}}).to_dict()
+
+
 def ordering_claim(scores: dict, a: str, b: str, k: int | None, seeds: list[int], section: str,
-                   claim: str, paper: str, data: str):
-    """`a` beats `b` (rule: rules.beats, paired over label draws and GAN seeds), with the rule's controls."""
+                   claim: str, paper: str, data: str, at: dict[int, dict] | None = None,
+                   final_seen: int | None = None):
+    """`a` beats `b` (rule: rules.beats, paired over label draws and GAN seeds), with the rule's controls, and its
+    trend over the GANs' snapshots where `at` holds them (`snapshot_trend`)."""
 
     outcome, text, diffs = comparison(scores, a, b, k, seeds)
     positive, negative = rule_controls(scores, b, k, seeds)
     mean_b = np.mean([scores[(b, k, s)]["error_mean"] for s in seeds])
+    over = snapshot_trend(scores, at or {}, final_seen, lambda sc: comparison(sc, a, b, k, seeds)[0],
+                          len(seeds) * len({key[1] for key in scores}))
     return Claim.decided(outcome, negative, positive, section=section, claim=claim, paper=paper, data=data,
                          seeds=list(seeds), ours=text, baseline=f"{b}: {mean_b:.2%} error ({_k(k)})",
-                         values={"differences": diffs})
+                         values={"differences": diffs}, trend=over)
 
 
 def absolute_claim(scores: dict, k: int | None, seeds: list[int], paper_error: float, tolerance: float,
@@ -102,11 +121,13 @@ def absolute_claim(scores: dict, k: int | None, seeds: list[int], paper_error: f
                               "(not compared: different data)", baseline="-", values={"errors": errs})
 
 
-def supervised_claim(scores: dict, sup: dict[int, dict], k: int, seeds: list[int], paper_trials: int, data: str):
+def supervised_claim(scores: dict, sup: dict[int, dict], k: int, seeds: list[int], paper_trials: int, data: str,
+                     at: dict[int, dict] | None = None, final_seen: int | None = None):
     """Sec. 5.2: DCGAN + L2-SVM beats a supervised CNN of D's architecture, paired on the same label draws
-    (rule: rules.beats); the CNN against noise features must pass, two random inits of D must not differ."""
+    (rule: rules.beats); the CNN against noise features must pass, two random inits of D must not differ. Its
+    trend: the GANs' earlier snapshots against the same CNN (`snapshot_trend`)."""
 
-    def minus_cnn(name: str) -> list[list[float]]:
+    def minus_cnn(name: str, scores: dict = scores) -> list[list[float]]:
         return [np.subtract(scores[(name, k, s)]["errors"][:len(sup[s]["test_errors"])],
                             sup[s]["test_errors"]).tolist() for s in seeds]
 
@@ -123,8 +144,10 @@ def supervised_claim(scores: dict, sup: dict[int, dict], k: int, seeds: list[int
     cnn = np.mean([np.mean(sup[s]["test_errors"]) for s in seeds])
     if few:  # a baseline tuned less than the paper's favours the method: the verdict says so
         outcome = replace(outcome, why=outcome.why + few)
+    over = snapshot_trend(scores, at or {}, final_seen, lambda sc: rules.beats(minus_cnn(TRAINED, sc)),
+                          len(seeds) * len({key[1] for key in scores}))
     return Claim.decided(
-        outcome, negative, positive, section="5.2", data=data, seeds=list(seeds),
+        outcome, negative, positive, section="5.2", data=data, seeds=list(seeds), trend=over,
         claim="DCGAN + L2-SVM beats a supervised CNN of the same architecture with 1000 labels",
         paper="22.48% test error vs 28.87% (a validation error)",
         ours=f"{text} on {len(diffs[0])} paired label draws per seed{few}",
@@ -138,27 +161,49 @@ def context_line(context: dict, data: str) -> str:
             f"validation, {context['n_pool']} pool), test {context['n_test']}; {data}")
 
 
-def study_over_seeds(P, supervised: bool, progress: bool = True) -> tuple[dict, dict, dict]:
+def snapshot_scores(P, run, seed: int, train, test, splits, final_seen: int) -> dict[int, dict]:
+    """Issue 27: the trained D of each epoch snapshot of a run before its end, through the same protocol and label
+    draws as the final D ({images seen: {(TRAINED, per_class, seed): score}}): the same cost per snapshot as the
+    final D's row, the other feature sets not being recomputed."""
+    out = {}
+    for snapshot in snapshot_names(run)[:-1]:  # the epoch snapshots; last.pt is the final D
+        _, D, state = load_run(run, P.device, snapshot)
+        seen = state["step"] * state["train_config"]["batch_size"]
+        if seen >= final_seen:  # the last epoch's snapshot holds the final weights
+            continue
+        sets = {TRAINED: trained_features(D, train.images, test.images, train.images[splits.pool], P.bn_stats)}
+        one = probe_study(sets, train.labels, test.labels, splits, P.per_class, P.c_grid, P.draws_per_c,
+                          P.final_draws, seed, False, P.device)
+        out[seen] = {(name, k, seed): v for (name, k), v in one.items()}
+    return out
+
+
+def study_over_seeds(P, supervised: bool, progress: bool = True) -> tuple[dict, dict, dict, dict]:
     """A probe chapter's measurements: for each GAN seed of the chapter's parameters (`book.params.ProbeParams`),
     the D of that seed's run and the other feature sets through the protocol, plus the supervised CNN on the same
-    draws if `supervised`.
-    Returns (scores {(features, per_class, seed): score}, supervised {seed: result}, context)."""
+    draws if `supervised`, and the trained D at the run's earlier snapshots (`snapshot_scores`).
+    Returns (scores {(features, per_class, seed): score}, supervised {seed: result}, context, {images seen:
+    the trained D's scores at that snapshot})."""
 
     train, test = P.pack(P.labelled_pack), P.pack(P.test_pack)
     require_labels(labelled=train, test=test)
     splits = make_splits(len(train), P.n_val, P.seeds[0])
-    scores, sup = {}, {}
+    scores, sup, at = {}, {}, {}
     for seed in P.seeds:
-        _, D, state = load_run(P.run(P.gan_model, seed, progress), P.device)
+        run = P.run(P.gan_model, seed, progress)
+        _, D, state = load_run(run, P.device)
         sets = feature_sets(D, train.images, test.images, train.images[splits.pool], P.kmeans_centroids,
                             P.bn_stats, seed)
         one = probe_study(sets, train.labels, test.labels, splits, P.per_class, P.c_grid, P.draws_per_c,
                           P.final_draws, seed, progress, P.device)
         scores.update({(name, k, seed): v for (name, k), v in one.items()})
+        final_seen = state["step"] * state["train_config"]["batch_size"]
+        for seen, earlier in snapshot_scores(P, run, seed, train, test, splits, final_seen).items():
+            at.setdefault(seen, {}).update(earlier)
         if supervised:  # Sec. 5.2: the CNN of D's architecture on the same label draws
             sup[seed] = supervised_baseline(D.config, np.asarray(train.images), train.labels, splits, P.per_class[0],
                                             (np.asarray(test.images), test.labels), P.supervised_trials,
                                             P.supervised_draws, seed, P.device, progress)
     context = {"feature_dim": feature_dim(D), "n_labelled": len(train), "n_val": P.n_val,
-               "n_pool": len(splits.pool), "n_test": len(test), "step": state["step"]}
-    return scores, sup, context
+               "n_pool": len(splits.pool), "n_test": len(test), "step": state["step"], "images_seen": final_seen}
+    return scores, sup, context, at

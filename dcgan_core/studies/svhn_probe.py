@@ -3,8 +3,11 @@ D's architecture trained on the same label draws, random filters, K-means and pi
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 
+from dcgan_core import plots
 from dcgan_core.instruments.probes import PIXELS, RANDOM, TRAINED
 from dcgan_core.studies import probing
 from dcgan_core.verdicts import paper
@@ -16,17 +19,17 @@ ABSOLUTE_TOLERANCE = 0.015  # how close to the paper's 22.48% an error on SVHN i
 
 def run(P) -> dict:
     """The probe study over GAN seeds with the supervised baseline, and the data it read, described."""
-    scores, supervised, context = probing.study_over_seeds(P, supervised=True)
+    scores, supervised, context, at = probing.study_over_seeds(P, supervised=True)
     data = paper.probe_data(P.pack(P.models[P.gan_model]["data"]).meta, P.pack(P.labelled_pack).meta,
                             context["n_test"], P.profile, STANDS_FOR)
-    return {"scores": scores, "supervised": supervised, "context": context, "data": data,
+    return {"scores": scores, "at": at, "supervised": supervised, "context": context, "data": data,
             "record": {"supervised": supervised, **context},
             "is_svhn": P.pack(P.labelled_pack).meta["source"] == "svhn"}
 
 
 def figures(study: dict, P) -> dict:
-    """The chapter shows tables only."""
-    return {}
+    """Each claim's deciding statistic at every snapshot of the GANs it probes (issue 27: `plots.trends`)."""
+    return {"fig-few-label-trends": plots.trends([asdict(c) for c in claims(study, P)])}
 
 
 def tables(study: dict, P) -> dict:
@@ -40,15 +43,17 @@ def tables(study: dict, P) -> dict:
 
 
 def claims(study: dict, P) -> list[Claim]:
-    """D features beat the supervised CNN, random filters, K-means and pixels with 1000 labels, and the paper's
-    absolute error where the probe set is SVHN itself."""
+    """D features beat the supervised CNN, random filters, K-means and pixels with 1000 labels, each with its trend
+    over the GANs' snapshots, and the paper's absolute error where the probe set is SVHN itself."""
     scores, data, k = study["scores"], study["data"], P.per_class[0]
-    out = [probing.supervised_claim(scores, study["supervised"], k, P.seeds, paper.SVHN_SUPERVISED_TRIALS, data)]
+    over = {"at": study.get("at", {}), "final_seen": study["context"].get("images_seen")}  # issue 27: trends
+    out = [probing.supervised_claim(scores, study["supervised"], k, P.seeds, paper.SVHN_SUPERVISED_TRIALS, data,
+                                    **over)]
     for b, text, paper_says in [
             (RANDOM, "GAN training helps: trained D features beat the same D with random filters", "implied"),
             (probing.kmeans_name(scores), "DCGAN features beat K-means with 1000 labels", "not in Table 2"),
             (PIXELS, "DCGAN features beat raw pixels with 1000 labels", f"KNN: {paper.TABLE2['KNN']} error")]:
-        out.append(probing.ordering_claim(scores, TRAINED, b, k, P.seeds, "5.2", text, paper_says, data))
+        out.append(probing.ordering_claim(scores, TRAINED, b, k, P.seeds, "5.2", text, paper_says, data, **over))
     out.append(probing.absolute_claim(scores, k, P.seeds, paper.SVHN_DCGAN_ERROR, ABSOLUTE_TOLERANCE, study["is_svhn"],
                                       "5.2", "22.48% SVHN test error with 1000 labels",
                                       f"{paper.SVHN_DCGAN_ERROR:.2%} (text; {paper.SVHN_DCGAN_ERROR_CITED} cited)",
