@@ -8,6 +8,7 @@ loads on a CPU-only machine).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -74,3 +75,19 @@ def load_run(run_dir: str | Path, device: str | torch.device = "cpu", name: str 
     G.load_state_dict(state["G"])
     D.load_state_dict(state["D"])
     return G, D, state
+
+
+def images_seen(state: dict) -> int:
+    """Training images a checkpoint's weights have seen (its step times the run's global batch)."""
+    return state["step"] * state["train_config"]["batch_size"]
+
+
+def earlier_snapshots(run_dir: str | Path, device: str | torch.device = "cpu") -> Iterator[tuple[int, str]]:
+    """(images seen, name) of each epoch snapshot of a run before its final weights (last.pt), in training order:
+    the snapshots a claim is read at besides its end (issue 27); the last epoch's snapshot, which holds the final
+    weights, is left out."""
+    final = images_seen(load_checkpoint(Path(run_dir) / "checkpoints" / "last.pt", device))
+    for name in snapshot_names(run_dir)[:-1]:
+        seen = images_seen(load_checkpoint(Path(run_dir) / "checkpoints" / name, device))
+        if seen < final:
+            yield seen, name

@@ -24,7 +24,7 @@ from scipy.spatial.distance import pdist
 
 from dcgan_core import plots
 from dcgan_core.core import runs
-from dcgan_core.core.checkpoint import load_run, snapshot_name, snapshot_names
+from dcgan_core.core.checkpoint import images_seen, load_run, snapshot_name, snapshot_names
 from dcgan_core.core.runs import diverged
 from dcgan_core.instruments.interventions import capture, dropped_maps
 from dcgan_core.instruments.reference import Reference, generate_uint8
@@ -138,7 +138,7 @@ def run_readout(run: str | Path, ref: Reference, real: dict, n: int, seed: int, 
     snapshots, last = [], None
     for name in names:
         G, _, state = load_run(run, device, name)
-        seen = state["step"] * state["train_config"]["batch_size"]
+        seen = images_seen(state)
         if (snapshots and seen == snapshots[-1]["images_seen"]) or (at is not None and name not in at):
             continue  # last.pt saved with the final epoch's snapshot: the same weights, not a frozen G
         samples = generate_uint8(G, n, stream_seed("samples", seed))

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from dcgan_core.core.checkpoint import load_run, snapshot_names
+from dcgan_core.core.checkpoint import earlier_snapshots, images_seen, load_run
 from dcgan_core.instruments.features import feature_dim
 from dcgan_core.instruments.probes import (
     NOISE,
@@ -161,16 +161,13 @@ def context_line(context: dict, data: str) -> str:
             f"validation, {context['n_pool']} pool), test {context['n_test']}; {data}")
 
 
-def snapshot_scores(P, run, seed: int, train, test, splits, final_seen: int) -> dict[int, dict]:
+def snapshot_scores(P, run, seed: int, train, test, splits) -> dict[int, dict]:
     """Issue 27: the trained D of each epoch snapshot of a run before its end, through the same protocol and label
     draws as the final D ({images seen: {(TRAINED, per_class, seed): score}}): the same cost per snapshot as the
     final D's row, the other feature sets not being recomputed."""
     out = {}
-    for snapshot in snapshot_names(run)[:-1]:  # the epoch snapshots; last.pt is the final D
-        _, D, state = load_run(run, P.device, snapshot)
-        seen = state["step"] * state["train_config"]["batch_size"]
-        if seen >= final_seen:  # the last epoch's snapshot holds the final weights
-            continue
+    for seen, snapshot in earlier_snapshots(run, P.device):
+        D = load_run(run, P.device, snapshot)[1]
         sets = {TRAINED: trained_features(D, train.images, test.images, train.images[splits.pool], P.bn_stats)}
         one = probe_study(sets, train.labels, test.labels, splits, P.per_class, P.c_grid, P.draws_per_c,
                           P.final_draws, seed, False, P.device)
@@ -197,8 +194,8 @@ def study_over_seeds(P, supervised: bool, progress: bool = True) -> tuple[dict, 
         one = probe_study(sets, train.labels, test.labels, splits, P.per_class, P.c_grid, P.draws_per_c,
                           P.final_draws, seed, progress, P.device)
         scores.update({(name, k, seed): v for (name, k), v in one.items()})
-        final_seen = state["step"] * state["train_config"]["batch_size"]
-        for seen, earlier in snapshot_scores(P, run, seed, train, test, splits, final_seen).items():
+        final_seen = images_seen(state)
+        for seen, earlier in snapshot_scores(P, run, seed, train, test, splits).items():
             at.setdefault(seen, {}).update(earlier)
         if supervised:  # Sec. 5.2: the CNN of D's architecture on the same label draws
             sup[seed] = supervised_baseline(D.config, np.asarray(train.images), train.labels, splits, P.per_class[0],

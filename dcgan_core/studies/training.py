@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from dcgan_core import plots
-from dcgan_core.core.checkpoint import load_run, snapshot_names
+from dcgan_core.core.checkpoint import images_seen, load_run, snapshot_names
 from dcgan_core.core.models import resolve
 from dcgan_core.core.train import initial_models
 from dcgan_core.data.packed import Pack
@@ -63,7 +63,7 @@ def evaluate_run(run: str | Path, train: Pack, ref: Reference, seed: int, device
             first = generate_uint8(G, n, stream_seed("samples", seed))
             out["first_snapshot"] = name
         out["snapshots"][name] = {"step": state["step"], "epoch": state["epoch"],
-                                  "images_seen": state["step"] * state["train_config"]["batch_size"],
+                                  "images_seen": images_seen(state),
                                   **ref.quality(generate_uint8(G, n, seed))}
     untrained = generate_uint8(initial_models(G.config, seed)[0].to(device), n, seed)  # where training started
     out["untrained"] = ref.quality(untrained)

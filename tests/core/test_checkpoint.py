@@ -62,3 +62,12 @@ def test_an_interrupted_save_keeps_the_previous_checkpoint(two_mode_pack, tmp_pa
     assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []  # no temp file left
     with pytest.raises(CheckpointError, match="without"):
         save_checkpoint(path, {"step": 1})
+
+
+def test_earlier_snapshots_are_the_epoch_snapshots_before_the_final_weights(two_mode_pack, tmp_path):
+    from dcgan_core.core.checkpoint import earlier_snapshots, images_seen, load_checkpoint
+    cfg = TrainConfig.for_preset(str(two_mode_pack), "tiny16", epochs=3, batch_size=32, progress=False,
+                                 snapshot_epochs=(1, 2, 3))
+    train(cfg, tmp_path / "run")
+    assert list(earlier_snapshots(tmp_path / "run")) == [(256, "epoch-0001.pt"), (512, "epoch-0002.pt")]
+    assert images_seen(load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")) == 3 * 256  # left out

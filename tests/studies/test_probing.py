@@ -98,7 +98,7 @@ def test_a_probe_at_a_snapshot_reads_that_snapshot_s_d(tmp_path):
     splits = make_splits(256, 40)
     P = SimpleNamespace(device="cpu", bn_stats="population", per_class=[None], c_grid=(1e-2,), draws_per_c=1,
                         final_draws=2)
-    at = snapshot_scores(P, tmp_path / "run", 0, data, data, splits, final_seen=2 * 256)
+    at = snapshot_scores(P, tmp_path / "run", 0, data, data, splits)
     assert list(at) == [256]  # epoch 1; epoch 2's snapshot is the final D, read apart
     D1 = load_run(tmp_path / "run", "cpu", "epoch-0001.pt")[1]
     expected = probe_study({TRAINED: trained_features(D1, data.images, data.images, data.images[splits.pool],
