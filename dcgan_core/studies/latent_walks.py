@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 
-from dcgan_core.core.checkpoint import load_run
+from dcgan_core.core.checkpoint import earlier_snapshots, images_seen, load_run
 from dcgan_core.core.train import initial_models
 from dcgan_core.instruments.latent import (
     METHODS,
@@ -15,19 +17,21 @@ from dcgan_core.instruments.latent import (
     step_profile,
     walk,
 )
-from dcgan_core.plots import step_profiles, walk_figure
+from dcgan_core.plots import step_profiles, trends, walk_figure
 from dcgan_core.utils.streams import stream_seed, torch_generator
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim, gated
 from dcgan_core.verdicts.rules import JUMP_RATIO_MAX
+from dcgan_core.verdicts.trend import trend
 
 
 def walk_study(G, judge, train_images, n_anchors: int, steps: int, repeats: int, seed: int,
-               G_untrained=None, heldout_images=None) -> dict:
+               G_untrained=None, heldout_images=None, methods: tuple[str, ...] = METHODS) -> dict:
     """Walks through `repeats` series of n_anchors random z: per walk kind, each segment's jump ratio
-    (`smoothness`) and semantic change (`semantic_changes`), and example frames. Kinds: the trained G (linear,
-    slerp), the memoriser (each linear frame replaced by its nearest training image), if given an untrained G
-    on the same z, and if given fades between n_anchors random held-out real images (the positive control)."""
+    (`smoothness`) and semantic change (`semantic_changes`), and example frames. Kinds: the trained G (each of
+    `methods`), the memoriser (each linear frame replaced by its nearest training image) if given the training
+    images, if given an untrained G on the same z, and if given fades between n_anchors random held-out real
+    images (the positive control)."""
     device = next(G.parameters()).device
     out: dict = {"ratios": {}, "semantic": {}, "profiles": {}, "frames": {}}
 
@@ -39,10 +43,10 @@ def walk_study(G, judge, train_images, n_anchors: int, steps: int, repeats: int,
         out["frames"].setdefault(key, frames)
     for r in range(repeats):
         anchors = G.sample_z(n_anchors, generator=torch_generator("walk anchors", seed, r, device))
-        for method in METHODS:
+        for method in methods:
             frames = walk(G, anchors, steps, method)
             add(f"trained, {method}", frames)
-            if method == "linear":
+            if method == "linear" and train_images is not None:
                 add(MEMORISER, lookup_walk(frames, train_images))
         if G_untrained is not None:
             add(UNTRAINED, walk(G_untrained, anchors, steps, "linear"))
@@ -68,10 +72,32 @@ def walk_scores(study: dict, key: str) -> tuple[float, float]:
     return float((np.isnan(r) | (r > JUMP_RATIO_MAX)).mean()), float(study["semantic"][key].mean())
 
 
-def smoothness_claim(studies: dict[int, dict], data: str):
+def snapshot_walks(run, judge, P, seed: int) -> dict[int, tuple[float, float]]:
+    """Issue 27: the trained G's linear walks at each earlier snapshot of a run, on the same z as the final G's
+    (`walk_scores`: images seen -> (jump share, semantic share)); no memoriser or slerp walks, which the rule does
+    not read."""
+    return {seen: walk_scores(walk_study(load_run(run, P.device, name)[0], judge, None, P.n_anchors, P.steps,
+                                         P.repeats, seed, methods=("linear",)), "trained, linear")
+            for seen, name in earlier_snapshots(run, P.device)}
+
+
+def walk_trend(studies: dict[int, dict], at: dict[int, dict], final_seen: int | None) -> dict | None:
+    """The rule at the end and at each earlier snapshot every seed has (`at`: seed -> `snapshot_walks`)."""
+    common = set.intersection(*(set(v) for v in at.values())) if at else set()
+    if not common or final_seen is None:
+        return None
+
+    def rule(scores: list[tuple[float, float]]):
+        return rules.smooth_semantic_walk([j for j, _ in scores], [m for _, m in scores])
+    final = rule([walk_scores(st, "trained, linear") for st in studies.values()])
+    return trend({final_seen: final, **{seen: rule([at[s][seen] for s in studies]) for seen in common}}).to_dict()
+
+
+def smoothness_claim(studies: dict[int, dict], data: str, at: dict[int, dict] | None = None,
+                     final_seen: int | None = None):
     """Sec. 6.1: walks change the image smoothly and semantically (rule: rules.smooth_semantic_walk), with fades
     between real images as the positive control and the untrained G and the memoriser as negative controls; one
-    study per training seed."""
+    study per training seed; its trend over the earlier snapshots in `at` (`walk_trend`)."""
 
     seeds = list(studies)
 
@@ -89,6 +115,7 @@ def smoothness_claim(studies: dict[int, dict], data: str):
     n_seg = sum(len(st["ratios"]["trained, linear"]) for st in studies.values())
     return Claim.decided(
         trained, controls, positive, no_positive="no held-out images given", section="6.1", data=data, seeds=seeds,
+        trend=walk_trend(studies, at or {}, final_seen),
         scorer="judge a",  # the semantic half reads the training chapter's judge; nothing is selected by it
         claim="walking the latent space gives smooth semantic transitions, no sharp jumps (Fig. 4)",
         paper="smooth transitions; objects (windows) appear and transform gradually (shown, not measured)",
@@ -119,22 +146,26 @@ def run(P) -> dict:
     """Sec. 6.1 on every training seed's G: `walk_study` beside the untrained G that seed's training started from."""
     judge, train_images = P.judge(P.model), P.pack(P.models[P.model]["data"]).images
     heldout = P.pack(P.models[P.model]["heldout"]).images
-    studies = {}
+    studies, at = {}, {}
     for seed in P.seeds:
-        G = load_run(P.run(P.model, seed), P.device)[0]  # reuses the training chapter's runs
+        run = P.run(P.model, seed)  # reuses the training chapter's runs
+        G, _, state = load_run(run, P.device)
         untrained = initial_models(G.config, seed)[0].to(P.device)  # the init train() starts from for this seed
         studies[seed] = walk_study(G, judge, train_images, P.n_anchors, P.steps, P.repeats, seed, untrained, heldout)
-    return {"studies": studies, "data": P.data(P.model), "checks": P.instrument_checks(P.model, INSTRUMENTS),
-            "record": {}}
+        at[seed] = snapshot_walks(run, judge, P, seed)
+    return {"studies": studies, "at": at, "final_seen": images_seen(state), "data": P.data(P.model),
+            "checks": P.instrument_checks(P.model, INSTRUMENTS), "record": {}}
 
 
 def figures(study: dict, P) -> dict:
-    """Fig. 4 (first seed) for the trained G, the memoriser and the untrained G, and each walk's step profile."""
+    """Fig. 4 (first seed) for the trained G, the memoriser and the untrained G, each walk's step profile, and the
+    claim's statistic at every snapshot (`plots.trends`)."""
     first = study["studies"][P.seeds[0]]
     return {"fig-walk": walk_figure(first["frames"]["trained, linear"]),
             "fig-walk-memoriser": walk_figure(first["frames"][MEMORISER]),
             "fig-walk-untrained": walk_figure(first["frames"][UNTRAINED]),
-            "fig-profiles": step_profiles(first, list(first["profiles"]))}
+            "fig-profiles": step_profiles(first, list(first["profiles"])),
+            "fig-walk-trend": trends([asdict(c) for c in claims(study, P)])}  # issue 27: against compute
 
 
 def tables(study: dict, P) -> dict:
@@ -144,4 +175,5 @@ def tables(study: dict, P) -> dict:
 
 def claims(study: dict, P) -> list[Claim]:
     """The Sec. 6.1 claim with its positive control and two negative controls, gated on the judge's self-check."""
-    return [gated(smoothness_claim(study["studies"], study["data"]), study["checks"])]
+    return [gated(smoothness_claim(study["studies"], study["data"], study.get("at"), study.get("final_seen")),
+                  study["checks"])]

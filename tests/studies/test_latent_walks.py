@@ -31,3 +31,28 @@ def test_walk_study_and_claim_on_tiny_generators():
     assert memoriser["verdict"] != "reproduced"  # it jumps (or stands still)
 
 
+
+
+def test_the_walk_claim_is_read_at_each_earlier_snapshot_on_the_same_z(tmp_path):
+    """Issue 27: each snapshot's walks are that snapshot's G on the final G's anchors; the trend joins them."""
+    from types import SimpleNamespace
+
+    from dcgan_core.core.checkpoint import load_run
+    from dcgan_core.core.train import TrainConfig, train
+    from dcgan_core.studies.latent_walks import snapshot_walks, walk_scores, walk_trend
+    from tests.conftest import two_mode_images, write_pack
+    write_pack(tmp_path / "two", two_mode_images(128))
+    cfg = TrainConfig.for_preset(str(tmp_path / "two"), "tiny16", epochs=2, batch_size=32, progress=False,
+                                 snapshot_epochs=(1, 2))
+    train(cfg, tmp_path / "run")
+    P = SimpleNamespace(device="cpu", n_anchors=3, steps=6, repeats=1)
+    at = snapshot_walks(tmp_path / "run", BrightnessJudge(), P, 0)
+    G1 = load_run(tmp_path / "run", "cpu", "epoch-0001.pt")[0]
+    direct = walk_study(G1, BrightnessJudge(), None, 3, 6, 1, 0, methods=("linear",))
+    assert list(at) == [128] and at[128] == walk_scores(direct, "trained, linear")
+    assert set(direct["ratios"]) == {"trained, linear"}  # no memoriser without training images, no slerp
+    final = {0: walk_study(load_run(tmp_path / "run", "cpu")[0], BrightnessJudge(), None, 3, 6, 1, 0)}
+    t = walk_trend(final, {0: at}, 256)
+    assert list(t["images"]) == [128, 256] and t["statistic"] in ("segments with a jump",
+                                                                  "segments with a semantic change")
+    assert walk_trend(final, {0: {}}, 256) is None  # no earlier snapshot: no trend
