@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from dcgan_core.core.checkpoint import load_run
+from dcgan_core.core.checkpoint import earlier_snapshots, images_seen, load_run
 from dcgan_core.core.models import Discriminator
 from dcgan_core.core.train import initial_models
 from dcgan_core.instruments.detector import DetectorFeatures
@@ -23,6 +23,7 @@ from dcgan_core.plots import saliency_panel
 from dcgan_core.utils.streams import stream_seed
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim, gated
+from dcgan_core.verdicts.trend import trend
 
 NETS = {"trained D": "guided backprop", "random D": "guided backprop", "trained D, plain gradient": "gradient",
         "second random D (control)": "guided backprop",
@@ -104,11 +105,21 @@ def panel_rows(D: Discriminator, feats: list[dict], features: list[int], images:
     return rows
 
 
+def snapshot_counts(run, P, images: np.ndarray, boxes: list, n_classes: int) -> dict[int, int]:
+    """Issue 27: the trained D of each earlier snapshot of a run through the same `feature_study` (the same
+    images, boxes and top): images seen -> its number of object-selective features."""
+    return {seen: selective_count(feature_study(load_run(run, P.device, name)[1].eval(), images, boxes, n_classes,
+                                                top=P.top, method=NETS["trained D"]))
+            for seen, name in earlier_snapshots(run, P.device)}
+
+
 def claims_over_seeds(studies: dict[int, dict], data: str, has_boxes: bool = True,
-                      detector: list[dict] | None = None, detector_edges: list[dict] | None = None) -> list[Claim]:
+                      detector: list[dict] | None = None, detector_edges: list[dict] | None = None,
+                      at: dict[int, dict] | None = None, final_seen: int | None = None) -> list[Claim]:
     """The two claims of Fig. 5, each with its controls; `detector`: the object segmenter's class maps through
     the same `feature_study`, the positive control of "fires on objects"; with `detector_edges` (the image edges
-    of its top images) the negative control of "little discrimination"."""
+    of its top images) the negative control of "little discrimination". "Fires on objects" gets its trend from
+    the earlier snapshots in `at` (seed -> `snapshot_counts`); random filters do not change with training."""
     seeds = list(studies)
     if not has_boxes:  # the paper profile's LSUN images carry no object boxes
         why = "the held-out images have no object boxes to score the saliency against (synthetic rooms do)"
@@ -131,10 +142,14 @@ def claims_over_seeds(studies: dict[int, dict], data: str, has_boxes: bool = Tru
         positive = {"the object segmenter's class maps vs random D": (
             rules.fires_on_objects(det, rd, [len(detector)] * len(seeds), n),
             f"selective {det[0]} of {len(detector)} class maps")}
+    common = set.intersection(*(set(at[s]) for s in seeds)) if at and all(s in at for s in seeds) else set()
+    over = trend({final_seen: rules.fires_on_objects(tr, rd, n),
+                  **{seen: rules.fires_on_objects([at[s][seen] for s in seeds], rd, n) for seen in common}}
+                 ).to_dict() if common and final_seen else None
     fires = Claim.decided(
         rules.fires_on_objects(tr, rd, n),
         {"second random D vs random D": (rules.fires_on_objects(rd2, rd, n), f"selective {pct(rd2)}")},
-        positive, no_positive="no object segmenter was given", section="6.2",
+        positive, no_positive="no object segmenter was given", section="6.2", trend=over,
         claim="trained D's features fire on objects (beds, windows)", data=data, seeds=seeds,
         paper="Fig. 5 (left): guided backprop of the first 6 features of D's last conv layer highlights beds and "
               "windows (shown, not measured)",
@@ -197,17 +212,21 @@ def run(P) -> dict:
     images = np.asarray(heldout.images[:P.n_images])
     boxes = heldout.boxes[:P.n_images] if heldout.boxes else None  # the paper profile's LSUN has none
     classes = heldout.meta.get("box_classes", [])
-    studies = {}
+    studies, at = {}, {}
     for seed in P.seeds:
-        D = load_run(P.run(P.model, seed), P.device)[1]  # reuses the training chapter's runs
+        run = P.run(P.model, seed)  # reuses the training chapter's runs
+        _, D, state = load_run(run, P.device)
         studies[seed] = seed_study(D, seed, images, boxes, classes, P.top, P.n_check, list(range(FIG5_FEATURES)))
+        if boxes is not None:
+            at[seed] = snapshot_counts(run, P, images, boxes, len(classes))
     detector, checks = None, {}
     if boxes is not None:  # the positive control: features that mark objects by construction, measured the same way
         net = DetectorFeatures(P.detector(P.model)).eval()
         detector = feature_study(net, images, boxes, len(classes), top=P.top, method="guided backprop")
         detector_edges = feature_study(net, images, boxes, len(classes), top=P.top, method="image edges")
         checks = P.instrument_checks(P.model, INSTRUMENTS)
-    return {"images": images, "classes": classes, "has_boxes": boxes is not None, "studies": studies,
+    return {"images": images, "classes": classes, "has_boxes": boxes is not None, "studies": studies, "at": at,
+            "final_seen": images_seen(state),
             "detector": detector, "detector_edges": detector_edges if boxes is not None else None, "checks": checks,
             "record": {}}
 
@@ -229,6 +248,7 @@ def tables(study: dict, P) -> dict:
 def claims(study: dict, P) -> list[Claim]:
     """The two claims of Fig. 5 (not testable without object boxes), gated on the segmenter's self-check."""
     read = claims_over_seeds(study["studies"], P.data(P.model), has_boxes=study["has_boxes"],
-                             detector=study.get("detector"), detector_edges=study.get("detector_edges"))
+                             detector=study.get("detector"), detector_edges=study.get("detector_edges"),
+                             at=study.get("at"), final_seen=study.get("final_seen"))
     scorer = "the held-out images' ground-truth boxes (segmenter a: the controls' class maps)"  # issue 25
     return [gated(replace(c, scorer=scorer), study["checks"]) for c in read]

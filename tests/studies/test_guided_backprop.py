@@ -95,6 +95,12 @@ def test_tables_claims_and_figures(studies, data):
                                          "random filters show little to no discrimination"]
     assert all(c.verdict in rules.VERDICTS and c.seeds == [0, 1] for c in claims)
     assert claims[0].values["trained"] == [GB.selective_count(s["features"]["trained D"]) for s in studies.values()]
+    assert claims[0].trend is None  # no earlier snapshot given
+    at = {s: {100: 0, 500: GB.selective_count(st["features"]["trained D"])} for s, st in studies.items()}
+    over = GB.claims_over_seeds(studies, "stand-in rooms", at=at, final_seen=1000)
+    t = over[0].trend  # issue 27: the earlier snapshots' counts against the same random D
+    assert list(t["images"]) == [100, 500, 1000] and t["means"][0] < t["means"][1] == t["means"][2]
+    assert over[1].trend is None  # random filters do not change with training
     assert GB.most_selective(studies[0]["features"]["trained D"], 3) == [
         f["feature"] for f in sorted(studies[0]["features"]["trained D"], key=lambda f: f["p"])[:3]]
     first, selective = GB.seed_figures(studies[0], data[0], CLASSES, n=2)
@@ -118,9 +124,13 @@ def test_the_chapter_entry_points(monkeypatch, D, data):
                         detector=lambda model: ObjectSegmenter(3, len(CLASSES), width=4).eval(),
                         instrument_checks=lambda model, only: self_checks(only))
     loaded = []
-    monkeypatch.setattr(GB, "load_run", lambda run, device: loaded.append(run) or (None, D, None))
+    state = {"step": 10, "train_config": {"batch_size": 2}}
+    monkeypatch.setattr(GB, "load_run", lambda run, device, name="last.pt": loaded.append((run, name)) or (None, D,
+                                                                                                          state))
+    monkeypatch.setattr(GB, "earlier_snapshots", lambda run, device: iter([(4, "epoch-0001.pt")]))
     study = GB.run(P)
-    assert loaded == ["run-1"] and len(study["images"]) == 20 and study["has_boxes"]
+    assert loaded == [("run-1", "last.pt"), ("run-1", "epoch-0001.pt")] and len(study["images"]) == 20
+    assert study["has_boxes"] and study["final_seen"] == 20 and list(study["at"][1]) == [4]
     assert set(study["studies"]) == {1} and study["record"] == {}
     assert len(study["detector"]) == len(CLASSES)  # the positive control: one feature per class map
     figs = GB.figures(study, P)
