@@ -284,8 +284,9 @@ CHANGES = (
            lambda c: c.get("trend") is not None,
            not_recomputable="a new reading: verdicts do not change", fingerprint="ff8dffb5fa83bdae"),
     Change("2026-12-03", "issue 26", "budget: the guideline runs (Sec. 3-4)",
-           "~30k images a run (g-digits 10 epochs, g-rooms 6), bf16, sized from a speed pilot alone",
-           "the shortest of the candidates fixed before the pilot (g-digits 10/20/40/80 epochs, g-rooms 5/10/20/40) "
+           "~30k images a run (g-digits and g-digits32 10 epochs, g-rooms 6), bf16, sized from a speed pilot alone",
+           "the shortest of the candidates fixed before the pilot (g-digits and g-digits32 10/20/40/80 epochs, g-rooms "
+           "5/10/20/40; 40 epochs each) "
            "at which no DCGAN run on the held-aside PILOT_SEEDS 100-104 fails (`guidelines.pilot_length`; python -m "
            "dcgan_core guideline-pilot); fp32, the paper's maths (bf16 was 5.6x slower than fp32 on an AVX2-only "
            "EPYC)",
