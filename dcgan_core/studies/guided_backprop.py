@@ -23,7 +23,7 @@ from dcgan_core.plots import saliency_panel
 from dcgan_core.utils.streams import stream_seed
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim, gated
-from dcgan_core.verdicts.trend import trend
+from dcgan_core.verdicts.trend import claim_trend, per_snapshot
 
 NETS = {"trained D": "guided backprop", "random D": "guided backprop", "trained D, plain gradient": "gradient",
         "second random D (control)": "guided backprop",
@@ -142,10 +142,8 @@ def claims_over_seeds(studies: dict[int, dict], data: str, has_boxes: bool = Tru
         positive = {"the object segmenter's class maps vs random D": (
             rules.fires_on_objects(det, rd, [len(detector)] * len(seeds), n),
             f"selective {det[0]} of {len(detector)} class maps")}
-    common = set.intersection(*(set(at[s]) for s in seeds)) if at and all(s in at for s in seeds) else set()
-    over = trend({final_seen: rules.fires_on_objects(tr, rd, n),
-                  **{seen: rules.fires_on_objects([at[s][seen] for s in seeds], rd, n) for seen in common}}
-                 ).to_dict() if common and final_seen else None
+    over = claim_trend(final_seen, rules.fires_on_objects(tr, rd, n), per_snapshot(at or {}, seeds),
+                       lambda counts: rules.fires_on_objects(counts, rd, n))
     fires = Claim.decided(
         rules.fires_on_objects(tr, rd, n),
         {"second random D vs random D": (rules.fires_on_objects(rd2, rd, n), f"selective {pct(rd2)}")},

@@ -22,7 +22,7 @@ from dcgan_core.utils.streams import stream_seed, torch_generator
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim, gated
 from dcgan_core.verdicts.rules import JUMP_RATIO_MAX
-from dcgan_core.verdicts.trend import trend
+from dcgan_core.verdicts.trend import claim_trend, per_snapshot
 
 
 def walk_study(G, judge, train_images, n_anchors: int, steps: int, repeats: int, seed: int,
@@ -83,14 +83,11 @@ def snapshot_walks(run, judge, P, seed: int) -> dict[int, tuple[float, float]]:
 
 def walk_trend(studies: dict[int, dict], at: dict[int, dict], final_seen: int | None) -> dict | None:
     """The rule at the end and at each earlier snapshot every seed has (`at`: seed -> `snapshot_walks`)."""
-    common = set.intersection(*(set(v) for v in at.values())) if at else set()
-    if not common or final_seen is None:
-        return None
 
     def rule(scores: list[tuple[float, float]]):
         return rules.smooth_semantic_walk([j for j, _ in scores], [m for _, m in scores])
     final = rule([walk_scores(st, "trained, linear") for st in studies.values()])
-    return trend({final_seen: final, **{seen: rule([at[s][seen] for s in studies]) for seen in common}}).to_dict()
+    return claim_trend(final_seen, final, per_snapshot(at, list(studies)), rule)
 
 
 def smoothness_claim(studies: dict[int, dict], data: str, at: dict[int, dict] | None = None,

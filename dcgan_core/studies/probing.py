@@ -22,7 +22,7 @@ from dcgan_core.instruments.probes import (
 from dcgan_core.instruments.supervised import supervised_baseline
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim
-from dcgan_core.verdicts.trend import trend
+from dcgan_core.verdicts.trend import claim_trend
 
 
 def kmeans_name(scores: dict) -> str:
@@ -84,11 +84,8 @@ def snapshot_trend(scores: dict, at: dict[int, dict], final_seen: int | None, ou
     (`at`: images seen -> the trained D's scores there, `snapshot_scores`), the other feature sets' scores being
     the same at every snapshot; snapshots missing a seed's or a subset size's score (`n_scores` each) are left out.
     None without an earlier snapshot."""
-    complete = {seen: one for seen, one in at.items() if len(one) == n_scores}
-    if not complete or final_seen is None:
-        return None
-    return trend({final_seen: outcome_of(scores),
-                  **{seen: outcome_of({**scores, **one}) for seen, one in complete.items()}}).to_dict()
+    complete = {seen: {**scores, **one} for seen, one in at.items() if len(one) == n_scores}
+    return claim_trend(final_seen, outcome_of(scores), complete, outcome_of)
 
 
 def ordering_claim(scores: dict, a: str, b: str, k: int | None, seeds: list[int], section: str,

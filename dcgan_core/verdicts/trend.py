@@ -6,6 +6,7 @@ it, never in its place.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -77,3 +78,23 @@ def trend(outcomes: dict[int, Outcome]) -> Trend:
         reading = f"{verdicts[-1]}, {move}"
     return Trend(tuple(images), verdicts, tuple(float(np.mean(p["per_seed"])) for p in parts), name,
                  float(parts[-1]["threshold"]), parts[-1]["better"], first, move, reading)
+
+
+def per_snapshot(at: dict, seeds: Sequence) -> dict[int, list]:
+    """Per-seed readings at earlier snapshots (`at`: seed -> images seen -> reading) as images seen -> the seeds'
+    readings in `seeds` order, for the snapshots every seed has: a seed missing at a snapshot drops that snapshot
+    (never a fallback to the final model)."""
+    if not seeds or any(s not in at for s in seeds):
+        return {}
+    common = set.intersection(*(set(at[s]) for s in seeds))
+    return {seen: [at[s][seen] for s in seeds] for seen in sorted(common)}
+
+
+def claim_trend(final_seen: int | None, final: Outcome, earlier: dict[int, object],
+                rule: Callable[[object], Outcome]) -> dict | None:
+    """A claim's trend as the book stores it: its final outcome at `final_seen` and `rule` read on each earlier
+    snapshot's readings (`earlier`: images seen -> what `rule` takes); None without an earlier snapshot or when
+    the final model's images seen are unknown."""
+    if not earlier or final_seen is None:
+        return None
+    return trend({final_seen: final, **{seen: rule(x) for seen, x in earlier.items()}}).to_dict()

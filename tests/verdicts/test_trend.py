@@ -54,3 +54,20 @@ def test_a_trend_needs_one_rule_read_at_every_snapshot():
     mixed = {1: rules.quality([5.0] * 3, BAR, [0.0] * 3), 2: rules.beats([[-0.1]] * 3)}
     with pytest.raises(ValueError, match="needs the part"):
         trend.trend(mixed)
+
+
+def test_snapshots_a_seed_lacks_are_dropped_and_the_rule_reads_each_one_kept():
+    at = {0: {1: 30.0, 2: 12.0, 3: 6.0}, 1: {2: 13.0, 3: 5.0}, 2: {1: 31.0, 2: 11.0, 3: 5.5}}
+    assert trend.per_snapshot(at, [0, 1, 2]) == {2: [12.0, 13.0, 11.0], 3: [6.0, 5.0, 5.5]}
+    assert trend.per_snapshot(at, [2, 0]) == {1: [31.0, 30.0], 2: [11.0, 12.0], 3: [5.5, 6.0]}  # seeds' order
+    assert trend.per_snapshot(at, [0, 3]) == {} and trend.per_snapshot({}, [0]) == {}  # a seed with no snapshot
+    read = []
+
+    def rule(fds):
+        read.append(fds)
+        return rules.quality(fds, BAR, [0.02] * len(fds))
+    t = trend.claim_trend(4, rule([4.0, 4.2, 3.8]), trend.per_snapshot(at, [0, 1, 2]), rule)
+    assert read[1:] == [[12.0, 13.0, 11.0], [6.0, 5.0, 5.5]]  # each snapshot's own readings, none of the final's
+    assert t["images"] == (2, 3, 4) and t["first_pass"] == 3
+    assert trend.claim_trend(None, rule([4.0] * 3), {2: [5.0] * 3}, rule) is None  # the end's images seen unknown
+    assert trend.claim_trend(4, rule([4.0] * 3), {}, rule) is None  # no earlier snapshot: no trend
