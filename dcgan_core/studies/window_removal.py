@@ -5,15 +5,18 @@ the detector's window boxes on `n_fit` samples, drop the maps with positive weig
 paired z, and count what the detector sees before and after, beside controls run the same way: as many randomly
 chosen maps (several draws), the maps with the most negative weights, every map of the layer, and the same recipe
 on the layers above and below. The same study on the room renderer driven as a G with planted window maps
-(`instruments.controls.PlantedWindowG`) is the positive control of both rules.
+(`instruments.controls.PlantedWindowG`) is the positive control of both rules. Issue 27: both rules are read again
+at every earlier snapshot of each run, with only the conditions they read and on fewer z (`snapshot_studies`).
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 import torch
 
-from dcgan_core.core.checkpoint import load_run
+from dcgan_core.core.checkpoint import earlier_snapshots, images_seen, load_run
 from dcgan_core.core.models import Generator
 from dcgan_core.instruments.controls import PlantedWindowG
 from dcgan_core.instruments.detector import SCORERS as DETECTOR_SCORERS
@@ -28,12 +31,16 @@ from dcgan_core.instruments.detector import (
 from dcgan_core.instruments.interventions import capture, check_g_layer, generate, regression_data, window_regression
 from dcgan_core.instruments.judges import agreement_table
 from dcgan_core.instruments.metrics import frechet_distance
-from dcgan_core.plots import final_samples, intervention_rows
+from dcgan_core.plots import final_samples, intervention_rows, trends
 from dcgan_core.utils.streams import stream_seed
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim, agreed_over, gated
+from dcgan_core.verdicts.trend import claim_trend, per_snapshot
 
 WINDOW = "window"
+# issue 27, fixed before any snapshot was read: the z per earlier snapshot (the final G's study keeps n_eval); the
+# random draws stay n_random, so the rule (the largest of as many random drops) is the same at every snapshot
+SNAPSHOT_EVAL = 500
 
 
 def z_batch(G: Generator, n: int, seed: int) -> torch.Tensor:
@@ -67,16 +74,18 @@ def measure(images: np.ndarray, detector: ObjectSegmenter, judge, ref_feats: np.
 
 
 def seed_study(G: Generator, selector: ObjectSegmenter, scorer: ObjectSegmenter, judge, ref_feats: np.ndarray,
-               classes: list[str], layer: int, n_fit: int, n_eval: int, n_random: int, seed: int) -> dict:
+               classes: list[str], layer: int, n_fit: int, n_eval: int, n_random: int, seed: int,
+               rule_only: bool = False) -> dict:
     """Every intervention on the same n_eval z; measures per condition, the fitted maps per layer. `selector`'s
     boxes choose the maps, `scorer` counts the windows (issue 25: what one instrument selects, another scores).
-    None when the selector sees no window on the fit samples of this seed's G."""
+    `rule_only`: only what the two rules read (no other layers, negative maps or whole layer). None when the
+    selector sees no window on the fit samples of this seed's G."""
     check_g_layer(G, layer)
     window = classes.index(WINDOW)
     n_layers = len(G.config.g_widths())
     layer = layer % n_layers
     fits = {k: fit_maps(G, selector, k, n_fit, seed, window) for k in (layer - 1, layer, layer + 1)
-            if 0 <= k < n_layers}  # the paper's layer against the layers below and above
+            if 0 <= k < n_layers and (k == layer or not rule_only)}  # the paper's layer against those around it
     fits = {k: f for k, f in fits.items() if f is not None}
     if layer not in fits:
         return None
@@ -85,8 +94,9 @@ def seed_study(G: Generator, selector: ObjectSegmenter, scorer: ObjectSegmenter,
     rng = np.random.default_rng(seed)
     width = G.config.g_widths()[layer]
     negative = fits[layer]["negative"]
-    conditions = {"none": (layer, []), "window maps": (layer, pos), "most negative maps": (layer, negative),
-                  "every map of the layer": (layer, np.arange(width))}
+    conditions = {"none": (layer, []), "window maps": (layer, pos)}
+    if not rule_only:
+        conditions |= {"most negative maps": (layer, negative), "every map of the layer": (layer, np.arange(width))}
     conditions |= {f"random maps {i}": (layer, np.sort(rng.choice(width, len(pos), replace=False)))
                    for i in range(n_random)}
     conditions |= {f"window maps, layer {k}": (k, f["positive"]) for k, f in fits.items() if k != layer}
@@ -188,14 +198,39 @@ def rule_outcomes(studies: dict[int, dict]) -> dict:
             "kept": rules.scene_kept(other, fd, r_other, r_fd)}
 
 
-def claims_over_seeds(studies: dict[int, dict], data: str, planted: dict[int, dict] | None = None) -> list[Claim]:
+def snapshot_studies(run, selector: ObjectSegmenter, scorer: ObjectSegmenter, judge, ref_feats: np.ndarray,
+                     classes: list[str], layer: int, n_fit: int, n_eval: int, n_random: int, seed: int,
+                     device: str) -> dict[int, dict]:
+    """Issue 27: `seed_study` of each earlier snapshot's G of a run (images seen -> study), with only what the rules
+    read and on min(n_eval, SNAPSHOT_EVAL) z; a snapshot whose samples show no window to fit is left out."""
+    out = {}
+    for seen, name in earlier_snapshots(run, device):
+        study = seed_study(load_run(run, device, name)[0], selector, scorer, judge, ref_feats, classes, layer, n_fit,
+                           min(n_eval, SNAPSHOT_EVAL), n_random, seed, rule_only=True)
+        if study is not None:
+            out[seen] = study
+    return out
+
+
+def rule_trends(r: dict, seeds: list[int], at: dict[int, dict] | None, final_seen: int | None) -> dict:
+    """Both rules' trends ("removes", "kept") from the final outcomes `r` (`rule_outcomes`) and the earlier
+    snapshots every seed has (`at`: seed -> `snapshot_studies`)."""
+    earlier = per_snapshot(at or {}, seeds)
+    return {key: claim_trend(final_seen, r[key], earlier,
+                             lambda studies, key=key: rule_outcomes(dict(zip(seeds, studies)))[key])
+            for key in ("removes", "kept")}
+
+
+def claims_over_seeds(studies: dict[int, dict], data: str, planted: dict[int, dict] | None = None,
+                      at: dict[int, dict] | None = None, final_seen: int | None = None) -> list[Claim]:
     """'Dropping the window maps removes windows' and 'the rest of the scene is kept', each with its negative
     control, over the seeds whose samples show windows, and with the planted-map G's studies as the positive
-    control of both when given."""
+    control of both when given; each with its trend over the earlier snapshots in `at` (`rule_trends`)."""
     if not studies:
         return untestable(data, [], "the detector finds no window on the generated samples of any seed")
     seeds = list(studies)
     r = rule_outcomes(studies)
+    over = rule_trends(r, seeds, at, final_seen)
     eff, rnd, rdrops = r["eff"], r["rnd"], r["rdrops"]
     p = rule_outcomes(planted) if planted else None
     ctrl = rules.removes_windows([d[0] for d in rdrops], [d[1:] for d in rdrops])
@@ -205,6 +240,7 @@ def claims_over_seeds(studies: dict[int, dict], data: str, planted: dict[int, di
                                  f"{np.mean([max(d) for d in p['rdrops']]):+.1%}")} if p else None,
         no_positive=NO_PLANTED,
         section="6.3.1", claim="dropping the window maps makes G forget to draw windows", data=data, seeds=seeds,
+        trend=over["removes"],
         paper="Fig. 6: windows disappear or become doors and mirrors (150 samples, 52 hand-drawn boxes, shown)",
         ours=f"window rate {np.mean([e['none']['window_rate'] for e in eff]):.0%} -> "
              f"{np.mean([e['window maps']['window_rate'] for e in eff]):.0%} (drop {np.mean(r['drop']):+.1%})",
@@ -219,7 +255,7 @@ def claims_over_seeds(studies: dict[int, dict], data: str, planted: dict[int, di
         {PLANTED: (p["kept"], f"other objects {np.mean(p['other']):.1%}, FD {np.mean(p['fd']):+.2f}")} if p else None,
         no_positive=NO_PLANTED,
         section="6.3.1", claim="the rest of the scene is kept when the window maps are dropped", data=data,
-        seeds=seeds,
+        seeds=seeds, trend=over["kept"],
         paper="Fig. 6: the rest of the room stays (shown)",
         ours=f"other objects' rates change {np.mean(r['other']):.1%}, FD {np.mean(r['fd']):+.2f}",
         baseline=f"as many random maps: {np.mean(r['r_other']):.1%}, FD {np.mean(r['r_fd']):+.2f}",
@@ -313,6 +349,9 @@ def run(P) -> dict:
                                          P.n_fit, P.n_eval, P.n_random, P.device)
                   for name, (sel, sc) in PAIRINGS.items()}
     studies, planted, G0, left_out = next(iter(by_pairing.values()))
+    selector, scorer = next(iter(PAIRINGS.values()))  # issue 27: the trends read the first pairing's rules
+    at = {seed: snapshot_studies(runs[seed], detectors[selector], detectors[scorer], judge, ref_feats, classes,
+                                 P.layer, P.n_fit, P.n_eval, P.n_random, seed, P.device) for seed in studies}
     kappas = {}
     for seed, run in runs.items():  # how alike the two segmenters read this seed's samples
         G = load_run(run, P.device)[0]
@@ -321,7 +360,8 @@ def run(P) -> dict:
     return {**study, "detector_scores": {s: scores(d, heldout) for s, d in detectors.items()}, "classes": classes,
             "studies": studies, "planted": planted, "G0": G0, "left_out": left_out,
             "by_pairing": {name: {"studies": v[0], "planted": v[1]} for name, v in by_pairing.items()},
-            "agreement": kappas, "checks": P.instrument_checks(P.model, INSTRUMENTS)}
+            "agreement": kappas, "checks": P.instrument_checks(P.model, INSTRUMENTS), "at": at,
+            "final_seen": images_seen(load_run(runs[P.seeds[0]], P.device)[2])}
 
 
 def figures(study: dict, P) -> dict:
@@ -333,10 +373,11 @@ def figures(study: dict, P) -> dict:
         if study["planted"]:
             seed = seed0 if seed0 in study["planted"] else next(iter(study["planted"]))
             figs["fig-planted-windows"] = seed_figure(planted_g(study["G0"]), study["planted"][seed], seed)
-            return figs
-        return figs | {"fig-planted-windows": final_samples(study["first_run"], "no window on the planted G")}
+        else:
+            figs["fig-planted-windows"] = final_samples(study["first_run"], "no window on the planted G")
+        return figs | {"fig-window-trends": trends([asdict(c) for c in claims(study, P)])}  # issue 27
     return {name: final_samples(study["first_run"], "no windows to drop")
-            for name in ("fig-windows", "fig-planted-windows")}
+            for name in ("fig-windows", "fig-planted-windows", "fig-window-trends")}
 
 
 def tables(study: dict, P) -> dict:
@@ -363,6 +404,9 @@ def claims(study: dict, P) -> list[Claim]:
     boxes."""
     if not study["testable"]:
         return untestable(study["data"], P.seeds)
-    read = {name: claims_over_seeds(v["studies"], study["data"], v["planted"])
+    first = next(iter(study["by_pairing"]))  # the trends read the first pairing (`run`); `agreed` keeps its claim
+    read = {name: claims_over_seeds(v["studies"], study["data"], v["planted"],
+                                    **({"at": study.get("at"), "final_seen": study.get("final_seen")}
+                                       if name == first else {}))
             for name, v in study["by_pairing"].items()}
     return [gated(c, study["checks"]) for c in agreed_over(read)]

@@ -35,7 +35,9 @@ def test_scene_kept_rule(other, fd, expect):
 
 class BrightSpots:
     """A stand-in detector: a 6x6 'window' (class 0) on the reddest 6x6 patch of an image whose reddest patch is
-    redder than its image mean by 2 grey levels; nothing else."""
+    redder than its image mean by `margin` grey levels; nothing else."""
+
+    margin = 2
 
     def masks(self, images):
         from scipy.ndimage import uniform_filter
@@ -45,7 +47,7 @@ class BrightSpots:
         for i, r in enumerate(red):
             local = uniform_filter(r, 6, mode="nearest")
             y, x = np.unravel_index(np.argmax(local), r.shape)
-            if local[y, x] > r.mean() + 2:
+            if local[y, x] > r.mean() + self.margin:
                 out[i, 0, max(y - 3, 0):y + 3, max(x - 3, 0):x + 3] = True
         return out
 
@@ -148,3 +150,34 @@ def test_planted_window_g_passes_both_rules_and_the_controls_fail():
     assert fires.verdict == scene.verdict == "reproduced"  # the planted G read as the model: it has the property
     without = window_removal.claims_over_seeds(studies, "stand-in data")
     assert [c.verdict for c in without] == ["inconclusive"] * 2  # no positive control: not called reproduced
+
+
+def test_both_rules_are_read_at_each_earlier_snapshot_with_that_snapshots_g(tmp_path):
+    """Issue 27: a snapshot's study is that snapshot's G (not the final one), with only what the rules read."""
+    from dcgan_core.core.checkpoint import load_run
+    from dcgan_core.core.train import TrainConfig, train
+    from dcgan_core.studies import window_removal
+    from tests.conftest import two_mode_images, write_pack
+
+    write_pack(tmp_path / "two", two_mode_images(128))
+    cfg = TrainConfig.for_preset(str(tmp_path / "two"), "tiny16", epochs=2, batch_size=32, progress=False,
+                                 snapshot_epochs=(1, 2))
+    train(cfg, tmp_path / "run")
+    ref = PooledPixels().embed(np.random.default_rng(0).integers(0, 256, (50, 1, 16, 16), dtype=np.uint8))
+    faint = type("FaintSpots", (BrightSpots,), {"margin": 0.1})()  # a G after 4 steps has little contrast
+    args = (faint, faint, PooledPixels(), ref, ["window", "bed", "door"], -2, 20)
+    at = window_removal.snapshot_studies(tmp_path / "run", *args, 900, 3, 0, "cpu")
+    assert list(at) == [128]  # epoch 1 of 4 steps of 32; epoch 2 holds the final weights and is left out
+    first = load_run(tmp_path / "run", "cpu", "epoch-0001.pt")[0]
+    direct = window_removal.seed_study(first, *args, window_removal.SNAPSHOT_EVAL, 3, 0, rule_only=True)
+    assert set(at[128]["conditions"]) == {"none", "window maps", "random maps 0", "random maps 1", "random maps 2"}
+    assert len(at[128]["measures"]["none"]["present"]) == window_removal.SNAPSHOT_EVAL  # fewer z than n_eval
+    assert set(at[128]["fits"]) == {at[128]["layer"]}  # no fits of the layers around it
+    for name, m in direct["measures"].items():
+        assert np.array_equal(at[128]["measures"][name]["present"], m["present"])
+    final = window_removal.seed_study(load_run(tmp_path / "run", "cpu")[0], *args, 60, 3, 0)
+    assert not np.array_equal(final["measures"]["none"]["area"][:60], at[128]["measures"]["none"]["area"][:60])
+    fires, scene = window_removal.claims_over_seeds({0: final}, "stand-in data", at={0: at}, final_seen=256)
+    assert list(fires.trend["images"]) == list(scene.trend["images"]) == [128, 256]
+    assert fires.trend["statistic"] == "window-rate drop - largest random drop"
+    assert window_removal.claims_over_seeds({0: final}, "x", at={0: {}}, final_seen=256)[0].trend is None
