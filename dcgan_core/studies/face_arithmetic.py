@@ -5,28 +5,31 @@ looked. Here the face judge picks the exemplars (confident readings on generated
 and reads the 9 outputs: the success rate of an equation is the share of outputs it reads with the target
 attributes while the factors the equation does not change are kept. The same draws are decoded without the
 arithmetic (C alone), along a random direction of the same norm, with one exemplar per concept, along the
-direction a linear classifier learns in z from many samples (as InterFaceGAN does), and in pixel space.
+direction a linear classifier learns in z from many samples (as InterFaceGAN does), and in pixel space. Issue 27:
+every rule is read again at each earlier snapshot of the faces runs, on a smaller pool and fewer draws
+(`snapshot_studies`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 from scipy import stats
 from sklearn.linear_model import LogisticRegression
 
-from dcgan_core.core.checkpoint import load_run
+from dcgan_core.core.checkpoint import earlier_snapshots, images_seen, load_run
 from dcgan_core.instruments import latent
 from dcgan_core.instruments.controls import FaceRendererG
 from dcgan_core.instruments.interventions import generate
 from dcgan_core.instruments.judges import SCORERS, agreement, agreement_table, judge_accuracy, reading_accuracy
-from dcgan_core.plots import arithmetic_figure, k_effect, note_figure, walk_figure, yaw_sweep
+from dcgan_core.plots import arithmetic_figure, k_effect, note_figure, trends, walk_figure, yaw_sweep
 from dcgan_core.utils.streams import torch_generator
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim, agreed_over, gated
-from dcgan_core.verdicts.rules import FACTOR_ACCURACY_MIN, FACTOR_R2_MIN, TURN_RHO_MIN, factor_readable
+from dcgan_core.verdicts.rules import FACTOR_ACCURACY_MIN, FACTOR_R2_MIN, TURN_RHO_MIN, Outcome, factor_readable
+from dcgan_core.verdicts.trend import claim_trend, per_snapshot
 
 # where each factor the chapter uses lives in a judge's targets: synth-faces names, then CelebA's
 ALIASES = {"male": ("male", "Male"), "smile": ("smile", "Smiling"), "glasses": ("glasses", "Eyeglasses"),
@@ -335,15 +338,38 @@ def factor_table(readable: dict[str, dict]) -> str:
 
 
 def seed_study(G, selector, scorer, n_pool: int, draws: int, k: int, k_sweep, turn_k: int, turn_lines: int,
-               positions, seed: int, readable: dict[str, dict]) -> dict:
+               positions, seed: int, readable: dict[str, dict], lenient: bool = False) -> dict:
     """One training seed: the pool read by `selector` (it picks the exemplars, the learned direction and the turn's
     samples), every readable equation's study and the turn study if yaw is readable, their outputs read by
-    `scorer` (issue 25: what one instrument selects, another scores)."""
+    `scorer` (issue 25: what one instrument selects, another scores). `lenient`: an equation or turn whose
+    exemplars the pool lacks is left out (an early snapshot's G) instead of raising ExemplarError."""
     pool = sample_pool(G, selector, n_pool, seed, [f for f in ALIASES if readable[f]["readable"]])
-    eqs = {eq.name: equation_study(G, scorer, pool, eq, draws, k, k_sweep, seed)
+
+    def attempt(study, *args):
+        try:
+            return study(G, scorer, pool, *args, seed)
+        except ExemplarError:
+            if not lenient:
+                raise
+            return None
+    eqs = {eq.name: attempt(equation_study, eq, draws, k, k_sweep)
            for eq in EQUATIONS if all(readable[f]["readable"] for f in eq.a)}
-    turn = turn_study(G, scorer, pool, turn_k, turn_lines, positions, seed) if readable["yaw"]["readable"] else None
-    return {"equations": eqs, "turn": turn}
+    turn = attempt(turn_study, turn_k, turn_lines, positions) if readable["yaw"]["readable"] else None
+    return {"equations": {name: st for name, st in eqs.items() if st is not None}, "turn": turn}
+
+
+# issue 27, fixed before any snapshot was read: an earlier snapshot's study picks from a smaller pool, draws fewer
+# exemplar sets and decodes only the k the rules read (k and 1); the final G's study keeps the chapter's parameters
+SNAPSHOT_POOL, SNAPSHOT_DRAWS = 2500, 20
+
+
+def snapshot_studies(run, selector, scorer, k: int, turn_k: int, turn_lines: int, positions, seed: int,
+                     readable: dict[str, dict], device: str) -> dict[int, dict]:
+    """Issue 27: the lenient `seed_study` of each earlier snapshot's G of a run (images seen -> study) on
+    SNAPSHOT_POOL samples and SNAPSHOT_DRAWS draws, at k and 1 exemplars."""
+    return {seen: seed_study(load_run(run, device, name)[0], selector, scorer, SNAPSHOT_POOL, SNAPSHOT_DRAWS, k,
+                             (1, k), turn_k, turn_lines, positions, seed, readable, lenient=True)
+            for seen, name in earlier_snapshots(run, device)}
 
 
 def _mean(studies: dict, eq: str, key: str) -> list[float]:
@@ -393,15 +419,53 @@ RENDERER_G = "no renderer of the faces data to drive as a G by its factors (synt
 AVERAGING_POSITIVE = "the face renderer as a G (a binary factor is the sign of its z coordinate)"
 
 
+def equation_outcomes(studies: dict[int, dict], eq: str, k: int) -> dict[str, Outcome]:
+    """One equation's three rules on a set of seed studies: "transfers" (z arithmetic against C alone),
+    "averaging" (k exemplars against 1) and "pixel" (pixel-space arithmetic against C alone)."""
+    shares = [st["equations"][eq]["shares"] for st in studies.values()]
+    z, c_alone, pixel = (_mean(studies, eq, key) for key in ("z arithmetic", "C alone", "pixel space"))
+    return {"transfers": rules.transfers(z, c_alone),
+            "averaging": rules.more_is_better([sh[f"k={k}"] - sh["k=1"] for sh in shares]),
+            "pixel": rules.does_not_transfer(pixel, c_alone)}
+
+
+def turn_outcome(studies: dict[int, dict]) -> Outcome:
+    """The turn's rule on a set of seed studies (each with its turn study)."""
+    return rules.turns([turned_share(st["turn"]["turn"]["rho"]) for st in studies.values()])
+
+
+def rule_trends(studies: dict[int, dict], k: int, at: dict[int, dict] | None, final_seen: int | None
+                ) -> dict[tuple[str, str], dict | None]:
+    """Each rule's trend ((equation, rule) or ("turn", "turn") -> trend) from the final studies and the earlier
+    snapshots in `at` (seed -> `snapshot_studies`); a snapshot at which some seed lacks the equation or the turn
+    is left out of that rule's trend."""
+    seeds = list(studies)
+
+    def over(final: Outcome, has, read) -> dict | None:
+        kept = {s: {seen: st for seen, st in (at or {}).get(s, {}).items() if has(st)} for s in seeds}
+        return claim_trend(final_seen, final, per_snapshot(kept, seeds), lambda sts: read(dict(zip(seeds, sts))))
+    out = {}
+    for eq in next(iter(studies.values()))["equations"] if studies else ():
+        for key, final in equation_outcomes(studies, eq, k).items():
+            out[eq, key] = over(final, lambda st, eq=eq: eq in st["equations"],
+                                lambda sts, eq=eq, key=key: equation_outcomes(sts, eq, k)[key])
+    if studies and all(st["turn"] is not None for st in studies.values()):
+        out["turn", "turn"] = over(turn_outcome(studies), lambda st: st["turn"] is not None, turn_outcome)
+    return out
+
+
 def claims_over_seeds(studies: dict[int, dict], readable: dict[str, dict], data: str, k: int, k_sweep,
-                      control: dict | None = None) -> list:
+                      control: dict | None = None, at: dict[int, dict] | None = None,
+                      final_seen: int | None = None) -> list:
     """The chapter's verdicts: per equation, z arithmetic transfers the attribute (control: a random direction),
     k exemplars beat 1 (control: a random direction at k and at 1), pixel space does not work (control: z
     arithmetic); and the turn vector rotates the face (control: a random direction). `control`: `seed_study` of
     the face renderer driven as a G (`instruments.controls.FaceRendererG`), the positive control of the transfer,
-    the averaging (`AVERAGING_POSITIVE`) and the turn. A factor the judge cannot read makes its claims not testable."""
+    the averaging (`AVERAGING_POSITIVE`) and the turn. A factor the judge cannot read makes its claims not testable.
+    Each rule gets its trend over the earlier snapshots in `at` (`rule_trends`)."""
 
     seeds, out = list(studies), []
+    over = rule_trends(studies, k, at, final_seen)
     ctl = {0: control} if control else {}
     base = {"data": data, "seeds": seeds}
     for eq in EQUATIONS:
@@ -415,6 +479,7 @@ def claims_over_seeds(studies: dict[int, dict], readable: dict[str, dict], data:
             continue
         z, c_alone = _mean(studies, eq.name, "z arithmetic"), _mean(studies, eq.name, "C alone")
         rand, pixel = _mean(studies, eq.name, "random direction"), _mean(studies, eq.name, "pixel space")
+        outcome = equation_outcomes(studies, eq.name, k)
         learned = _mean(studies, eq.name, "learned direction")
         positive = {}
         if ctl and eq.name in control["equations"]:
@@ -422,7 +487,7 @@ def claims_over_seeds(studies: dict[int, dict], readable: dict[str, dict], data:
             positive = {"the face renderer as a G (z holds the factors)": (
                 rules.transfers(cz, cc), f"{cz[0]:.0%} of outputs read as the target, C alone {cc[0]:.0%}")}
         out.append(Claim.decided(
-            rules.transfers(z, c_alone),
+            outcome["transfers"],
             {"random direction of the same norm": (rules.transfers(rand, c_alone), f"{np.mean(rand):.0%}")},
             positive, no_positive=RENDERER_G,
             section="6.3.2", claim=f"{eq.text}: z arithmetic (k = {k}) transfers the attribute (Fig. 7)",
@@ -430,9 +495,9 @@ def claims_over_seeds(studies: dict[int, dict], readable: dict[str, dict], data:
             ours=f"{np.mean(z):.0%} of outputs read as the target (per seed {', '.join(f'{v:.0%}' for v in z)}); "
                  f"learned direction {np.mean(learned):.0%}",
             baseline=f"C alone {np.mean(c_alone):.0%}; random direction {np.mean(rand):.0%}",
-            values={"z": z, "C alone": c_alone, "random": rand, "learned": learned}, **base))
+            values={"z": z, "C alone": c_alone, "random": rand, "learned": learned},
+            trend=over.get((eq.name, "transfers")), **base))
         k1 = [st["equations"][eq.name]["shares"] for st in studies.values()]
-        diffs = [s[f"k={k}"] - s["k=1"] for s in k1]
         c_diffs = [s["random direction"] - s["random direction, k=1"] for s in k1]
         positive = {}
         if ctl and eq.name in control["equations"]:
@@ -441,23 +506,23 @@ def claims_over_seeds(studies: dict[int, dict], readable: dict[str, dict], data:
             positive = {AVERAGING_POSITIVE: (rules.more_is_better([renderer_diff]),
                                              f"k = {k} minus k = 1: {renderer_diff.mean():+.0%}")}
         out.append(Claim.decided(
-            rules.more_is_better(diffs),
+            outcome["averaging"],
             {"random direction, k vs 1": (rules.more_is_better(c_diffs),
                                           f"{np.mean([d.mean() for d in c_diffs]):+.0%}")},
             positive, no_positive=RENDERER_G,
             section="6.3.2", claim=f"{eq.name}: averaging {k} exemplars is needed; single samples are unstable",
             paper="experiments working on only single samples per concept were unstable",
             ours=", ".join(f"k = {kk}: {np.mean(_mean(studies, eq.name, f'k={kk}')):.0%}" for kk in k_sweep),
-            baseline="the same draws' first exemplar alone (k = 1)", **base))
+            baseline="the same draws' first exemplar alone (k = 1)", trend=over.get((eq.name, "averaging")), **base))
         out.append(Claim.decided(
-            rules.does_not_transfer(pixel, c_alone),
+            outcome["pixel"],
             {"z-space arithmetic, the same rule": (rules.does_not_transfer(z, c_alone), f"{np.mean(z):.0%}")},
             {"C decoded alone (no arithmetic)": (rules.does_not_transfer(c_alone, c_alone),
                                                  f"{np.mean(c_alone):.0%}")},
             section="6.3.2", claim=f"{eq.name}: the same arithmetic in pixel space does not work",
             paper="pixel-space arithmetic gives a noisy overlap (Fig. 7, bottom)",
             ours=f"pixel space {np.mean(pixel):.0%} of images read as the target", baseline=f"z arithmetic "
-            f"{np.mean(z):.0%}", **base))
+            f"{np.mean(z):.0%}", trend=over.get((eq.name, "pixel")), **base))
     if studies and next(iter(studies.values()))["turn"] is not None:
         share = [turned_share(st["turn"]["turn"]["rho"]) for st in studies.values()]
         turn_k = next(iter(studies.values()))["turn"]["k"]
@@ -470,7 +535,8 @@ def claims_over_seeds(studies: dict[int, dict], readable: dict[str, dict], data:
             positive = {"the face renderer as a G (z[3] is the yaw)": (rules.turns([turned]),
                                                                        f"{turned:.0%} of lines turn")}
         out.append(Claim.decided(
-            rules.turns(share), negative, positive, no_positive=RENDERER_G, section="6.3.2",
+            turn_outcome(studies), negative, positive, no_positive=RENDERER_G, section="6.3.2",
+            trend=over.get(("turn", "turn")),
             claim=f"a turn vector ({turn_k} left- minus {turn_k} right-looking samples) rotates the face (Fig. 8)",
             paper="reliably transforms the pose (shown, not measured)",
             ours=f"{np.mean(share):.0%} of lines turn the way the vector points (per seed "
@@ -517,9 +583,13 @@ def run(P) -> dict:
                                      P.k, P.k_sweep, P.turn_k, P.turn_lines, positions, P.seeds[0], readable)
                     for name, (sel, sc) in PAIRINGS.items()}
     first = next(iter(PAIRINGS))
+    sel, sc = PAIRINGS[first]  # issue 27: the trends read the first pairing's rules
+    at = {seed: snapshot_studies(P.run(P.model, seed), judges[sel], judges[sc], P.k, P.turn_k, P.turn_lines,
+                                 positions, seed, readable, P.device) for seed in P.seeds}
     return {"readable": readable, "positions": positions, "studies": by_pairing[first], "by_pairing": by_pairing,
             "control": controls[first], "controls": controls, "agreement": kappas,
-            "checks": P.instrument_checks(P.model, INSTRUMENTS), "record": {}}
+            "checks": P.instrument_checks(P.model, INSTRUMENTS), "record": {}, "at": at,
+            "final_seen": images_seen(load_run(P.run(P.model, P.seeds[0]), P.device)[2])}
 
 
 def _turns(study: dict) -> dict:
@@ -546,6 +616,7 @@ def figures(study: dict, P) -> dict:
     else:
         out["fig-turn"] = note_figure("the judge cannot read yaw: the turn is not testable")
         out["fig-yaw"] = note_figure("the judge cannot read yaw: the turn is not testable")
+    out["fig-arithmetic-trends"] = trends([asdict(c) for c in claims(study, P)])  # issue 27: against compute
     return out
 
 
@@ -564,6 +635,10 @@ def claims(study: dict, P) -> list:
     """The equations' claims (transfer, averaging, pixel space) and the turn's, or not testable; each read by both
     pairings (PAIRINGS), inconclusive where the two scorers disagree (`verdicts.claims.agreed`) or a judge failed
     its self-check (`verdicts.claims.gated`)."""
+    first = next(iter(study["by_pairing"]))  # the trends read the first pairing (`run`); `agreed` keeps its claim
     read = {name: claims_over_seeds(studies, study["readable"], P.data(P.model), P.k, P.k_sweep,
-                                    study["controls"][name]) for name, studies in study["by_pairing"].items()}
+                                    study["controls"][name],
+                                    **({"at": study.get("at"), "final_seen": study.get("final_seen")}
+                                       if name == first else {}))
+            for name, studies in study["by_pairing"].items()}
     return [gated(c, study["checks"]) for c in agreed_over(read)]

@@ -253,10 +253,14 @@ def test_the_chapter_entry_points(monkeypatch, readable):
                         run=lambda model, seed: f"run-{seed}", data=lambda model: "fake factors",
                         instrument_checks=lambda model, only: self_checks(only))
     loaded = []
-    monkeypatch.setattr(A, "load_run", lambda run, device: loaded.append(run) or (FactorG(), None, None))
+    monkeypatch.setattr(A, "load_run", lambda run, device, name="last.pt": loaded.append((run, name)) or (
+        FactorG(), None, {"step": 10, "train_config": {"batch_size": 200}}))
+    monkeypatch.setattr(A, "earlier_snapshots", lambda run, device: iter([(1000, "epoch-0001.pt")]))
     monkeypatch.setattr(A, "readable_factors", lambda judge, heldout: heldout == "faces-heldout" and readable)
     study = A.run(P)
-    assert loaded == ["run-3"] and list(study["positions"]) == [-1, -.5, 0, .5, 1]
+    assert loaded == [("run-3", "last.pt"), ("run-3", "epoch-0001.pt"), ("run-3", "last.pt")]
+    assert list(study["positions"]) == [-1, -.5, 0, .5, 1] and study["final_seen"] == 2000
+    assert list(study["at"]) == [3] and list(study["at"][3]) == [1000]  # issue 27: the snapshot's study
     assert {f: r["readable"] for f, r in study["readable"].items()} == {f: r["readable"] for f, r in readable.items()}
     judge = FactorJudge()
     again = A.seed_study(FactorG(), judge, judge, 2000, 2, 3, [1, 3], 4, 2, np.linspace(-1, 1, 5), 3,
@@ -309,6 +313,8 @@ def test_what_one_scorer_selects_the_other_scores(monkeypatch):
                         run=lambda model, seed: "run", data=lambda model: "fake",
                         instrument_checks=lambda model, only: self_checks(only))
     monkeypatch.setattr(A, "load_run", lambda run, device: (FactorG(), None, None))
+    monkeypatch.setattr(A, "earlier_snapshots", lambda run, device: iter([]))
+    monkeypatch.setattr(A, "images_seen", lambda state: 0)
     monkeypatch.setattr(A, "readable_factors", lambda judge, heldout: READABLE)
     A.run(P)
     assert pairs == [(judges["a"], judges["b"]), (judges["b"], judges["a"])]  # PAIRINGS, in order
@@ -385,3 +391,36 @@ def test_the_face_renderer_as_a_generator_sets_the_factors_from_z():
     assert zs.shape == (3, 16) and zs.abs().max() <= 1
     with pytest.raises(ValueError, match="factors may set"):
         render_face(np.random.default_rng(0), {"beard": 1.0})
+
+
+class BlankG(FactorG):
+    """Every sample is the same grey image: no exemplar of any concept, no face looking left or right."""
+
+    def forward(self, z):
+        return super().forward(z) * 0
+
+
+def test_each_rule_is_read_at_each_earlier_snapshot_with_that_snapshots_g(monkeypatch, studies):
+    """Issue 27: a snapshot's study is that snapshot's G (cheaper: SNAPSHOT_POOL, SNAPSHOT_DRAWS, k and 1); an
+    equation whose exemplars the snapshot's pool lacks leaves that snapshot out of its rule's trend."""
+    snapshots = {"epoch-0001.pt": BlankG(), "epoch-0002.pt": FactorG()}
+    monkeypatch.setattr(A, "load_run", lambda run, device, name: (snapshots[name], None, None))
+    monkeypatch.setattr(A, "earlier_snapshots", lambda run, device: iter([(100, "epoch-0001.pt"),
+                                                                          (200, "epoch-0002.pt")]))
+    judge, positions = FactorJudge(), np.linspace(-1, 1, 5)
+    at = {s: A.snapshot_studies("run", judge, judge, 3, 4, 4, positions, s, READABLE, "cpu") for s in studies}
+    assert at[0][100] == {"equations": {}, "turn": None}  # a blank G: nothing to pick, left out (no error)
+    with pytest.raises(A.ExemplarError):  # the final G's study is never lenient
+        A.seed_study(BlankG(), judge, judge, 500, 2, 3, [1, 3], 4, 2, positions, 0, READABLE)
+    direct = A.seed_study(FactorG(), judge, judge, A.SNAPSHOT_POOL, A.SNAPSHOT_DRAWS, 3, (1, 3), 4, 4, positions, 0,
+                          READABLE)
+    for eq, st in direct["equations"].items():
+        assert set(st["shares"]) == set(at[0][200]["equations"][eq]["shares"])
+        assert all(np.array_equal(v, at[0][200]["equations"][eq]["shares"][m]) for m, v in st["shares"].items())
+        assert len(st["shares"]["z arithmetic"]) == A.SNAPSHOT_DRAWS
+    claims = A.claims_over_seeds(studies, READABLE, "fake", 3, [1, 3], at=at, final_seen=400)
+    trended = [c for c in claims if c.verdict != "not testable at this scale"]
+    assert len(trended) == 7 and all(list(c.trend["images"]) == [200, 400] for c in trended)  # 100 left out
+    transfer = next(c for c in claims if "transfers" in c.claim)
+    assert transfer.trend["verdicts"][0] == "reproduced"  # the snapshot's own rule, before the controls
+    assert all(c.trend is None for c in A.claims_over_seeds(studies, READABLE, "fake", 3, [1, 3]))
