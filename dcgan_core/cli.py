@@ -39,7 +39,8 @@ def _kv(items: list[str]) -> dict:
 # train flags that set the TrainConfig field of the same name; a flag left out keeps --config's value, or the
 # preset's and TrainConfig's default
 TRAIN_FLAGS = ("data", "preset", "steps", "epochs", "batch_size", "beta1", "weight_decay", "update_scheme", "seed",
-               "device", "precision", "channels_last", "log_every", "ckpt_every", "snapshot_epochs")
+               "device", "precision", "channels_last", "log_every", "ckpt_every", "snapshot_epochs",
+               "snapshot_steps")
 
 
 def _train_config(args: argparse.Namespace) -> TrainConfig:
@@ -167,6 +168,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="ModelConfig overrides, e.g. resolution=32 channels=1 z_dist=normal")
     s.add_argument("--snapshot-epochs", type=int, nargs="*", default=None,
                    help="epochs whose checkpoints are kept (Fig. 2/3: 1 5)")
+    s.add_argument("--snapshot-steps", type=int, nargs="*", default=None,
+                   help="or steps whose checkpoints are kept (then pass --snapshot-epochs with no value)")
     s.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     s.add_argument("--sync-bn", action="store_true",
                    help="under torchrun on CUDA: batch-norm statistics over the global batch, not each rank's share")

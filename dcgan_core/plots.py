@@ -13,7 +13,7 @@ import torch
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from dcgan_core.core.checkpoint import load_run, snapshot_epoch, snapshot_names
+from dcgan_core.core.checkpoint import load_run, snapshot_label, snapshot_names
 from dcgan_core.instruments.reference import generate_uint8
 from dcgan_core.utils.torch_utils import eval_mode, tile
 from dcgan_core.verdicts.rules import clopper_pearson, mean_ci
@@ -107,7 +107,7 @@ def snapshot_grids(runs: dict[str, Path], n: int = 6):
         z = torch.load(Path(runs[name]) / "fixed_z.pt", weights_only=True)[:n]
         with torch.no_grad(), eval_mode(G):
             x = G(z)
-        label = "final" if ck == "last.pt" else f"after epoch {snapshot_epoch(ck)}"
+        label = snapshot_label(ck)
         show_grid(x, n, ax=ax)
         ax.set_title(f"{name}: {label} (step {state['step']})", fontsize=9, loc="left")
     fig.tight_layout()

@@ -30,14 +30,24 @@ def snapshot_name(epoch: int) -> str:
     return f"epoch-{epoch:04d}.pt"
 
 
-def snapshot_epoch(name: str) -> int | None:
-    """The epoch of a snapshot file name, or None for last.pt."""
-    return int(name.removeprefix("epoch-").removesuffix(".pt")) if name.startswith("epoch-") else None
+def step_snapshot_name(step: int) -> str:
+    """File name of the snapshot kept after `step` steps (TrainConfig.snapshot_steps)."""
+    return f"step-{step:08d}.pt"
+
+
+def snapshot_label(name: str) -> str:
+    """How a figure names a snapshot: "after epoch 5", "after step 400" or "final"."""
+    for kind in ("epoch", "step"):
+        if name.startswith(f"{kind}-"):
+            return f"after {kind} {int(name.removeprefix(f'{kind}-').removesuffix('.pt'))}"
+    return "final"
 
 
 def snapshot_names(run_dir: str | Path) -> list[str]:
-    """Checkpoint files of a run in training order: epoch snapshots, then last.pt."""
-    return sorted(p.name for p in (Path(run_dir) / "checkpoints").glob("epoch-*.pt")) + ["last.pt"]
+    """Checkpoint files of a run in training order: its epoch or step snapshots (a run keeps one kind), then
+    last.pt."""
+    ckpts = Path(run_dir) / "checkpoints"
+    return sorted(p.name for kind in ("epoch", "step") for p in ckpts.glob(f"{kind}-*.pt")) + ["last.pt"]
 
 
 def save_checkpoint(path: str | Path, state: dict) -> None:
@@ -83,7 +93,7 @@ def images_seen(state: dict) -> int:
 
 
 def earlier_snapshots(run_dir: str | Path, device: str | torch.device = "cpu") -> Iterator[tuple[int, str]]:
-    """(images seen, name) of each epoch snapshot of a run before its final weights (last.pt), in training order:
+    """(images seen, name) of each snapshot of a run before its final weights (last.pt), in training order:
     the snapshots a claim is read at besides its end (issue 27); the last epoch's snapshot, which holds the final
     weights, is left out."""
     final = images_seen(load_checkpoint(Path(run_dir) / "checkpoints" / "last.pt", device))

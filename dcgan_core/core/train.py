@@ -25,7 +25,13 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from dcgan_core.core import distributed
-from dcgan_core.core.checkpoint import CHECKPOINT_VERSION, load_checkpoint, save_checkpoint, snapshot_name
+from dcgan_core.core.checkpoint import (
+    CHECKPOINT_VERSION,
+    load_checkpoint,
+    save_checkpoint,
+    snapshot_name,
+    step_snapshot_name,
+)
 from dcgan_core.core.distributed import Dist, gather_objects, mean_over_ranks
 from dcgan_core.core.models import Discriminator, Generator, ModelConfig, check_preset, resolve
 from dcgan_core.data.packed import load_pack
@@ -72,6 +78,7 @@ class TrainConfig:
     log_every: int = 50
     ckpt_every: int = 500
     snapshot_epochs: tuple[int, ...] = (1, 5)  # Fig. 2/3: samples after one and five epochs
+    snapshot_steps: tuple[int, ...] = ()  # or kept by step (runs compared at equal images seen on sets of other sizes)
     n_fixed: int = 64  # fixed-z grid size, drawn once per run
     progress: bool = True
 
@@ -98,6 +105,12 @@ class TrainConfig:
         self.snapshot_epochs = tuple(self.snapshot_epochs)
         if any(e < 1 for e in self.snapshot_epochs):
             raise ValueError(f"snapshot_epochs (--snapshot-epochs) must be epochs >= 1, got {self.snapshot_epochs}")
+        self.snapshot_steps = tuple(self.snapshot_steps)
+        if any(t < 1 for t in self.snapshot_steps):
+            raise ValueError(f"snapshot_steps (--snapshot-steps) must be steps >= 1, got {self.snapshot_steps}")
+        if self.snapshot_steps and self.snapshot_epochs:  # one kind per run: its snapshots' names sort in order
+            raise ValueError(f"give snapshots by epoch or by step, not both (snapshot_epochs={self.snapshot_epochs}, "
+                             f"snapshot_steps={self.snapshot_steps}): pass --snapshot-epochs with no value")
 
     @classmethod
     def for_preset(cls, data: str, preset: str, **kwargs) -> TrainConfig:
@@ -338,7 +351,8 @@ def _prepare_run_dir(out: Path, cfg: TrainConfig, model_cfg: dict, data_meta: di
         old_model = ModelConfig.from_dict(old["model"]).to_dict()
         old_id = {**old_train, "model": old_model, "data_sha256": old["data"].get("sha256"),
                   **old.get("distributed", {"world_size": 1, "sync_bn": False})}
-        old_id["snapshot_epochs"] = tuple(old_id.get("snapshot_epochs", ()))
+        for kind in ("snapshot_epochs", "snapshot_steps"):
+            old_id[kind] = tuple(old_id.get(kind, ()))
         diff = sorted(k for k in set(new_id) | set(old_id) if new_id.get(k) != old_id.get(k))
         if diff:
             lines = [f"  {k}: run has {old_id.get(k)!r}, requested {new_id.get(k)!r}" for k in diff]
@@ -467,6 +481,9 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, d: Dist, device: torch.dev
                 if s.step % cfg.ckpt_every == 0:
                     _finite(window, s, out, d)  # the line above read the losses; a step may leave NaN weights
                     saved = s.save(ckpt_path, cfg, d)
+                if s.step in cfg.snapshot_steps:
+                    _finite(window, s, out, d)
+                    s.save(out / "checkpoints" / step_snapshot_name(s.step), cfg, d)
             if s.batch_in_epoch == steps_per_epoch:  # epoch finished: grid, Fig. 2/3 snapshot, checkpoint
                 _finite(window, s, out, d)  # a NaN since the last log line must not overwrite the last good state
                 s.epoch, s.batch_in_epoch = s.epoch + 1, 0

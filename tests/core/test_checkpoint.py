@@ -8,9 +8,10 @@ from dcgan_core.core.checkpoint import (
     load_checkpoint,
     load_run,
     save_checkpoint,
-    snapshot_epoch,
+    snapshot_label,
     snapshot_name,
     snapshot_names,
+    step_snapshot_name,
 )
 from dcgan_core.core.train import TrainConfig, train
 
@@ -38,12 +39,16 @@ def test_checkpoint_loads_on_cpu_and_rebuilds_models(two_mode_pack, tmp_path):
 
 
 def test_snapshot_names_round_trip_and_sort_in_training_order(tmp_path):
-    assert snapshot_name(5) == "epoch-0005.pt" and snapshot_epoch("epoch-0005.pt") == 5
-    assert snapshot_epoch("last.pt") is None
+    assert snapshot_name(5) == "epoch-0005.pt" and snapshot_label("epoch-0005.pt") == "after epoch 5"
+    assert snapshot_label("last.pt") == "final" and snapshot_label(step_snapshot_name(400)) == "after step 400"
     (tmp_path / "checkpoints").mkdir()
     for e in (10, 1, 5):
         (tmp_path / "checkpoints" / snapshot_name(e)).touch()
     assert snapshot_names(tmp_path) == ["epoch-0001.pt", "epoch-0005.pt", "epoch-0010.pt", "last.pt"]
+    for step in (1200, 400, 80):  # a run keeps one kind (TrainConfig refuses both)
+        (tmp_path / "steps" / "checkpoints").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "steps" / "checkpoints" / step_snapshot_name(step)).touch()
+    assert snapshot_names(tmp_path / "steps") == [step_snapshot_name(s) for s in (80, 400, 1200)] + ["last.pt"]
 
 
 def test_an_interrupted_save_keeps_the_previous_checkpoint(two_mode_pack, tmp_path, monkeypatch):

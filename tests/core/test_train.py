@@ -202,6 +202,20 @@ def test_snapshot_epochs_below_one_are_refused(two_mode_pack):
         cfg(two_mode_pack, steps=2, snapshot_epochs=(0, 5))
 
 
+def test_step_snapshots_hold_the_weights_of_a_run_stopped_at_that_step(two_mode_pack, tmp_path):
+    from dcgan_core.core.checkpoint import earlier_snapshots, load_run
+
+    train(cfg(two_mode_pack, steps=10, snapshot_epochs=(), snapshot_steps=(3, 6)), tmp_path / "r")
+    assert [seen for seen, _ in earlier_snapshots(tmp_path / "r")] == [96, 192]  # 3 and 6 steps of 32, mid-epoch
+    train(cfg(two_mode_pack, steps=3, snapshot_epochs=()), tmp_path / "short")
+    early, short = load_run(tmp_path / "r", "cpu", "step-00000003.pt")[0], load_run(tmp_path / "short")[0]
+    assert all(torch.equal(a, b) for a, b in zip(early.state_dict().values(), short.state_dict().values()))
+    with pytest.raises(ValueError, match="by epoch or by step, not both"):
+        cfg(two_mode_pack, steps=10, snapshot_steps=(3,))  # the default snapshot_epochs (1, 5) stands
+    with pytest.raises(ValueError, match="--snapshot-steps"):
+        cfg(two_mode_pack, steps=10, snapshot_epochs=(), snapshot_steps=(0,))
+
+
 def test_sync_bn_on_cpu_is_refused_before_anything_is_written(two_mode_pack, tmp_path):
     with pytest.raises(ValueError, match="sync_bn needs CUDA"):
         train(cfg(two_mode_pack, steps=2), tmp_path / "r", sync_bn=True)
