@@ -3,6 +3,8 @@
 - Planted near-duplicates: transformed copies of clean images, with the (source, copy) pairs as ground truth;
   pair-level precision and recall per transformation for the autoencoder hash and for baselines run the same way.
 - What dedup buys: memorisation of images that appear many times in a training set, before and after dedup.
+- Issue 27: the hash's two claims read again on autoencoders fit for fewer epochs (`hasher_snapshots`), and the
+  memorisation claim at step snapshots of its runs (equal images seen under every condition).
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ import io
 import json
 import time
 from collections.abc import Callable
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from dcgan_core.core import runs
-from dcgan_core.core.checkpoint import load_run
+from dcgan_core.core.checkpoint import earlier_snapshots, load_run
 from dcgan_core.data.packed import PackWriter
 from dcgan_core.instruments.hashing import (
     HasherConfig,
@@ -30,11 +33,12 @@ from dcgan_core.instruments.hashing import (
 )
 from dcgan_core.instruments.metrics import memorisation, pairwise_nn
 from dcgan_core.instruments.reference import generate_uint8
-from dcgan_core.plots import pair_grid, planted_examples
+from dcgan_core.plots import pair_grid, planted_examples, trends
 from dcgan_core.utils.parallel import default_workers
 from dcgan_core.utils.streams import stream_seed
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim
+from dcgan_core.verdicts.trend import claim_trend, per_snapshot
 
 
 def _hwc(img: np.ndarray) -> Image.Image:
@@ -173,6 +177,7 @@ def _nearest_other(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 ORACLE = "planted pairs (oracle, positive control)"
+PAPER_HASH = "autoencoder, exact (paper)"  # the paper's recipe: the claims read it
 
 
 def compare_methods(images: np.ndarray, truth: np.ndarray, kinds: np.ndarray, n_clean: int, hasher_seed: int,
@@ -189,7 +194,7 @@ def compare_methods(images: np.ndarray, truth: np.ndarray, kinds: np.ndarray, n_
 
     hasher = SemanticHasher(HasherConfig(seed=hasher_seed)).fit(images, progress)
     for r in radii:  # each method hashes from scratch, so its images/s include the hashing
-        timed(f"autoencoder, radius {r}" if r else "autoencoder, exact (paper)", lambda: hasher.transform(images), r)
+        timed(f"autoencoder, radius {r}" if r else PAPER_HASH, lambda: hasher.transform(images), r)
     timed("autoencoder, median threshold", lambda: hasher.transform(images, threshold="median"))
     timed("16-bit code (control)", lambda: hasher.transform(images)[:, :2])
     timed("random projection (control)",
@@ -202,6 +207,29 @@ def compare_methods(images: np.ndarray, truth: np.ndarray, kinds: np.ndarray, n_
     if embed is not None:
         timed("judge features, nearest neighbour", None,
               pairs_fn=lambda: feature_pairs(f := embed(images), f[:n_clean]))
+    return out
+
+
+# issue 27, fixed before any was read: the hash's claims are read again on autoencoders fit for these epochs (the
+# chapter's is HasherConfig.epochs); one fit's epochs are an exact prefix of a longer one's (same seed, no schedule)
+HASHER_SNAPSHOT_EPOCHS = (1, 2, 5)
+
+
+def hasher_images_seen(n_images: int, epochs: int, config: HasherConfig = HasherConfig()) -> int:
+    """Images the autoencoder saw while fitting on a set of `n_images` for `epochs` epochs."""
+    return epochs * min(config.fit_on, n_images)
+
+
+def hasher_snapshots(images: np.ndarray, truth: np.ndarray, kinds: np.ndarray, hasher_seed: int,
+                     epochs=HASHER_SNAPSHOT_EPOCHS) -> dict[int, dict]:
+    """Issue 27: the paper's hash (exact collisions) from an autoencoder fit for each of `epochs` epochs, scored
+    on the planted set like the chapter's (images seen by the autoencoder -> `score_pairs`)."""
+    n, config = len(images), HasherConfig(seed=hasher_seed)
+    out = {}
+    for e in epochs:
+        hasher = SemanticHasher(replace(config, epochs=e)).fit(images, progress=False)
+        found = group_pairs(duplicate_groups(hasher.transform(images)), n)
+        out[hasher_images_seen(n, e, config)] = score_pairs(found, truth, kinds, n)
     return out
 
 
@@ -222,41 +250,62 @@ def method_table(per_seed: dict[int, dict[str, dict]]) -> str:
 
 # --- the claims ------------------------------------------------------------------------------------------
 
-def fp_claim(per_seed: dict[int, dict[str, dict]], data: str) -> Claim:
+def fp_outcome(scores: list[dict]):
+    """The false-positive rule on one method's scores per hasher seed (`score_pairs`)."""
+    return rules.false_positive_share([r["false_positives"] for r in scores], [r["pairs"] for r in scores])
+
+
+def recall_outcome(scores: list[dict]):
+    """The recall rule on one method's scores per hasher seed (`score_pairs`)."""
+    return rules.duplicates_found([r["recall_near"] for r in scores],
+                                  [r["false_positives"] / max(r["pairs"], 1) for r in scores])
+
+
+def hash_trend(per_seed: dict[int, dict[str, dict]], outcome_of, at: dict[int, dict] | None,
+               final_seen: int | None) -> dict | None:
+    """A hash claim's trend: its rule on the chapter's hash and on each earlier fit in `at` (seed ->
+    `hasher_snapshots`)."""
+    seeds = list(per_seed)
+    return claim_trend(final_seen, outcome_of([per_seed[s][PAPER_HASH] for s in seeds]),
+                       per_snapshot(at or {}, seeds), outcome_of)
+
+
+def fp_claim(per_seed: dict[int, dict[str, dict]], data: str, at: dict[int, dict] | None = None,
+             final_seen: int | None = None) -> Claim:
     """Sec. 4.1.1 "false positive rate below 1%": the exact-bytes hash (no false pair by construction) must pass,
     the 16-bit code of the same encoder must fail. Any cautious hasher passes this rule: what the hash finds is
-    the recall claim's question."""
+    the recall claim's question. Its trend: the autoencoders fit for fewer epochs in `at` (`hasher_snapshots`)."""
     def outcome(method: str):
-        rs = [per_seed[s][method] for s in per_seed]
-        return rules.false_positive_share([r["false_positives"] for r in rs], [r["pairs"] for r in rs])
-    main = [per_seed[s]["autoencoder, exact (paper)"] for s in per_seed]
+        return fp_outcome([per_seed[s][method] for s in per_seed])
+    main = [per_seed[s][PAPER_HASH] for s in per_seed]
     def counts(method: str) -> str:
         rs = [per_seed[s][method] for s in per_seed]
         return f"{sum(r['false_positives'] for r in rs)} of {sum(r['pairs'] for r in rs)} pairs false"
     fp, pairs = sum(r["false_positives"] for r in main), sum(r["pairs"] for r in main)
     lo, hi = rules.clopper_pearson(fp, pairs)
     return Claim.decided(
-        outcome("autoencoder, exact (paper)"),
+        outcome(PAPER_HASH),
         {"16-bit code of the same encoder": (outcome("16-bit code (control)"), counts("16-bit code (control)"))},
         {"exact bytes (SHA-1)": (outcome("exact bytes (SHA-1, control)"), counts("exact bytes (SHA-1, control)"))},
         section="4.1.1", claim="de-duplication: false-positive rate below 1%", data=data, seeds=list(per_seed),
         paper="< 1/100 by visual inspection", ours=f"{fp} of {pairs} collision pairs are not planted copies: "
         f"{fp / max(pairs, 1):.2%} (95% CI {lo:.2%}-{hi:.2%}), pooled over hasher seeds",
         baseline="the same hash cut to 16 bits, which collides unrelated images",
-        values={"false_positives": fp, "pairs": pairs, "ci95": [lo, hi]})
+        values={"false_positives": fp, "pairs": pairs, "ci95": [lo, hi]},
+        trend=hash_trend(per_seed, fp_outcome, at, final_seen))
 
 
-def recall_claim(per_seed: dict[int, dict[str, dict]], data: str) -> Claim:
+def recall_claim(per_seed: dict[int, dict[str, dict]], data: str, at: dict[int, dict] | None = None,
+                 final_seen: int | None = None) -> Claim:
     """Sec. 4.1.1 "near duplicates are found": recall of non-exact planted copies at FP <= 1%; the planted pairs
-    themselves (an oracle) must pass, the exact-bytes hash (exact copies only) and a random projection must fail."""
+    themselves (an oracle) must pass, the exact-bytes hash (exact copies only) and a random projection must fail.
+    Its trend: the autoencoders fit for fewer epochs in `at` (`hasher_snapshots`)."""
     def outcome(method: str):
-        rs = [per_seed[s][method] for s in per_seed]
-        return rules.duplicates_found([r["recall_near"] for r in rs],
-                                         [r["false_positives"] / max(r["pairs"], 1) for r in rs])
-    main = [per_seed[s]["autoencoder, exact (paper)"] for s in per_seed]
+        return recall_outcome([per_seed[s][method] for s in per_seed])
+    main = [per_seed[s][PAPER_HASH] for s in per_seed]
     base = {m: np.mean([per_seed[s][m]["recall_near"] for s in per_seed]) for m in per_seed[next(iter(per_seed))]}
     return Claim.decided(
-        outcome("autoencoder, exact (paper)"),
+        outcome(PAPER_HASH),
         {"exact bytes (SHA-1)": (outcome("exact bytes (SHA-1, control)"),
                                  f"recall {base['exact bytes (SHA-1, control)']:.0%}"),
          "random 128-bit projection": (outcome("random projection (control)"),
@@ -267,7 +316,8 @@ def recall_claim(per_seed: dict[int, dict[str, dict]], data: str) -> Claim:
         ours=f"recall of planted near-duplicates {_pm([r['recall_near'] for r in main])} (exact copies "
              f"{np.mean([r['recall']['exact copy'] for r in main]):.0%})",
         baseline="; ".join(f"{m} {v:.0%}" for m, v in base.items() if "exact (paper)" not in m),
-        values={"recall_near": [r["recall_near"] for r in main], "baselines": base})
+        values={"recall_near": [r["recall_near"] for r in main], "baselines": base},
+        trend=hash_trend(per_seed, recall_outcome, at, final_seen))
 
 
 def _pm(v) -> str:
@@ -312,12 +362,18 @@ def copies_of(samples: np.ndarray, unique: np.ndarray, heldout: np.ndarray, sour
             "median_ratio": m["median_ratio"]}
 
 
+def memorisation_outcome(rates: dict[str, list[float]]):
+    """The memorisation rule: near copies with duplicates against after dedup, per seed."""
+    return rules.dedup_reduces_memorisation(rates["with duplicates"], rates["after dedup"])
+
+
 def memorisation_claim(rates: dict[str, list[float]], removed: dict[str, list[int]], seeds: list[int],
-                       data: str) -> Claim:
+                       data: str, at: dict[int, dict] | None = None, final_seen: int | None = None) -> Claim:
     """Sec. 4.1.1 "dedup lowers the chance that G memorises": near copies of the duplicated images with
     duplicates, after dedup, after removing as many images at random (the negative control, must fail) and after
-    removing exactly the planted copies (the positive control, must pass)."""
-    out = rules.dedup_reduces_memorisation(rates["with duplicates"], rates["after dedup"])
+    removing exactly the planted copies (the positive control, must pass). Its trend: the runs' step snapshots
+    (`at`: images seen -> condition -> rate per seed)."""
+    out = memorisation_outcome(rates)
     ctrl = rules.dedup_reduces_memorisation(rates["with duplicates"], rates["random removal"])
     oracle = rules.dedup_reduces_memorisation(rates["with duplicates"], rates["planted copies removed"])
     return Claim.decided(
@@ -328,7 +384,8 @@ def memorisation_claim(rates: dict[str, list[float]], removed: dict[str, list[in
         ours=f"samples that are near copies of a duplicated image: {_pm1(rates['with duplicates'])} with duplicates, "
              f"{_pm1(rates['after dedup'])} after dedup (removed {np.mean(removed['after dedup']):,.0f} images)",
         baseline=f"random removal of as many images: {_pm1(rates['random removal'])}",
-        values={"rates": rates, "removed": removed})
+        values={"rates": rates, "removed": removed},
+        trend=claim_trend(final_seen, out, at or {}, memorisation_outcome))
 
 
 def _pm1(v) -> str:
@@ -338,12 +395,18 @@ def _pm1(v) -> str:
 
 # "planted copies removed" is the positive control: the set with exactly the added copies taken out
 CONDITIONS = ("with duplicates", "after dedup", "random removal", "planted copies removed")
-NOT_RECIPE = ("data", "heldout", "steps", "epochs", "snapshot_epochs", "seed")  # what the experiment sets itself
+NOT_RECIPE = ("data", "heldout", "steps", "epochs", "snapshot_epochs", "snapshot_steps", "seed")  # the experiment's
+# issue 27, fixed before any was read: the memorisation runs keep snapshots at these fractions of their steps, by
+# step, so that every condition (sets of other sizes) is read at equal images seen
+DUP_SNAPSHOT_FRACTIONS = (0.25, 0.5, 0.75)
 
 
 def experiment_model(entry: dict, steps: int) -> dict:
-    """A profile model's recipe (architecture, optimiser, precision) for `steps` steps on another pack."""
-    return {**{k: v for k, v in entry.items() if k not in NOT_RECIPE}, "steps": steps}
+    """A profile model's recipe (architecture, optimiser, precision) for `steps` steps on another pack, with
+    snapshots at DUP_SNAPSHOT_FRACTIONS of them."""
+    snapshots = sorted({max(1, round(steps * f)) for f in DUP_SNAPSHOT_FRACTIONS} - {steps})
+    return {**{k: v for k, v in entry.items() if k not in NOT_RECIPE}, "steps": steps, "snapshot_epochs": [],
+            "snapshot_steps": snapshots}
 
 
 def duplication_study(train_images: np.ndarray, heldout: np.ndarray, work_dir: str | Path, seeds: list[int],
@@ -351,7 +414,8 @@ def duplication_study(train_images: np.ndarray, heldout: np.ndarray, work_dir: s
                       n_samples: int, progress: bool = True) -> dict:
     """Train `model` (a profile model entry without data) on a set with duplicated images, on it after `dedup`
     (hasher seed = training seed), and after removing as many images at random; per seed, the share of samples
-    that are near copies of a duplicated image. Runs are cached like the profile's (`core.runs`)."""
+    that are near copies of a duplicated image, at the end and at each step snapshot every run has ("at": images
+    seen -> condition -> rate per seed). Runs are cached like the profile's (`core.runs`)."""
 
     work = Path(work_dir)
     dup, sources, is_copy = duplicated_set(train_images, n_unique, n_sources, copies, seed=0)
@@ -378,15 +442,25 @@ def duplication_study(train_images: np.ndarray, heldout: np.ndarray, work_dir: s
         jobs += [(runs.entry_config(model, packs[cond], device, seed, progress), f"dup-{cond.replace(' ', '-')}",
                   work / "runs") for cond in CONDITIONS]
     trained = iter(runs.ensure_trained_many(jobs, default_workers(device)))
+
+    def rate(run, seed: int, name: str = "last.pt") -> float:
+        G = load_run(run, device, name)[0]
+        samples = generate_uint8(G, n_samples, stream_seed("samples", seed))
+        return copies_of(samples, unique, heldout, sources)["to_duplicated"]
+    earlier: dict[int, dict[str, dict[int, float]]] = {}  # images seen -> condition -> seed -> rate
     for seed in seeds:
         for cond in CONDITIONS:
-            G = load_run(next(trained), device)[0]
-            samples = generate_uint8(G, n_samples, stream_seed("samples", seed))
-            rates[cond].append(copies_of(samples, unique, heldout, sources)["to_duplicated"])
+            run = next(trained)
+            rates[cond].append(rate(run, seed))
             removed[cond].append(len(dup) - kept[(seed, cond)])
+            for seen, name in earlier_snapshots(run, device):
+                earlier.setdefault(seen, {}).setdefault(cond, {})[seed] = rate(run, seed, name)
+    at = {seen: {cond: [by_seed[s] for s in seeds] for cond, by_seed in conds.items()}
+          for seen, conds in earlier.items()
+          if set(conds) == set(CONDITIONS) and all(set(by_seed) == set(seeds) for by_seed in conds.values())}
     byte_removed = len(dup) - int(keep_mask(len(dup), duplicate_groups(byte_codes(dup))).sum())
     return {"rates": rates, "removed": removed, "sources": sources, "set_size": len(dup),
-            "byte_identical_removed": byte_removed}
+            "byte_identical_removed": byte_removed, "at": at, "final_seen": model["steps"] * jobs[0][0].batch_size}
 
 
 def inspection_sample(found: np.ndarray, truth: np.ndarray, n: int, k: int, seed: int = 0
@@ -433,8 +507,9 @@ def run(P) -> dict:
     judge = P.judge(P.model)  # the training chapter's judge: its feature space is one baseline
     planted = {s: plant(clean, P.per_transform, seed=s) for s in P.seeds}  # fresh copies per hasher seed
     per_seed = {s: compare_methods(*planted[s], len(clean), s, P.radii, judge.embed) for s in P.seeds}
+    hasher_at = {s: hasher_snapshots(*planted[s], s) for s in P.seeds}  # issue 27
     images, truth, kinds = planted[P.seeds[0]]
-    first = per_seed[P.seeds[0]]["autoencoder, exact (paper)"]
+    first = per_seed[P.seeds[0]][PAPER_HASH]
     shown, shown_planted = inspection_sample(first["found_keys"], truth, len(images), P.inspect_pairs)
     train = P.pack(P.models[P.model]["data"])
     report = training_set_report(train, P.seeds[0])
@@ -444,14 +519,16 @@ def run(P) -> dict:
                                     P.dup_sources, P.dup_copies, spec, P.device, P.n_samples)
     return {"n_clean": len(clean), "per_seed": per_seed, "images": images, "truth": truth, "kinds": kinds,
             "first": first, "shown": shown, "shown_planted": shown_planted, "training_set": report,
-            "duplication": duplication, "record": {"training_set": report}}
+            "duplication": duplication, "record": {"training_set": report}, "hasher_at": hasher_at,
+            "hasher_seen": hasher_images_seen(len(images), HasherConfig().epochs)}
 
 
 def figures(study: dict, P) -> dict:
     """The planted pairs per transformation, and the sampled collision pairs of the visual inspection."""
     images = study["images"]
     return {"fig-planted": planted_examples(images, study["truth"], study["kinds"], list(TRANSFORMS)),
-            "fig-inspect": pair_grid(images, study["shown"], ~study["shown_planted"])}
+            "fig-inspect": pair_grid(images, study["shown"], ~study["shown_planted"]),
+            "fig-dedup-trends": trends([asdict(c) for c in claims(study, P)])}  # issue 27: against compute
 
 
 def tables(study: dict, P) -> dict:
@@ -474,6 +551,8 @@ def claims(study: dict, P) -> list[Claim]:
     data = f"{P.data(P.model)}; {study['n_clean']:,} images of pack {P.clean_pack} + {len(study['truth']):,} " \
            "planted copies"
     dup = study["duplication"]
-    return [fp_claim(study["per_seed"], data), recall_claim(study["per_seed"], data),
+    over = {"at": study.get("hasher_at"), "final_seen": study.get("hasher_seen")}
+    return [fp_claim(study["per_seed"], data, **over), recall_claim(study["per_seed"], data, **over),
             memorisation_claim(dup["rates"], dup["removed"], P.seeds,
-                               f"{P.data(P.model)}; {dup['set_size']:,}-image set with duplicates")]
+                               f"{P.data(P.model)}; {dup['set_size']:,}-image set with duplicates",
+                               at=dup.get("at"), final_seen=dup.get("final_seen"))]

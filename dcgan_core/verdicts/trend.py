@@ -35,7 +35,10 @@ class Trend:
         return asdict(self)
 
 
-def _part(outcome: Outcome, name: str) -> dict:
+def _part(outcome: Outcome, name: str) -> dict | None:
+    """The outcome's part `name`; None for an undecided reading that read no part (e.g. nothing to reduce)."""
+    if not outcome.parts:
+        return None
     part = next((p for p in outcome.parts if p["name"] == name), None)
     if part is None:
         raise ValueError(f"every snapshot's outcome needs the part {name!r} (one rule read at each snapshot); "
@@ -54,7 +57,8 @@ def moving(previous: list[float], last: list[float], better: str) -> str:
 
 
 def trend(outcomes: dict[int, Outcome]) -> Trend:
-    """The trend of one claim's rule read at each snapshot (`outcomes`: images seen -> outcome of the same rule)."""
+    """The trend of one claim's rule read at each snapshot (`outcomes`: images seen -> outcome of the same rule).
+    An earlier snapshot whose reading has no parts (an undecided one) keeps its verdict and has no mean (NaN)."""
     if not outcomes:
         raise ValueError("trend needs the rule's outcome at one snapshot at least")
     images = sorted(outcomes)
@@ -66,8 +70,8 @@ def trend(outcomes: dict[int, Outcome]) -> Trend:
     verdicts = tuple(outcomes[i].verdict for i in images)
     passing = [v == "reproduced" for v in verdicts]
     first = next((images[k] for k in range(len(images)) if all(passing[k:])), None)
-    move = "one snapshot" if len(images) < 2 else moving(parts[-2]["per_seed"], parts[-1]["per_seed"],
-                                                           parts[-1]["better"])
+    read = [p for p in parts if p is not None]  # the last two snapshots that read the part
+    move = "one snapshot" if len(read) < 2 else moving(read[-2]["per_seed"], read[-1]["per_seed"], read[-1]["better"])
     if first is not None:
         reading = f"reproduced from {first:,} images on"
     elif move == "improving":
@@ -76,8 +80,9 @@ def trend(outcomes: dict[int, Outcome]) -> Trend:
         reading = f"{verdicts[-1]}, getting worse"
     else:
         reading = f"{verdicts[-1]}, {move}"
-    return Trend(tuple(images), verdicts, tuple(float(np.mean(p["per_seed"])) for p in parts), name,
-                 float(parts[-1]["threshold"]), parts[-1]["better"], first, move, reading)
+    means = tuple(float(np.mean(p["per_seed"])) if p else float("nan") for p in parts)
+    return Trend(tuple(images), verdicts, means, name, float(parts[-1]["threshold"]), parts[-1]["better"], first,
+                 move, reading)
 
 
 def per_snapshot(at: dict, seeds: Sequence) -> dict[int, list]:
@@ -94,7 +99,7 @@ def claim_trend(final_seen: int | None, final: Outcome, earlier: dict[int, objec
                 rule: Callable[[object], Outcome]) -> dict | None:
     """A claim's trend as the book stores it: its final outcome at `final_seen` and `rule` read on each earlier
     snapshot's readings (`earlier`: images seen -> what `rule` takes); None without an earlier snapshot or when
-    the final model's images seen are unknown."""
-    if not earlier or final_seen is None:
+    the final model's images seen are unknown, or when the final reading read no part (nothing to trend)."""
+    if not earlier or final_seen is None or not final.parts:
         return None
     return trend({final_seen: final, **{seen: rule(x) for seen, x in earlier.items()}}).to_dict()

@@ -78,13 +78,17 @@ def test_the_chapter_entry_points(monkeypatch):
                             "planted copies removed": [6, 6]},
                 "set_size": 106, "byte_identical_removed": 0, "sources": np.array([3, 9])}
     monkeypatch.setattr(dedup, "duplication_study", duplication)
+    monkeypatch.setattr(dedup, "hasher_snapshots", lambda images, truth, kinds, seed: calls.setdefault(
+        "snapshots", []).append(seed) or {})
 
     study = dedup.run(P)
     assert calls["report"] == (packs["train"], 0)
     images, heldout, work, *rest = calls["duplication"]
     assert images is train and np.array_equal(heldout, packs["heldout"].images[:30])
     assert work == Path("/nonexistent/dedup")
-    assert rest == [[0, 1], 100, 2, 3, {"steps": 7}, "cpu", 30]  # the profile model's recipe for dup_steps steps
+    # the profile model's recipe for dup_steps steps, with step snapshots at fixed fractions of them (issue 27)
+    assert rest == [[0, 1], 100, 2, 3, {"steps": 7, "snapshot_epochs": [], "snapshot_steps": [2, 4, 5]}, "cpu", 30]
+    assert calls["snapshots"] == [0, 1] and study["hasher_seen"] == 10 * 180  # the hasher's 10 epochs of 180
     expected = dedup.plant(clean, 10, seed=0)
     assert all(np.array_equal(a, b) for a, b in zip((study["images"], study["truth"], study["kinds"]), expected))
     assert len(study["shown"]) == 5 and study["shown_planted"].all()  # the stand-in hash finds planted pairs only
@@ -111,3 +115,46 @@ def test_the_chapter_entry_points(monkeypatch):
     assert controls["exact bytes (SHA-1)"]["kind"] == "positive"
     assert {c["kind"] for c in claims[1].controls} == {"positive", "negative"}
     assert {c["kind"] for c in claims[2].controls} == {"positive", "negative"}
+
+
+def test_the_hash_claims_are_read_on_shorter_fits_of_the_same_autoencoder():
+    """Issue 27: each earlier 'snapshot' of the hash is an autoencoder fit for fewer epochs, scored the same way."""
+    from dcgan_core.instruments.hashing import HasherConfig, SemanticHasher
+
+    images, truth, kinds = dedup.plant(blocky_images(1000, seed=4), 20, seed=0)
+    at = dedup.hasher_snapshots(images, truth, kinds, 0, epochs=(1, 3))
+    n = len(images)
+    assert list(at) == [n, 3 * n]  # the autoencoder's images seen (it fits on every image: fewer than fit_on)
+    one = SemanticHasher(HasherConfig(seed=0, epochs=1)).fit(images, progress=False)
+    direct = dedup.score_pairs(dedup.group_pairs(dedup.duplicate_groups(one.transform(images)), n), truth, kinds, n)
+    assert at[n] == direct
+    final = {0: {dedup.PAPER_HASH: at[3 * n]}}
+    claim = dedup.recall_claim({0: {**{m: at[3 * n] for m in (dedup.PAPER_HASH, "exact bytes (SHA-1, control)",
+                                                                 "random projection (control)", dedup.ORACLE)}}},
+                               "x", at={0: {n: at[n]}}, final_seen=3 * n)
+    assert list(claim.trend["images"]) == [n, 3 * n]
+    assert dedup.hash_trend(final, dedup.fp_outcome, {0: {}}, 3 * n) is None  # no shorter fit: no trend
+
+
+def test_the_memorisation_claim_is_read_at_each_step_snapshot_of_every_condition(tmp_path, monkeypatch):
+    """Issue 27: every condition's run keeps snapshots at the same steps (equal images seen), each read from that
+    snapshot's G."""
+    from dcgan_core.core.checkpoint import load_run
+
+    monkeypatch.setattr(dedup, "default_workers", lambda device: 1)
+    mean_pixel = lambda samples, *a: {"to_duplicated": float(np.asarray(samples).mean()) / 255}  # noqa: E731
+    monkeypatch.setattr(dedup, "copies_of", mean_pixel)  # a reading that differs between Gs
+    train = blocky_images(1000, seed=5, side=16)[:, :1]
+    model = dedup.experiment_model({"preset": "tiny16", "batch_size": 32, "log_every": 4, "epochs": 3}, 8)
+    study = dedup.duplication_study(train, train[:20], tmp_path, [0], 900, 2, 100, model, "cpu", 20, progress=False)
+    assert sorted(study["at"]) == [2 * 32, 4 * 32, 6 * 32] and study["final_seen"] == 8 * 32
+    assert set(study["at"][128]) == set(dedup.CONDITIONS)
+    run = next(p for p in (tmp_path / "runs").glob("dup-with-duplicates-s0-*") if p.is_dir())
+    from dcgan_core.instruments.reference import generate_uint8
+    from dcgan_core.utils.streams import stream_seed
+    G = load_run(run, "cpu", "step-00000004.pt")[0]
+    assert study["at"][128]["with duplicates"] == [mean_pixel(generate_uint8(G, 20, stream_seed("samples", 0)))[
+        "to_duplicated"]]
+    assert study["at"][128]["with duplicates"] != [study["rates"]["with duplicates"][0]]  # not the final G's
+    claim = dedup.memorisation_claim(study["rates"], study["removed"], [0], "x", study["at"], study["final_seen"])
+    assert list(claim.trend["images"]) == [64, 128, 192, 256]  # mean pixel > the copy bar: the rule reads parts

@@ -71,3 +71,17 @@ def test_snapshots_a_seed_lacks_are_dropped_and_the_rule_reads_each_one_kept():
     assert t["images"] == (2, 3, 4) and t["first_pass"] == 3
     assert trend.claim_trend(None, rule([4.0] * 3), {2: [5.0] * 3}, rule) is None  # the end's images seen unknown
     assert trend.claim_trend(4, rule([4.0] * 3), {}, rule) is None  # no earlier snapshot: no trend
+
+
+def test_an_undecided_earlier_reading_keeps_its_verdict_without_a_mean():
+    """The memorisation rule reads nothing while no seed copies (early snapshots): no mean, and the moving test
+    falls back to the last two snapshots that read the part."""
+    nothing = rules.dedup_reduces_memorisation([0.0, 0.0, 0.0], [0.0, 0.0, 0.0])
+    assert nothing.verdict == "inconclusive" and not nothing.parts
+    late = {1: nothing, 2: rules.dedup_reduces_memorisation([0.2, 0.3, 0.25], [0.15, 0.2, 0.2]),
+            3: rules.dedup_reduces_memorisation([0.2, 0.3, 0.25], [0.01, 0.0, 0.01])}
+    t = trend.trend(late)
+    assert t.verdicts[0] == "inconclusive" and np.isnan(t.means[0]) and not np.isnan(t.means[1:]).any()
+    assert t.moving == "improving" and t.first_pass == 3
+    assert trend.trend({1: nothing, 2: late[3]}).moving == "one snapshot"
+    assert trend.claim_trend(3, nothing, {1: late[2]}, lambda o: o) is None  # the end read nothing: no trend
