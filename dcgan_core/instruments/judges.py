@@ -41,10 +41,12 @@ TRAINED_CHECKERBOARDS = (2, 8)  # the factors it trains on; the failure suite's 
 @dataclass(frozen=True)
 class Negatives:
     """Failure images an instrument trains on besides its own degradations (issue 25: `negatives.py`): `identity`
-    names them for the cache key without making them; `make()` returns them, uint8 in the instrument's format."""
+    names them for the cache key without making them; `make()` returns them, uint8 in the instrument's format
+    (`shape`: channels, height, width, known before any is made)."""
 
     identity: tuple[str, ...]
     make: Callable[[], np.ndarray]
+    shape: tuple[int, int, int]
 
 
 @dataclass(frozen=True)
@@ -326,13 +328,18 @@ def fit_judge(pack: Pack, cfg: JudgeConfig = JudgeConfig(), cache_dir: str | Pat
 
 
 def negative_pool(negatives: Negatives | None, pack: Pack) -> torch.Tensor | None:
-    """The negatives as a uint8 tensor, checked against the pack's image format before any training."""
+    """The negatives as a uint8 tensor, their format checked against the pack's before they are made (making them
+    may train the early runs) and again after."""
     if negatives is None:
         return None
+
+    def check(dtype: np.dtype, shape) -> None:
+        if dtype != np.uint8 or tuple(shape) != tuple(pack.images.shape[1:]):
+            raise ValueError(f"negatives must be uint8 images shaped like the pack's {pack.images.shape[1:]}, got "
+                             f"{dtype} {tuple(shape)}; make them with negatives.training_negatives")
+    check(np.dtype(np.uint8), negatives.shape)
     pool = np.asarray(negatives.make())
-    if pool.dtype != np.uint8 or pool.shape[1:] != pack.images.shape[1:]:
-        raise ValueError(f"negatives must be uint8 images shaped like the pack's {pack.images.shape[1:]}, got "
-                         f"{pool.dtype} {pool.shape[1:]}; make them with negatives.training_negatives")
+    check(pool.dtype, pool.shape[1:])
     return torch.from_numpy(pool)
 
 

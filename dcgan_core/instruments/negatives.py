@@ -81,23 +81,22 @@ def training_negatives(cfg: TrainConfig, name: str, runs_root: str | Path, other
     known without making an image: a cached instrument's key."""
     early = {s: early_config(cfg, s) for s in seeds}
     nproc = processes(cfg.batch_size)
-    model = hashlib.sha256(json.dumps(resolve(cfg.preset, **cfg.model_overrides).to_dict(),
-                                      sort_keys=True).encode()).hexdigest()[:12]
+    spec = resolve(cfg.preset, **cfg.model_overrides)
+    model = hashlib.sha256(json.dumps(spec.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
     identity = tuple([f"untrained {name} {model} s{s}" for s in seeds]
                      + [run_dir(c, early_name(name, c), runs_root, nproc, sync_bn(nproc, c.device)).name
                         for c in early.values() if c is not None]
                      + [f"{p.meta['source']} {p.meta['sha256'][:12]}" for p in others] + [f"n={n}"])
 
     def make() -> np.ndarray:
-        model_cfg = resolve(cfg.preset, **cfg.model_overrides)
         images = []
         for s in seeds:
-            G0 = initial_models(model_cfg, s)[0].to(cfg.device)
+            G0 = initial_models(spec, s)[0].to(cfg.device)
             images.append(generate_uint8(G0, n, stream_seed("negatives", s)))
             if early[s] is not None:
                 G = load_run(ensure_trained(early[s], early_name(name, early[s]), runs_root), cfg.device)[0]
                 images.append(generate_uint8(G, n, stream_seed("negatives", s)))
-        images += [as_images_of(np.asarray(p.images[:n]), model_cfg.channels, model_cfg.resolution) for p in others]
+        images += [as_images_of(np.asarray(p.images[:n]), spec.channels, spec.resolution) for p in others]
         return np.concatenate(images)
 
-    return Negatives(identity, make)
+    return Negatives(identity, make, (spec.channels, spec.resolution, spec.resolution))

@@ -100,11 +100,15 @@ def test_failure_batch_draws_half_its_failures_from_the_pool():
 def test_negative_pool_refuses_images_of_another_format(tmp_path):
     digits = load_pack(write_pack(tmp_path / "digits", two_mode_images(8)))
     assert negative_pool(None, digits) is None
-    good = Negatives(("x",), lambda: np.zeros((3, 1, 16, 16), np.uint8))
+    good = Negatives(("x",), lambda: np.zeros((3, 1, 16, 16), np.uint8), (1, 16, 16))
     assert negative_pool(good, digits).shape == (3, 1, 16, 16)
     for bad in (np.zeros((3, 3, 16, 16), np.uint8), np.zeros((3, 1, 16, 16), np.float32)):
         with pytest.raises(ValueError, match="shaped like the pack's"):
-            negative_pool(Negatives(("x",), lambda b=bad: b), digits)
+            negative_pool(Negatives(("x",), lambda b=bad: b, (1, 16, 16)), digits)
+    made = []
+    with pytest.raises(ValueError, match=r"got uint8 \(3, 32, 32\)"):  # refused before anything is made
+        negative_pool(Negatives(("x",), lambda: made.append(1), (3, 32, 32)), digits)
+    assert made == []
 
 
 def test_the_segmenter_learns_to_mark_nothing_on_failure_images(tmp_path):
@@ -115,7 +119,7 @@ def test_the_segmenter_learns_to_mark_nothing_on_failure_images(tmp_path):
     marked = {}
     for share, seed in ((0.0, 0), (0.5, 0), (0.5, 1)):
         det = detector.fit_detector(rooms, replace(cfg, failure_share=share, seed=seed), progress=False,
-                                    negatives=Negatives(("noise",), lambda: noise[0]))
+                                    negatives=Negatives(("noise",), lambda: noise[0], (3, 16, 16)))
         marked[share, seed] = detector.presence(det.masks(noise[1])).mean()  # other noise than it trained on
         seen = detector.presence(det.masks(np.asarray(rooms.images[:64])))
         marked["rooms", share, seed] = seen[present].mean()  # the objects it finds where the boxes are
