@@ -360,6 +360,12 @@ class GuidelineParams(Chapter):
             raise ParameterError("parameter datasets=[] names no model: give the DCGAN of at least one data set")
         for m in (*self.datasets, *self.high_res, *self.long_runs):
             self._model(m, "datasets" if m in self.datasets else "high_res" if m in self.high_res else "long_runs")
+        for m in (*self.datasets, *self.high_res):  # oscillation and freezing read a snapshot every fifth of a run
+            entry = self.models[m]
+            if "epochs" in entry and sorted(entry.get("snapshot_epochs", [])) != guidelines.schedule(entry["epochs"]):
+                raise ParameterError(f"model {m} trains {entry['epochs']} epochs with snapshot_epochs "
+                                     f"{entry.get('snapshot_epochs', [])}; a guideline run keeps one every fifth of "
+                                     f"it: snapshot_epochs: {guidelines.schedule(entry['epochs'])}")
         if self.long_runs:
             self._seeds(self.long_seeds)
         self._seeds(self.seeds)

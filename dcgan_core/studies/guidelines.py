@@ -86,8 +86,9 @@ def schedule(epochs: int) -> list[int]:
 
 def pilot_entry(entry: dict, candidates: Sequence[int]) -> dict:
     """The DCGAN entry the pilot trains once per seed: the longest candidate, with every candidate's snapshots, so
-    each shorter run is read as the prefix it is (Adam at a constant learning rate: no schedule to differ)."""
-    return {**entry, "epochs": max(candidates),
+    each shorter run is read as the prefix it is (Adam at a constant learning rate: no schedule to differ). The
+    entry's own length, in steps or epochs, is what the pilot replaces."""
+    return {**{k: v for k, v in entry.items() if k != "steps"}, "epochs": max(candidates),
             "snapshot_epochs": sorted({e for c in candidates for e in schedule(c)})}
 
 

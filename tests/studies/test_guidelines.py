@@ -117,6 +117,7 @@ def test_the_budget_rule_picks_the_shortest_length_with_no_failed_pilot_run():
             G.schedule(bad)
     entry = G.pilot_entry({"data": "d", "epochs": 2, "snapshot_epochs": [1]}, [10, 20, 5])
     assert entry["epochs"] == 20 and entry["snapshot_epochs"] == [1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20]
+    assert "steps" not in G.pilot_entry({"data": "d", "steps": 8, "snapshot_epochs": []}, [5])  # a smoke entry
     ok, one = [""] * 5, ["collapsed"] + [""] * 4
     assert G.pilot_length({10: one, 20: ok, 40: ok}) == 20  # one failed run at 10 epochs: too short
     assert G.pilot_length({10: ok, 20: one, 40: ok}) == 10  # the shortest clean length, whatever comes after
@@ -160,7 +161,7 @@ def test_the_training_step_trains_every_arm_once():
     assert pipeline.guideline_jobs({**prof, "notebooks": {}}, packs, "/runs") == []
 
 
-def test_chapter_parameters_refuse_overlapping_control_seeds_and_unknown_variants():
+def test_chapter_parameters_refuse_overlapping_control_seeds_and_unknown_variants(monkeypatch):
     from dcgan_core.book import params
     from dcgan_core.utils.errors import ParameterError
     with pytest.raises(ParameterError, match="disjoint"):
@@ -171,7 +172,13 @@ def test_chapter_parameters_refuse_overlapping_control_seeds_and_unknown_variant
         params.load("00_guidelines", "smoke", {"seeds": [0, 100], "control_seeds": [2, 3]})
     with pytest.raises(ParameterError, match="unknown variant"):
         params.load("00_guidelines", "smoke", {"variants": ["no dropout"]})
-    reseeded = pipeline.with_seeds(pipeline.load_profile("cpu"), "10,11,12,13,14")["notebooks"]["00_guidelines"]
+    cpu = pipeline.load_profile("cpu")
+    params.load("00_guidelines", "cpu")  # every g-* entry keeps a snapshot every fifth of its run
+    shifted = {**cpu, "models": {**cpu["models"], "g-rooms": {**cpu["models"]["g-rooms"], "snapshot_epochs": [1, 40]}}}
+    monkeypatch.setattr(pipeline, "load_profile", lambda name: shifted)
+    with pytest.raises(ParameterError, match=r"g-rooms trains 40 epochs .* snapshot_epochs: \[8, 16, 24, 32, 40\]"):
+        params.load("00_guidelines", "cpu")
+    reseeded = pipeline.with_seeds(cpu, "10,11,12,13,14")["notebooks"]["00_guidelines"]
     assert reseeded["seeds"] == [10, 11, 12, 13, 14] and reseeded["control_seeds"] == [15, 16, 17, 18, 19]
 
 
