@@ -43,6 +43,9 @@ UPDATE_SCHEMES = ("joint", "alternating")
 PRECISIONS = ("fp32", "bf16")
 # Fields that may change on --resume: run length and bookkeeping, not the maths of a step.
 RESUME_FREE = ("steps", "epochs", "device", "log_every", "ckpt_every", "progress")
+# fields added after runs were cached: at these defaults they stay out of a run's identity (and its key), so the
+# runs trained before the field existed are still found and resumed
+LATER_DEFAULTS = {"snapshot_steps": ()}
 DEVICE_RESIDENT_BYTES = 2 << 30  # packs below 2 GiB live on the device as uint8; larger are memory-mapped
 
 
@@ -123,9 +126,13 @@ class TrainConfig:
         return cls(data=data, preset=preset, **{**defaults, **given})
 
     def identity(self) -> dict:
-        """The fields that must match for --resume to continue this run."""
-        return {k: v for k, v in asdict(self).items() if k not in RESUME_FREE}
+        """The fields that must match for --resume to continue this run (LATER_DEFAULTS at their default left out)."""
+        return _without_later_defaults({k: v for k, v in asdict(self).items() if k not in RESUME_FREE})
 
+
+
+def _without_later_defaults(identity: dict) -> dict:
+    return {k: v for k, v in identity.items() if not (k in LATER_DEFAULTS and tuple(v) == LATER_DEFAULTS[k])}
 
 
 def save_config(cfg: TrainConfig, path: str | Path) -> Path:
@@ -351,8 +358,8 @@ def _prepare_run_dir(out: Path, cfg: TrainConfig, model_cfg: dict, data_meta: di
         old_model = ModelConfig.from_dict(old["model"]).to_dict()
         old_id = {**old_train, "model": old_model, "data_sha256": old["data"].get("sha256"),
                   **old.get("distributed", {"world_size": 1, "sync_bn": False})}
-        for kind in ("snapshot_epochs", "snapshot_steps"):
-            old_id[kind] = tuple(old_id.get(kind, ()))
+        old_id = _without_later_defaults({**old_id, "snapshot_epochs": tuple(old_id.get("snapshot_epochs", ())),
+                                          "snapshot_steps": tuple(old_id.get("snapshot_steps", ()))})
         diff = sorted(k for k in set(new_id) | set(old_id) if new_id.get(k) != old_id.get(k))
         if diff:
             lines = [f"  {k}: run has {old_id.get(k)!r}, requested {new_id.get(k)!r}" for k in diff]

@@ -300,3 +300,23 @@ def test_bf16_on_a_cpu_without_native_units_warns_before_training(two_mode_pack,
         train(cfg, tmp_path / "run")
     said = [str(w.message) for w in caught if "emulated" in str(w.message)]
     assert bool(said) is not native and all("--precision fp32" in s for s in said)
+
+
+def test_a_field_added_later_leaves_the_runs_trained_before_it_found_and_resumable(two_mode_pack, tmp_path):
+    """snapshot_steps came after runs were cached: at its default it is not in a run's identity (nor its key)."""
+    from dataclasses import replace
+
+    from dcgan_core.core import runs
+
+    base = cfg(two_mode_pack, steps=4, snapshot_epochs=())
+    assert "snapshot_steps" not in base.identity()
+    assert cfg(two_mode_pack, steps=4, snapshot_epochs=(), snapshot_steps=(2,)).identity()["snapshot_steps"] == (2,)
+    assert runs.run_dir(base, "m", tmp_path) != runs.run_dir(replace(base, snapshot_steps=(2,)), "m", tmp_path)
+    train(base, tmp_path / "r")
+    conf_path = tmp_path / "r" / "config.json"
+    conf = json.loads(conf_path.read_text())
+    del conf["train"]["snapshot_steps"]  # as a run written before the field existed
+    conf_path.write_text(json.dumps(conf))
+    train(cfg(two_mode_pack, steps=8, snapshot_epochs=()), tmp_path / "r", resume=True)
+    with pytest.raises(ValueError, match="snapshot_steps"):  # a set value is part of the run
+        train(cfg(two_mode_pack, steps=12, snapshot_epochs=(), snapshot_steps=(10,)), tmp_path / "r", resume=True)
