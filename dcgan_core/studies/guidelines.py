@@ -32,6 +32,7 @@ from dcgan_core.utils.parallel import run_jobs
 from dcgan_core.utils.streams import stream_seed, torch_generator
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim, gated
+from dcgan_core.verdicts.trend import claim_trend
 
 # variant name -> (the profile-entry fields it changes, the paper's statement it tests)
 VARIANTS = {
@@ -150,19 +151,37 @@ def run_readout(run: str | Path, ref: Reference, real: dict, n: int, seed: int, 
             "coverage": coverage(ref.judge.content_rates(samples), real["content_rates"]),
             "change": None if last is None else float(np.abs(samples.astype(float) - last).mean() / 255)})
         last = samples.astype(float)
-    ended = at is None or (bool(snapshots) and snapshots[-1]["name"] == at[-1])
-    if not ended and not diverged(run):
+    if at is not None and not (snapshots and snapshots[-1]["name"] == at[-1]) and not diverged(run):
         raise ValueError(f"{run} has no snapshot {at[-1]!r} to end the reading at; it saved {names}")
-    stopped = diverged(run) and (at is None or not ended)  # a prefix ending before the loss went non-finite
+    out = {"snapshots": snapshots, "samples": last.astype(np.uint8) if last is not None else None,
+           **ended_at(run, snapshots, at[-1] if at is not None else None)}
+    if at is None:  # issue 27: the run as if it had ended at each scheduled snapshot before its end
+        order = scheduled(run)
+        out["earlier"] = {name: ended_at(run, [x for x in snapshots if x["name"] in order[:k + 1]], name)
+                          for k, name in enumerate(order[:-1])}
+    return out
+
+
+def scheduled(run: str | Path) -> list[str]:
+    """The snapshot names a run's config schedules (by epoch), in order; those it saved if it stopped early."""
+    epochs = json.loads((Path(run) / "config.json").read_text())["train"].get("snapshot_epochs") or []
+    return [snapshot_name(e) for e in sorted(epochs)]
+
+
+def ended_at(run: str | Path, snapshots: list[dict], end: str | None) -> dict:
+    """The failure reading of a run's `snapshots` (`run_readout`) as if the run had ended at snapshot `end` (None:
+    where it ended): diverged if it stopped on a non-finite loss before reaching `end`, or saved nothing."""
+    ended = end is None or (bool(snapshots) and snapshots[-1]["name"] == end)
+    stopped = diverged(run) and (end is None or not ended)  # a prefix ending before the loss went non-finite
     final = snapshots[-1] if snapshots and ended else None
-    out = {"snapshots": snapshots, "diverged": stopped or final is None,
-           "dgz_tail": dgz_tail(run, final["step"] if final and at is not None else None),
-           "samples": last.astype(np.uint8) if last is not None else None}
+    out = {"diverged": stopped or final is None,
+           "dgz_tail": dgz_tail(run, final["step"] if final and end is not None else None)}
     frozen = final["change"] if final and final["change"] is not None else 1.0
     out["failure"] = rules.run_failure(out["diverged"], out["dgz_tail"], frozen,
                                        final["diversity_ratio"] if final else 0.0, final["coverage"] if final else 0.0,
                                        [s["fd"] for s in snapshots])
     out["fd_final"] = final["fd"] if final and not stopped else float("nan")
+    out["images_seen"] = final["images_seen"] if final else None
     return out
 
 
@@ -275,15 +294,36 @@ def _counts(readouts: list[dict]) -> str:
     return f"{len(fails)} of {len(readouts)} runs failed" + (f" ({kinds})" if kinds else "")
 
 
+def hurts(arms: dict[str, list[dict]], variant: str, against: str = DCGAN):
+    """rules.undoing_hurts of one arm's readings against another's (each a failure and a final FD per seed)."""
+    (fail_v, fd_v), (fail_d, fd_d) = _arm(arms[variant]), _arm(arms[against])
+    return rules.undoing_hurts(fail_v, fail_d, fd_v, fd_d)
+
+
+def guideline_trend(variant: str, arms: dict[str, list[dict]]) -> dict | None:
+    """Issue 27: the rule with every run of the variant and the DCGAN read as if it had ended at each earlier
+    scheduled snapshot (`run_readout`'s "earlier"), at the images seen there."""
+    runs_read = [*arms[variant], *arms[DCGAN]]
+    names = set.intersection(*(set(r.get("earlier", {})) for r in runs_read))
+    earlier = {}
+    for name in names:
+        at = {arm: [r["earlier"][name] for r in arms[arm]] for arm in (variant, DCGAN)}
+        seen = max((x["images_seen"] or 0 for x in at[variant] + at[DCGAN]), default=0)
+        if seen:
+            earlier[seen] = at
+    final_seen = max((r["snapshots"][-1]["images_seen"] for r in runs_read if r.get("snapshots")), default=None)
+    return claim_trend(final_seen, hurts(arms, variant), earlier, lambda at: hurts(at, variant))
+
+
 def guideline_claim(variant: str, data: str, model: str, arms: dict[str, list[dict]], seeds: list[int]) -> Claim:
     """Sec. 3-4 for one variant on one data set (rule: rules.undoing_hurts against the DCGAN on the same seeds),
-    with the positive control (POSITIVE against the DCGAN) and the negative one (the DCGAN on other seeds)."""
-    dcgan, pos, control, mine = (_arm(arms[a]) for a in (DCGAN, POSITIVE[0], CONTROL, variant))
-    positive = {POSITIVE[0]: (rules.undoing_hurts(pos[0], dcgan[0], pos[1], dcgan[1]), _counts(arms[POSITIVE[0]]))}
-    negative = {"the DCGAN on other seeds": (rules.undoing_hurts(control[0], dcgan[0], control[1], dcgan[1]),
-                                             _counts(arms[CONTROL]))}
+    with the positive control (POSITIVE against the DCGAN) and the negative one (the DCGAN on other seeds), and
+    its trend over the runs' earlier snapshots (`guideline_trend`)."""
+    dcgan, mine = _arm(arms[DCGAN]), _arm(arms[variant])
+    positive = {POSITIVE[0]: (hurts(arms, POSITIVE[0]), _counts(arms[POSITIVE[0]]))}
+    negative = {"the DCGAN on other seeds": (hurts(arms, CONTROL), _counts(arms[CONTROL]))}
     return Claim.decided(
-        rules.undoing_hurts(mine[0], dcgan[0], mine[1], dcgan[1]), negative, positive,
+        hurts(arms, variant), negative, positive, trend=guideline_trend(variant, arms),
         section="3" if variant not in ("lr 1e-3", "beta1 0.9") else "4",
         claim=f"{model}: undoing '{variant}' hurts training", paper=VARIANTS[variant][1], data=data, seeds=seeds,
         ours=f"{variant}: {_counts(arms[variant])}, final FD {_median(mine[1])}; DCGAN: {_counts(arms[DCGAN])}, "

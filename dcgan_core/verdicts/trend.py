@@ -36,10 +36,13 @@ class Trend:
 
 
 def _part(outcome: Outcome, name: str) -> dict | None:
-    """The outcome's part `name`; None for an undecided reading that read no part (e.g. nothing to reduce)."""
-    if not outcome.parts:
-        return None
+    """The outcome's part `name`, or its effect of that name (a rule that decides by its own test, without parts);
+    None for an undecided reading that read no part (e.g. nothing to reduce)."""
     part = next((p for p in outcome.parts if p["name"] == name), None)
+    if part is None and outcome.effect and outcome.effect.get("name") == name:
+        return outcome.effect
+    if part is None and not outcome.parts:
+        return None
     if part is None:
         raise ValueError(f"every snapshot's outcome needs the part {name!r} (one rule read at each snapshot); "
                          f"got parts {[p['name'] for p in outcome.parts]}")
@@ -63,8 +66,8 @@ def trend(outcomes: dict[int, Outcome]) -> Trend:
         raise ValueError("trend needs the rule's outcome at one snapshot at least")
     images = sorted(outcomes)
     final = outcomes[images[-1]]
-    if not final.parts:
-        raise ValueError(f"trend needs a rule read by parts; {final.code} has none")
+    if not final.parts and not final.effect:
+        raise ValueError(f"trend needs a rule read by parts or an effect; {final.code} has neither")
     name = final.effect["name"] if final.effect else final.parts[0]["name"]
     parts = [_part(outcomes[i], name) for i in images]
     verdicts = tuple(outcomes[i].verdict for i in images)
@@ -99,7 +102,8 @@ def claim_trend(final_seen: int | None, final: Outcome, earlier: dict[int, objec
                 rule: Callable[[object], Outcome]) -> dict | None:
     """A claim's trend as the book stores it: its final outcome at `final_seen` and `rule` read on each earlier
     snapshot's readings (`earlier`: images seen -> what `rule` takes); None without an earlier snapshot or when
-    the final model's images seen are unknown, or when the final reading read no part (nothing to trend)."""
-    if not earlier or final_seen is None or not final.parts:
+    the final model's images seen are unknown, or when the final reading is undecided for want of a part (nothing
+    to trend: e.g. no seed copies with the duplicates)."""
+    if not earlier or final_seen is None or (not final.parts and (not final.effect or final.verdict == "inconclusive")):
         return None
     return trend({final_seen: final, **{seen: rule(x) for seen, x in earlier.items()}}).to_dict()

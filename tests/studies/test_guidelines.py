@@ -94,6 +94,11 @@ def test_a_prefix_of_a_longer_run_reads_as_the_shorter_run_and_a_later_divergenc
     assert prefix["fd_final"] == pytest.approx(alone["fd_final"], rel=1e-5)
     assert prefix["dgz_tail"] == pytest.approx(alone["dgz_tail"], rel=1e-5) and prefix["failure"] == alone["failure"]
     assert whole["fd_final"] != pytest.approx(prefix["fd_final"], rel=1e-3)  # the end of the run is read otherwise
+    assert list(whole["earlier"]) == [f"epoch-000{e}.pt" for e in range(1, 5)]  # issue 27: each earlier snapshot
+    two = G.run_readout(long, ref, real, ref.n, 0, "cpu", ["epoch-0001.pt", "epoch-0002.pt"])
+    for name, read in (("epoch-0001.pt", prefix), ("epoch-0002.pt", two)):  # the prefix reading, from one pass
+        assert {k: whole["earlier"][name][k] for k in ("failure", "fd_final", "dgz_tail")} == pytest.approx(
+            {k: read[k] for k in ("failure", "fd_final", "dgz_tail")})
     with pytest.raises(ValueError, match="no snapshot 'epoch-0006.pt'"):
         G.run_readout(long, ref, real, ref.n, 0, "cpu", ["epoch-0006.pt"])
 
@@ -108,6 +113,9 @@ def test_a_prefix_of_a_longer_run_reads_as_the_shorter_run_and_a_later_divergenc
     after = G.run_readout(bad, ref, real, ref.n, 0, "cpu", [f"epoch-000{e}.pt" for e in range(1, 6)])
     assert not before["diverged"] and np.isfinite(before["fd_final"])
     assert after["failure"] == "diverged" and np.isnan(after["fd_final"])
+    early = G.run_readout(bad, ref, real, ref.n, 0, "cpu")["earlier"]
+    assert early["epoch-0002.pt"]["fd_final"] == pytest.approx(before["fd_final"])  # reached before the NaN
+    assert early["epoch-0003.pt"]["failure"] == "diverged" and early["epoch-0004.pt"]["images_seen"] is None
 
 
 def test_the_budget_rule_picks_the_shortest_length_with_no_failed_pilot_run():
@@ -143,6 +151,21 @@ def test_a_guideline_claim_has_its_positive_and_negative_control():
     assert same.verdict == "not reproduced"  # a variant no different from the DCGAN
     broken = {**arms, G.CONTROL: arms["no batch norm"]}  # a negative control that the rule flags
     assert G.guideline_claim("no batch norm", "digits", "g-digits", broken, [0, 1, 2, 3, 4]).verdict == "inconclusive"
+    assert hurt.trend is None  # readings without earlier snapshots
+
+
+def test_a_guideline_claim_is_read_at_the_runs_earlier_snapshots():
+    """Issue 27: every run of the variant and of the DCGAN read as if it had ended at an earlier snapshot."""
+    def reads(final, early, fds):
+        return [{"failure": f, "fd_final": fd, "snapshots": [{"images_seen": 500}],
+                 "earlier": {"epoch-0001.pt": {"failure": e, "fd_final": fd, "images_seen": 100}}}
+                for f, e, fd in zip(final, early, fds)]
+    ok, fds = [""] * 5, [10.0, 11, 12, 13, 14]
+    arms = {G.DCGAN: reads(ok, ok, fds), G.CONTROL: reads(ok, ok, fds), G.POSITIVE[0]: reads(["diverged"] * 5, ok, fds),
+            "no batch norm": reads(["collapsed"] * 5, ok, fds)}  # collapses late: fine at the first snapshot
+    t = G.guideline_claim("no batch norm", "digits", "g-digits", arms, [0, 1, 2, 3, 4]).trend
+    assert t["images"] == (100, 500) and t["verdicts"] == ("not reproduced", "reproduced") and t["first_pass"] == 500
+    assert t["means"] == (0.0, 1.0)  # the variant's failed share at each snapshot
 
 
 def test_the_training_step_trains_every_arm_once():

@@ -85,3 +85,17 @@ def test_an_undecided_earlier_reading_keeps_its_verdict_without_a_mean():
     assert t.moving == "improving" and t.first_pass == 3
     assert trend.trend({1: nothing, 2: late[3]}).moving == "one snapshot"
     assert trend.claim_trend(3, nothing, {1: late[2]}, lambda o: o) is None  # the end read nothing: no trend
+
+
+def test_a_rule_that_decides_by_its_own_test_trends_on_its_effect():
+    """undoing_hurts has no parts: its effect (the variant's failure flags against the DCGAN's rate) is read."""
+    ok, failed = [False] * 5, [True] * 5
+    fds = [10.0] * 5
+    curve = {1: rules.undoing_hurts(ok, ok, fds, fds), 2: rules.undoing_hurts([True, True] + [False] * 3, ok, fds,
+                                                                               fds),
+             3: rules.undoing_hurts(failed, ok, fds, fds)}
+    assert not curve[3].parts and curve[3].verdict == "reproduced"
+    t = trend.trend(curve)
+    assert t.statistic == "failed runs of the variant (1 = failed)" and t.means == (0.0, 0.4, 1.0)
+    assert t.first_pass == 3 and t.threshold == 0.0 and t.better == "higher"
+    assert trend.claim_trend(3, curve[3], {1: curve[1]}, lambda o: o)["images"] == (1, 3)
