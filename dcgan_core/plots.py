@@ -454,7 +454,8 @@ def trends(claims: list[dict], ncol: int = 3):
         ax.plot(x, y, "-", color="0.6", lw=1)
         ax.scatter(x, y, c=[VERDICT_COLOURS[v] for v in t["verdicts"]], s=18, zorder=3)
         for ctl in c.get("controls", []):
-            part = next((p for p in ctl.get("parts", []) if p["name"] == t["statistic"]), None)
+            effect = ctl.get("effect") or {}  # a rule that decides by its own test reads its effect
+            part = next((p for p in [*ctl.get("parts", []), effect] if p.get("name") == t["statistic"]), None)
             if part is not None:
                 ax.axhline(np.mean(part["per_seed"]), ls=":", lw=1,
                            color="#1a7f37" if ctl.get("kind") == "positive" else "0.5")

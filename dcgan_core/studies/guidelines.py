@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -409,13 +410,14 @@ def tables(study: dict, P) -> dict:
 
 def figures(study: dict, P) -> dict:
     """The failure rate per arm and model (with its exact interval), FD against images seen per arm (median over
-    seeds), and the samples of a failed run beside a stable one."""
+    seeds), the samples of a failed run beside a stable one, and each claim's rule against images seen."""
     rates = {key: [bool(r["failure"]) for r in reads] for key, reads in study["readouts"].items()}
     curves = {key: [[(s["images_seen"], s["fd"]) for s in r["snapshots"]] for r in reads]
               for key, reads in study["readouts"].items()}
     return {"fig-failure-rates": plots.failure_rates(rates),
             "fig-guideline-quality": plots.quality_over_images(curves),
-            "fig-failed-vs-stable": plots.failed_beside_stable(_failed_and_stable(study))}
+            "fig-failed-vs-stable": plots.failed_beside_stable(_failed_and_stable(study)),
+            "fig-guideline-trends": plots.trends([asdict(c) for c in claims(study, P)])}  # issue 27
 
 
 def _failed_and_stable(study: dict) -> dict:

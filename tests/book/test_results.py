@@ -98,6 +98,14 @@ def test_the_summary_shows_each_claim_s_trend_and_the_detail_its_curve(tmp_path)
     assert len(panels) == 2 and "partly, still improving" in panels[0].get_title(loc="left")
     levels = sorted({round(line.get_ydata()[0], 6) for line in panels[0].lines if line.get_linestyle() in (":", "--")})
     assert levels == [2.0, 10.0, 50.0]  # the positive control, the threshold, the negative control
+    ok, failed, fds = [False] * 5, [True] * 5, [10.0] * 5  # a rule without parts: the controls' effects are drawn
+    hurts = {2: rules.undoing_hurts([True, False, False, False, False], ok, fds, fds),
+             5: rules.undoing_hurts(failed, ok, fds, fds)}
+    own = Claim.decided(hurts[5], {"same": (rules.undoing_hurts(ok, ok, fds, fds), "")},
+                        {"lr": (rules.undoing_hurts([True, True, True, False, False], ok, fds, fds), "")},
+                        section="3", claim="c", paper="p", ours="o", baseline="b", trend=trend(hurts).to_dict())
+    panel = next(ax for ax in trends([asdict(own)]).axes if ax.axison)
+    assert sorted({round(ln.get_ydata()[0], 6) for ln in panel.lines if ln.get_linestyle() == ":"}) == [0.0, 0.6]
 
 
 def test_rule_history_page_recomputes_the_old_verdicts(tmp_path):
