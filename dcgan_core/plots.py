@@ -441,8 +441,9 @@ def forest(claims: list[dict]):
 def trends(claims: list[dict], ncol: int = 3):
     """The results page's evidence against compute (issue 27): per claim with a trend, the deciding statistic's
     seed mean at each snapshot against images seen (points coloured by the rule's reading there), the threshold
-    (dashed) with its passing side shaded, and the controls' final means as references (positive: green dotted,
-    negative: grey dotted). Small multiples, each on its own scale."""
+    (dashed) with its passing side shaded (where the rule decides by its own test: the reference it compares
+    against at each snapshot, dashed, unshaded), and the controls' final means as references (positive: green
+    dotted, negative: grey dotted). Small multiples, each on its own scale."""
     rows = [c for c in claims if c.get("trend")]
     nrow = max(1, -(-len(rows) // ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(3.1 * ncol, 2.2 * nrow), squeeze=False, dpi=100)
@@ -459,11 +460,14 @@ def trends(claims: list[dict], ncol: int = 3):
             if part is not None:
                 ax.axhline(np.mean(part["per_seed"]), ls=":", lw=1,
                            color="#1a7f37" if ctl.get("kind") == "positive" else "0.5")
-        ax.axhline(t["threshold"], color="k", ls="--", lw=0.8)
-        low, high = ax.get_ylim()
-        ax.axhspan(low if t["better"] == "lower" else t["threshold"], t["threshold"] if t["better"] == "lower"
-                   else high, color="#dafbe1", zorder=0)
-        ax.set_ylim(low, high)
+        if t.get("bar", True):  # the rule's bar: its passing side shaded
+            ax.axhline(t["threshold"], color="k", ls="--", lw=0.8)
+            low, high = ax.get_ylim()
+            ax.axhspan(low if t["better"] == "lower" else t["threshold"], t["threshold"] if t["better"] == "lower"
+                       else high, color="#dafbe1", zorder=0)
+            ax.set_ylim(low, high)
+        else:  # a reference at each snapshot that the rule's own test compares against (no passing side)
+            ax.plot(x, np.asarray(t["thresholds"], float), color="k", ls="--", lw=0.8)
         ax.set_title(textwrap.shorten(f"{c['section']} {c['claim']}", 48) + f"\n{t['reading']}", fontsize=7,
                      loc="left")
         ax.xaxis.set_major_locator(MaxNLocator(4))

@@ -101,8 +101,10 @@ def _detail(c: dict, r: dict) -> list[str]:
     t = c.get("trend")
     if t:
         steps = ", ".join(f"{i:,}: {m:.3g} ({v})" for i, m, v in zip(t["images"], t["means"], t["verdicts"]))
-        out.append(f"- **Against compute ({t['statistic']}, threshold {t['threshold']:.3g}; images seen: mean, the "
-                   f"rule's reading):** {steps}; *{t['reading']}*")
+        against = (f"threshold {t['threshold']:.3g}" if t.get("bar", True) else
+                   "against a reference its own test reads: " + ", ".join(f"{r:.3g}" for r in t["thresholds"]))
+        out.append(f"- **Against compute ({t['statistic']}, {against}; images seen: mean, the rule's reading):** "
+                   f"{steps}; *{t['reading']}*")
     out += [f"- **Rule:** {c.get('rule') or '-'}", f"- **Decided by:** `{c.get('code') or '-'}`", ""]
     return out
 

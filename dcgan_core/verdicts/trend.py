@@ -25,11 +25,13 @@ class Trend:
     verdicts: tuple[str, ...]
     means: tuple[float, ...]  # the deciding part's mean over seeds at each snapshot
     statistic: str  # the deciding part's name (the final snapshot's)
-    threshold: float
+    threshold: float  # the final snapshot's
     better: str  # "higher" or "lower"
     first_pass: int | None  # images seen from which the rule passes at every later snapshot
     moving: str  # "improving", "worsening", "flat" (within MOVING_SD seed SDs) or "one snapshot"
     reading: str  # e.g. "reproduced from 400,000 images on", "not reproduced, still improving"
+    thresholds: tuple[float, ...] = ()  # each snapshot's (NaN where it read nothing)
+    bar: bool = True  # the threshold is the rule's bar; False: a reference the rule's own test compares against
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -84,8 +86,9 @@ def trend(outcomes: dict[int, Outcome]) -> Trend:
     else:
         reading = f"{verdicts[-1]}, {move}"
     means = tuple(float(np.mean(p["per_seed"])) if p else float("nan") for p in parts)
-    return Trend(tuple(images), verdicts, means, name, float(parts[-1]["threshold"]), parts[-1]["better"], first,
-                 move, reading)
+    thresholds = tuple(float(p["threshold"]) if p else float("nan") for p in parts)
+    return Trend(tuple(images), verdicts, means, name, thresholds[-1], parts[-1]["better"], first, move, reading,
+                 thresholds, bar=bool(final.parts))
 
 
 def per_snapshot(at: dict, seeds: Sequence) -> dict[int, list]:

@@ -106,6 +106,12 @@ def test_the_summary_shows_each_claim_s_trend_and_the_detail_its_curve(tmp_path)
                         section="3", claim="c", paper="p", ours="o", baseline="b", trend=trend(hurts).to_dict())
     panel = next(ax for ax in trends([asdict(own)]).axes if ax.axison)
     assert sorted({round(ln.get_ydata()[0], 6) for ln in panel.lines if ln.get_linestyle() == ":"}) == [0.0, 0.6]
+    reference = next(ln for ln in panel.lines if ln.get_linestyle() == "--")  # the DCGAN's share at each snapshot
+    assert list(reference.get_xdata()) == [2, 5] and not panel.patches  # a test's reference: no passing side
+    rec = Recorder("00_a", "Guidelines", tmp_path / "00_a", "smoke")
+    rec.add(own)
+    rec.write()
+    assert "against a reference its own test reads: 0, 0" in results_page(load_results(tmp_path), "smoke")
 
 
 def test_rule_history_page_recomputes_the_old_verdicts(tmp_path):

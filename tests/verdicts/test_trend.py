@@ -98,4 +98,7 @@ def test_a_rule_that_decides_by_its_own_test_trends_on_its_effect():
     t = trend.trend(curve)
     assert t.statistic == "failed runs of the variant (1 = failed)" and t.means == (0.0, 0.4, 1.0)
     assert t.first_pass == 3 and t.threshold == 0.0 and t.better == "higher"
+    assert t.thresholds == (0.0, 0.0, 0.0) and not t.bar  # the DCGAN's share: a reference, not a bar
+    assert trend.trend(curve_of_quality := {1: rules.quality([5.0] * 3, BAR, [0.0] * 3)}).bar  # a part's threshold
+    assert curve_of_quality[1].parts
     assert trend.claim_trend(3, curve[3], {1: curve[1]}, lambda o: o)["images"] == (1, 3)
