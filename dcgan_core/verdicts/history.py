@@ -308,6 +308,22 @@ CHANGES = (
            not_recomputable="needs the old suite's readings, which results.json does not hold; in the book at "
                             "9a89bb1 the rooms16 judge a failed its check, so the g-rooms claims read 'inconclusive'",
            fingerprint="ff8dffb5fa83bdae"),
+    Change("2026-12-03", "issue 26", "control: the guideline rule's positive control (Sec. 3-4)",
+           "lr 0.05 for G and D (250x the recipe's), a recipe known to fail",
+           "G frozen at its initial weights (G's learning rate 1e-12, D trained as in the recipe): training hurt by "
+           "construction",
+           "seen in the results: at 40 epochs lr 0.05 collapsed only 3 of 5 g-digits runs and 2 of 5 g-digits32 runs "
+           "(Fisher p = 0.083 and 0.22 against the DCGAN's 0 of 5), so the rule was never shown to say yes on digits "
+           "and every digits claim read 'inconclusive'. A control known to fail on some data is not one that has "
+           "the property by construction (the issue-24 standard); the variants and their verdicts played no part in "
+           "choosing the new one",
+           lambda c: c.get("code", "").endswith(".undoing_hurts"),
+           not_recomputable="needs the lr 0.05 runs' readings, which results.json no longer holds; under them the "
+                            "chapter at 8153480 (AVX2 EPYC, seeds 0-4, control seeds 5-9) read g-digits 10 of 10 and "
+                            "g-digits32 1 of 1 'inconclusive' (the positive control not reproduced), and g-rooms "
+                            "reproduced for hidden FC layer, no batch norm, beta1 0.9 and pre-DCGAN, not reproduced "
+                            "for the other 6 (lr 0.05 collapsed 4 of 5 rooms runs: reproduced)",
+           fingerprint="ff8dffb5fa83bdae"),
 )
 RULES_VERSION = len(CHANGES)
 

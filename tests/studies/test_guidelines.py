@@ -29,9 +29,26 @@ def test_each_variant_is_its_entry_with_only_its_fields_changed():
         out = G.variant_entry(entry, name)
         assert {k: v for k, v in out.items() if entry.get(k) != v} == changes and paper
         build("tiny16", **{k: v for k, v in changes.items() if k not in ("lr_g", "lr_d", "beta1")})  # valid options
-    assert G.variant_entry(entry, G.POSITIVE[0])["lr_g"] == 0.05
+    frozen = G.variant_entry(entry, G.POSITIVE[0])
+    assert frozen == {**entry, "lr_g": 1e-12}  # only G's learning rate: D trains as in the recipe
     names = {G.run_name("g", v) for v in [*G.VARIANTS, G.POSITIVE[0]]}
     assert len(names) == len(G.VARIANTS) + 1 and all(" " not in n and "." not in n for n in names)
+
+
+def test_the_positive_control_s_g_stays_at_its_initial_weights_while_d_trains(tmp_path):
+    from dcgan_core.core.checkpoint import load_checkpoint
+    from dcgan_core.core.models import resolve
+    from dcgan_core.core.train import TrainConfig, initial_models, train
+
+    write_pack(tmp_path / "two", two_mode_images(128))
+    cfg = TrainConfig.for_preset(str(tmp_path / "two"), "tiny16", steps=8, batch_size=32, progress=False,
+                                 snapshot_epochs=(), **G.POSITIVE[1])
+    train(cfg, tmp_path / "run")
+    last = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
+    G0, D0 = (net.state_dict() for net in initial_models(resolve("tiny16"), cfg.seed))
+    weights = [k for k in last["G"] if "running" not in k and "num_batches" not in k]  # BN statistics move
+    assert max(float((last["G"][k] - G0[k]).abs().max()) for k in weights) < 1e-9  # 8 steps: G has not moved
+    assert max(float((last["D"][k] - D0[k]).abs().max()) for k in D0 if "weight" in k) > 1e-4  # D learns
 
 
 def test_diversity_and_coverage_tell_a_collapsed_set_from_a_varied_one():
