@@ -252,16 +252,30 @@ def late_collapse(run: str | Path, seed: int, device: str) -> dict:
     """The collapsed share at every snapshot of a run, with its controls: the last G with PLANTED_SHARE of the
     filters dropped (collapsed by construction), and the first snapshot measured again on other z in the last's
     place (the same G: no change by construction, so any rise is the measurement's noise)."""
-    shares = {}
+    shares, seen = {}, {}
     for name in snapshot_names(run):
-        G = load_run(run, device, name)[0]
-        shares[name] = collapsed_share(G, seed, device)
+        G, _, state = load_run(run, device, name)
+        shares[name], seen[name] = collapsed_share(G, seed, device), images_seen(state)
     width = G.config.g_widths()[LATE_LAYER]
     planted = collapsed_share(G, seed, device, range(int(width * PLANTED_SHARE)))
     first = snapshot_names(run)[0]
     remeasured = collapsed_share(load_run(run, device, first)[0], seed, device, stream="remeasure")
     return {"shares": shares, "first": shares[first], "last": shares["last.pt"], "planted": planted,
-            "remeasured": remeasured}
+            "remeasured": remeasured, "seen": seen}
+
+
+def late_trend(reads: dict[int, dict]) -> dict | None:
+    """Issue 27: the rule with each snapshot between the first and the last in the last's place (images seen ->
+    per-seed shares), at the snapshots every seed saved."""
+    runs_read = list(reads.values())
+    final_seen = runs_read[0].get("seen", {}).get("last.pt")
+    firsts = [r["first"] for r in runs_read]
+    between = {}
+    for name in list(runs_read[0]["shares"])[1:-1]:
+        if all(name in r["shares"] for r in runs_read) and runs_read[0]["seen"][name] != final_seen:
+            between[runs_read[0]["seen"][name]] = [r["shares"][name] for r in runs_read]
+    return claim_trend(final_seen, rules.filters_collapse(firsts, [r["last"] for r in runs_read]), between,
+                       lambda shares: rules.filters_collapse(firsts, shares))
 
 
 def late_collapse_claim(model: str, reads: dict[int, dict], data: str) -> Claim:
@@ -283,7 +297,7 @@ def late_collapse_claim(model: str, reads: dict[int, dict], data: str) -> Claim:
         paper="'as models are trained longer they sometimes collapse a subset of filters to a single oscillating "
               "mode' (Sec. 7; not measured there)", data=data, seeds=list(reads),
         ours=f"collapsed filters at the first snapshot {np.mean(first):.1%}, at the last {np.mean(last):.1%}",
-        baseline="the same G at its first snapshot", values={"first": first, "last": last})
+        baseline="the same G at its first snapshot", values={"first": first, "last": last}, trend=late_trend(reads))
 
 
 # --- the claims -----------------------------------------------------------------------------------------------

@@ -262,5 +262,11 @@ def test_late_collapse_is_read_at_every_snapshot_with_its_controls(tmp_path):
     assert controls["positive"] == "reproduced" and claim.section == "7"
     assert controls["negative"] != "reproduced"  # the same G measured twice: no rise to find
     assert all(abs(r["remeasured"] - r["first"]) < 0.2 for r in reads.values())
+    assert claim.trend is None  # no snapshot between the first and the last
+    made = {s: {**r, "shares": {"epoch-0001.pt": 0.0, "epoch-0002.pt": 0.1 + s / 100, "last.pt": 0.2},
+                "seen": {"epoch-0001.pt": 64, "epoch-0002.pt": 128, "last.pt": 256}, "first": 0.0, "last": 0.2}
+            for s, r in reads.items()}
+    t = G.late_collapse_claim("m", made, "two modes").trend  # issue 27: the middle snapshot in the last's place
+    assert t["images"] == (128, 256) and t["means"] == pytest.approx((0.11, 0.2))
     table = G.late_table({"late": {"m": reads}})
     assert "| m, seed | epoch-0001 | last | planted | first, other z |" in table and table.count("\n| ") >= 3
