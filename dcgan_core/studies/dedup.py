@@ -225,6 +225,9 @@ def hasher_snapshots(images: np.ndarray, truth: np.ndarray, kinds: np.ndarray, h
     """Issue 27: the paper's hash (exact collisions) from an autoencoder fit for each of `epochs` epochs, scored
     on the planted set like the chapter's (images seen by the autoencoder -> `score_pairs`)."""
     n, config = len(images), HasherConfig(seed=hasher_seed)
+    if not all(0 < e < config.epochs for e in epochs):
+        raise ValueError(f"hasher snapshot epochs must lie between 0 and the chapter's fit of {config.epochs} epochs "
+                         f"(exclusive), got {tuple(epochs)}")
     out = {}
     for e in epochs:
         hasher = SemanticHasher(replace(config, epochs=e)).fit(images, progress=False)

@@ -142,10 +142,11 @@ def claims_over_seeds(studies: dict[int, dict], data: str, has_boxes: bool = Tru
         positive = {"the object segmenter's class maps vs random D": (
             rules.fires_on_objects(det, rd, [len(detector)] * len(seeds), n),
             f"selective {det[0]} of {len(detector)} class maps")}
-    over = claim_trend(final_seen, rules.fires_on_objects(tr, rd, n), per_snapshot(at or {}, seeds),
+    outcome = rules.fires_on_objects(tr, rd, n)
+    over = claim_trend(final_seen, outcome, per_snapshot(at or {}, seeds),
                        lambda counts: rules.fires_on_objects(counts, rd, n))
     fires = Claim.decided(
-        rules.fires_on_objects(tr, rd, n),
+        outcome,
         {"second random D vs random D": (rules.fires_on_objects(rd2, rd, n), f"selective {pct(rd2)}")},
         positive, no_positive="no object segmenter was given", section="6.2", trend=over,
         claim="trained D's features fire on objects (beds, windows)", data=data, seeds=seeds,

@@ -4,6 +4,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from dcgan_core import plots
 from dcgan_core.studies import dedup
@@ -134,6 +135,8 @@ def test_the_hash_claims_are_read_on_shorter_fits_of_the_same_autoencoder():
                                "x", at={0: {n: at[n]}}, final_seen=3 * n)
     assert list(claim.trend["images"]) == [n, 3 * n]
     assert dedup.hash_trend(final, dedup.fp_outcome, {0: {}}, 3 * n) is None  # no shorter fit: no trend
+    with pytest.raises(ValueError, match="between 0 and the chapter's fit of 10 epochs"):  # before any fit
+        dedup.hasher_snapshots(images, truth, kinds, 0, epochs=(5, 10))
 
 
 def test_the_memorisation_claim_is_read_at_each_step_snapshot_of_every_condition(tmp_path, monkeypatch):
