@@ -363,12 +363,14 @@ def seed_study(G, selector, scorer, n_pool: int, draws: int, k: int, k_sweep, tu
 SNAPSHOT_POOL, SNAPSHOT_DRAWS = 2500, 20
 
 
-def snapshot_studies(run, selector, scorer, k: int, turn_k: int, turn_lines: int, positions, seed: int,
-                     readable: dict[str, dict], device: str) -> dict[int, dict]:
-    """Issue 27: the lenient `seed_study` of each earlier snapshot's G of a run (images seen -> study) on
-    SNAPSHOT_POOL samples and SNAPSHOT_DRAWS draws, at k and 1 exemplars."""
-    return {seen: seed_study(load_run(run, device, name)[0], selector, scorer, SNAPSHOT_POOL, SNAPSHOT_DRAWS, k,
-                             (1, k), turn_k, turn_lines, positions, seed, readable, lenient=True)
+def snapshot_studies(run, selector, scorer, n_pool: int, draws: int, k: int, turn_k: int, turn_lines: int,
+                     positions, seed: int, readable: dict[str, dict], device: str) -> dict[int, dict]:
+    """Issue 27: the lenient `seed_study` of each earlier snapshot's G of a run (images seen -> study) on at most
+    SNAPSHOT_POOL samples and SNAPSHOT_DRAWS draws (never more than the chapter's `n_pool` and `draws`), at k and 1
+    exemplars."""
+    pool, n_draws = min(n_pool, SNAPSHOT_POOL), min(draws, SNAPSHOT_DRAWS)
+    return {seen: seed_study(load_run(run, device, name)[0], selector, scorer, pool, n_draws, k, (1, k), turn_k,
+                             turn_lines, positions, seed, readable, lenient=True)
             for seen, name in earlier_snapshots(run, device)}
 
 
@@ -584,8 +586,8 @@ def run(P) -> dict:
                     for name, (sel, sc) in PAIRINGS.items()}
     first = next(iter(PAIRINGS))
     sel, sc = PAIRINGS[first]  # issue 27: the trends read the first pairing's rules
-    at = {seed: snapshot_studies(P.run(P.model, seed), judges[sel], judges[sc], P.k, P.turn_k, P.turn_lines,
-                                 positions, seed, readable, P.device) for seed in P.seeds}
+    at = {seed: snapshot_studies(P.run(P.model, seed), judges[sel], judges[sc], P.n_pool, P.draws, P.k, P.turn_k,
+                                 P.turn_lines, positions, seed, readable, P.device) for seed in P.seeds}
     return {"readable": readable, "positions": positions, "studies": by_pairing[first], "by_pairing": by_pairing,
             "control": controls[first], "controls": controls, "agreement": kappas,
             "checks": P.instrument_checks(P.model, INSTRUMENTS), "record": {}, "at": at,

@@ -408,7 +408,8 @@ def test_each_rule_is_read_at_each_earlier_snapshot_with_that_snapshots_g(monkey
     monkeypatch.setattr(A, "earlier_snapshots", lambda run, device: iter([(100, "epoch-0001.pt"),
                                                                           (200, "epoch-0002.pt")]))
     judge, positions = FactorJudge(), np.linspace(-1, 1, 5)
-    at = {s: A.snapshot_studies("run", judge, judge, 3, 4, 4, positions, s, READABLE, "cpu") for s in studies}
+    at = {s: A.snapshot_studies("run", judge, judge, 10_000, 40, 3, 4, 4, positions, s, READABLE, "cpu")
+          for s in studies}
     assert at[0][100] == {"equations": {}, "turn": None}  # a blank G: nothing to pick, left out (no error)
     with pytest.raises(A.ExemplarError):  # the final G's study is never lenient
         A.seed_study(BlankG(), judge, judge, 500, 2, 3, [1, 3], 4, 2, positions, 0, READABLE)
@@ -418,6 +419,8 @@ def test_each_rule_is_read_at_each_earlier_snapshot_with_that_snapshots_g(monkey
         assert set(st["shares"]) == set(at[0][200]["equations"][eq]["shares"])
         assert all(np.array_equal(v, at[0][200]["equations"][eq]["shares"][m]) for m, v in st["shares"].items())
         assert len(st["shares"]["z arithmetic"]) == A.SNAPSHOT_DRAWS
+    small = A.snapshot_studies("run", judge, judge, 2000, 3, 3, 4, 4, positions, 0, READABLE, "cpu")
+    assert len(small[200]["equations"]["smile"]["shares"]["z arithmetic"]) == 3  # never more than the chapter's
     claims = A.claims_over_seeds(studies, READABLE, "fake", 3, [1, 3], at=at, final_seen=400)
     trended = [c for c in claims if c.verdict != "not testable at this scale"]
     assert len(trended) == 7 and all(list(c.trend["images"]) == [200, 400] for c in trended)  # 100 left out
