@@ -175,6 +175,10 @@ def results_page(results: list[dict], profile: str, forest_figure: str | None = 
     counts = {v: sum(c["verdict"] == v for r in results for c in r["claims"] if c.get("kind") != "self-check")
               for v in VERDICTS}
     tally = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+    improving = still_improving(results)
+    improving_line = (f"Still improving at this profile's last snapshot, so more compute may move them (issue 27): "
+                      f"{'; '.join(improving)}." if improving else
+                      "No claim's rule is still improving at this profile's last snapshot.")
     return "\n".join([
         "# Results", "",
         f"Every claim the chapters tested, for the **{profile}** profile, generated from each chapter's "
@@ -194,10 +198,18 @@ def results_page(results: list[dict], profile: str, forest_figure: str | None = 
         "snapshots; the verdict stays the final snapshot's. Verdicts on stand-in data (the *Data* column) "
         "are about the stand-in, not the paper's data set. "
         f"Tally of the paper's claims: {tally or 'no claims'}. Rules changed since the first book are on the "
-        "{doc}`rule history <rule-history>` page.", "",
+        "{doc}`rule history <rule-history>` page.", "", improving_line, "",
         *forest, *rows, "", *over_compute, "## The instruments' self-checks", "",
         "Checks of our own instruments (not claims of the paper): a verdict read by an instrument is only made "
         "if its check passed.", "", *checks, "", "## The claims in detail", "", *details])
+
+
+def still_improving(results: list[dict]) -> list[str]:
+    """The paper's claims whose rule does not pass yet and whose deciding statistic still moved towards passing
+    over the last two snapshots (`verdicts.trend`): those more compute may move, as "section claim (verdict)"."""
+    return [f"{c['section']} {c['claim']} ({c['verdict']})" for r in results for c in r["claims"]
+            if c.get("kind") != "self-check" and c.get("trend") and c["trend"]["first_pass"] is None
+            and c["trend"]["moving"] == "improving"]
 
 
 def rule_history_page(results: list[dict]) -> str:

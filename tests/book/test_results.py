@@ -3,7 +3,14 @@ from dataclasses import asdict
 
 import pytest
 
-from dcgan_core.book.results import Recorder, load_results, results_page, rule_history_page, walltime_page
+from dcgan_core.book.results import (
+    Recorder,
+    load_results,
+    results_page,
+    rule_history_page,
+    still_improving,
+    walltime_page,
+)
 from dcgan_core.verdicts import history, rules
 from dcgan_core.verdicts.claims import Claim
 
@@ -86,6 +93,19 @@ def test_the_summary_shows_each_claim_s_trend_and_the_detail_its_curve(tmp_path)
     assert "- **Against compute (judge FD, threshold 10; images seen: mean, the rule's reading):** 100,000: 30 " \
            "(partly), 200,000: 20 (partly); *partly, still improving*" in page
     assert "fig-trends" not in page and "fig-trends" in results_page(load_results(tmp_path), "smoke", None, "t.png")
+    assert "Still improving at this profile's last snapshot, so more compute may move them (issue 27): 4.1 with " \
+           "(partly)." in page
+    passed = trend({100_000: rules.quality([30.0, 31, 29], 10.0, [0.0] * 3),
+                    200_000: rules.quality([2.0, 1, 3], 10.0, [0.0] * 3)})  # improving, but passing at the end
+    flat = trend({100_000: rules.quality([20.0, 25, 15], 10.0, [0.0] * 3),
+                  200_000: rules.quality([20.5, 25, 15], 10.0, [0.0] * 3)})
+    rec = Recorder("02_b", "Chapter", tmp_path / "other" / "02_b", "smoke")
+    rec.add(claim("reproduced", trend=passed.to_dict()))
+    rec.add(claim("not reproduced", trend=flat.to_dict()))
+    rec.write()
+    done = load_results(tmp_path / "other")
+    assert passed.moving == "improving" and flat.moving == "flat" and still_improving(done) == []
+    assert "No claim's rule is still improving" in results_page(done, "smoke")
     import matplotlib
     matplotlib.use("Agg")
     from dcgan_core.plots import trends
