@@ -18,6 +18,8 @@ from dcgan_core.instruments.reference import generate_uint8
 from dcgan_core.utils.torch_utils import eval_mode, tile
 from dcgan_core.verdicts.rules import clopper_pearson, mean_ci
 
+TREND_SQUEEZE = 4  # a control's reference that would widen a trend panel past this many times the statistic's own
+# range (its means and thresholds) is named at the panel's edge instead of drawn, which would flatten the curve
 SAMPLE_DPI = 120  # sample figures: 1 inch per image is 120 px, so a 32-px sample shows at >= 3x in the book
 
 
@@ -443,7 +445,8 @@ def trends(claims: list[dict], ncol: int = 3):
     seed mean at each snapshot against images seen (points coloured by the rule's reading there), the threshold
     (dashed) with its passing side shaded (where the rule decides by its own test: the reference it compares
     against at each snapshot, dashed, unshaded), and the controls' final means as references (positive: green
-    dotted, negative: grey dotted). Small multiples, each on its own scale."""
+    dotted, negative: grey dotted; one that would squeeze the curve, past TREND_SQUEEZE, is named at the panel's
+    edge instead). Small multiples, each on its own scale."""
     rows = [c for c in claims if c.get("trend")]
     nrow = max(1, -(-len(rows) // ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(3.1 * ncol, 2.2 * nrow), squeeze=False, dpi=100)
@@ -454,12 +457,30 @@ def trends(claims: list[dict], ncol: int = 3):
         x, y = np.asarray(t["images"], float), np.asarray(t["means"], float)
         ax.plot(x, y, "-", color="0.6", lw=1)
         ax.scatter(x, y, c=[VERDICT_COLOURS[v] for v in t["verdicts"]], s=18, zorder=3)
+        own = np.concatenate([y, np.asarray(t.get("thresholds") or [t["threshold"]], float)])
+        own = own[np.isfinite(own)]
+        lo, hi = (float(own.min()), float(own.max())) if len(own) else (0.0, 1.0)
+        span = hi - lo  # 0: a flat statistic at its threshold, which no reference can squeeze
+        named = {True: 0, False: 0}  # references named at the top (True) and bottom edge so far
         for ctl in c.get("controls", []):
             effect = ctl.get("effect") or {}  # a rule that decides by its own test reads its effect
             part = next((p for p in [*ctl.get("parts", []), effect] if p.get("name") == t["statistic"]), None)
-            if part is not None:
-                ax.axhline(np.mean(part["per_seed"]), ls=":", lw=1,
-                           color="#1a7f37" if ctl.get("kind") == "positive" else "0.5")
+            if part is None:
+                continue
+            level, colour = float(np.mean(part["per_seed"])), "#1a7f37" if ctl.get("kind") == "positive" else "0.5"
+            if span == 0 or max(hi, level) - min(lo, level) <= TREND_SQUEEZE * span:
+                ax.axhline(level, ls=":", lw=1, color=colour)
+                lo, hi = min(lo, level), max(hi, level)
+            else:  # off the panel's scale: named at its edge, so the statistic's own movement stays readable
+                above = level > hi
+                step = 0.1 * named[above]
+                ax.annotate(f"{ctl.get('kind', 'negative')} control {level:.3g} {'↑' if above else '↓'}",
+                            (0.99, 0.97 - step if above else 0.03 + step), xycoords="axes fraction", ha="right",
+                            va="top" if above else "bottom", fontsize=6, color=colour,
+                            bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 0.5})
+                named[above] += 1
+        pad = 0.08 * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1.0)
+        ax.set_ylim(lo - pad, hi + pad)
         if t.get("bar", True):  # the rule's bar: its passing side shaded
             ax.axhline(t["threshold"], color="k", ls="--", lw=0.8)
             low, high = ax.get_ylim()

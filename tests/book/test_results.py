@@ -134,6 +134,23 @@ def test_the_summary_shows_each_claim_s_trend_and_the_detail_its_curve(tmp_path)
     assert "against a reference its own test reads: 0, 0" in results_page(load_results(tmp_path), "smoke")
 
 
+def test_a_control_far_off_the_statistic_s_range_is_named_at_the_edge_not_drawn():
+    import matplotlib
+    matplotlib.use("Agg")
+    from dcgan_core.plots import TREND_SQUEEZE, trends
+    from dcgan_core.verdicts.trend import trend
+    small = {n: rules.beats([[-0.01 * n], [-0.02], [-0.015]]) for n in (1, 2)}  # moves within 0.03 of 0
+    far, near = rules.beats([[-0.86]] * 3), rules.beats([[0.01]] * 3)
+    c = Claim.decided(small[2], {"random D": (near, "")}, {"detector": (far, "")}, section="5.1", claim="c",
+                      paper="p", ours="o", baseline="b", trend=trend(small).to_dict())
+    panel = next(ax for ax in trends([asdict(c)]).axes if ax.axison)
+    low, high = panel.get_ylim()
+    assert high - low < TREND_SQUEEZE * 0.03 and low > -0.1  # the scale is the statistic's, not -0.86's
+    dotted = [round(ln.get_ydata()[0], 6) for ln in panel.lines if ln.get_linestyle() == ":"]
+    assert dotted == [0.01]  # the near control is drawn
+    assert [t.get_text() for t in panel.texts] == ["positive control -0.86 ↓"]  # the far one is named
+
+
 def test_rule_history_page_recomputes_the_old_verdicts(tmp_path):
     ok = rules.quality([8.0, 9.0, 9.5], 10.0, [0.05] * 3)
     real = rules.quality([1.0] * 3, 10.0, [0.0] * 3)
