@@ -465,9 +465,10 @@ def trends(claims: list[dict], ncol: int = 3):
         for ctl in c.get("controls", []):
             effect = ctl.get("effect") or {}  # a rule that decides by its own test reads its effect
             part = next((p for p in [*ctl.get("parts", []), effect] if p.get("name") == t["statistic"]), None)
-            if part is None:
+            level = float(np.mean(part["per_seed"])) if part is not None else float("nan")
+            if not np.isfinite(level):
                 continue
-            level, colour = float(np.mean(part["per_seed"])), "#1a7f37" if ctl.get("kind") == "positive" else "0.5"
+            colour = "#1a7f37" if ctl.get("kind") == "positive" else "0.5"
             if span == 0 or max(hi, level) - min(lo, level) <= TREND_SQUEEZE * span:
                 ax.axhline(level, ls=":", lw=1, color=colour)
                 lo, hi = min(lo, level), max(hi, level)
