@@ -459,27 +459,8 @@ def trends(claims: list[dict], ncol: int = 3):
         ax.scatter(x, y, c=[VERDICT_COLOURS[v] for v in t["verdicts"]], s=18, zorder=3)
         own = np.concatenate([y, np.asarray(t.get("thresholds") or [t["threshold"]], float)])
         own = own[np.isfinite(own)]
-        lo, hi = (float(own.min()), float(own.max())) if len(own) else (0.0, 1.0)
-        span = hi - lo  # 0: a flat statistic at its threshold, which no reference can squeeze
-        named = {True: 0, False: 0}  # references named at the top (True) and bottom edge so far
-        for ctl in c.get("controls", []):
-            effect = ctl.get("effect") or {}  # a rule that decides by its own test reads its effect
-            part = next((p for p in [*ctl.get("parts", []), effect] if p.get("name") == t["statistic"]), None)
-            level = float(np.mean(part["per_seed"])) if part is not None else float("nan")
-            if not np.isfinite(level):
-                continue
-            colour = "#1a7f37" if ctl.get("kind") == "positive" else "0.5"
-            if span == 0 or max(hi, level) - min(lo, level) <= TREND_SQUEEZE * span:
-                ax.axhline(level, ls=":", lw=1, color=colour)
-                lo, hi = min(lo, level), max(hi, level)
-            else:  # off the panel's scale: named at its edge, so the statistic's own movement stays readable
-                above = level > hi
-                step = 0.1 * named[above]
-                ax.annotate(f"{ctl.get('kind', 'negative')} control {level:.3g} {'↑' if above else '↓'}",
-                            (0.99, 0.97 - step if above else 0.03 + step), xycoords="axes fraction", ha="right",
-                            va="top" if above else "bottom", fontsize=6, color=colour,
-                            bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 0.5})
-                named[above] += 1
+        lo, hi = _control_references(ax, c.get("controls", []), t["statistic"],
+                                     *((float(own.min()), float(own.max())) if len(own) else (0.0, 1.0)))
         pad = 0.08 * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1.0)
         ax.set_ylim(lo - pad, hi + pad)
         if t.get("bar", True):  # the rule's bar: its passing side shaded
@@ -499,3 +480,30 @@ def trends(claims: list[dict], ncol: int = 3):
         ax.tick_params(labelsize=6)
     fig.tight_layout()
     return fig
+
+
+def _control_references(ax, controls: list[dict], statistic: str, lo: float, hi: float) -> tuple[float, float]:
+    """Draw each control's final mean of `statistic` on a trend panel whose own values span [lo, hi] (dotted: green
+    positive, grey negative); one that would widen the panel past TREND_SQUEEZE x that span is named at the edge
+    instead, so the curve stays readable. Returns the span the panel must show."""
+    span = hi - lo  # 0: a flat statistic at its threshold, which no reference can squeeze
+    named = {True: 0, False: 0}  # references named at the top (True) and bottom edge so far
+    for ctl in controls:
+        effect = ctl.get("effect") or {}  # a rule that decides by its own test reads its effect
+        part = next((p for p in [*ctl.get("parts", []), effect] if p.get("name") == statistic), None)
+        level = float(np.mean(part["per_seed"])) if part is not None else float("nan")
+        if not np.isfinite(level):
+            continue
+        colour = "#1a7f37" if ctl.get("kind") == "positive" else "0.5"
+        if span == 0 or max(hi, level) - min(lo, level) <= TREND_SQUEEZE * span:
+            ax.axhline(level, ls=":", lw=1, color=colour)
+            lo, hi = min(lo, level), max(hi, level)
+        else:
+            above = level > hi
+            step = 0.1 * named[above]
+            ax.annotate(f"{ctl.get('kind', 'negative')} control {level:.3g} {'↑' if above else '↓'}",
+                        (0.99, 0.97 - step if above else 0.03 + step), xycoords="axes fraction", ha="right",
+                        va="top" if above else "bottom", fontsize=6, color=colour,
+                        bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 0.5})
+            named[above] += 1
+    return lo, hi
