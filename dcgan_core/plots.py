@@ -407,7 +407,8 @@ VERDICT_COLOURS = {"reproduced": "#1a7f37", "partly": "#bf8700", "borderline": "
 def forest(claims: list[dict]):
     """The results page's overview: per claim with an effect, its value per seed (small dots), their mean with a
     95% t interval (bar, coloured by verdict), the rule's threshold (dashed) with its passing side shaded, and each
-    negative control's mean (open diamond). Each row has its own scale: the units differ between claims."""
+    control's mean of the same statistic (open diamond: black negative, green positive; a control read by another
+    statistic has none). Each row has its own scale: the units differ between claims."""
 
     rows = [c for c in claims if c.get("effect")]
     fig, axes = plt.subplots(len(rows), 1, figsize=(9, 0.62 * len(rows) + 0.6), squeeze=False, dpi=100)
@@ -415,7 +416,9 @@ def forest(claims: list[dict]):
         e = c["effect"]
         v = np.asarray(e["per_seed"], float)
         m, lo, hi = mean_ci(v)
-        ctl = [np.mean(x["effect"]["per_seed"]) for x in c.get("controls", []) if x.get("effect")]
+        levels = [(_control_level(x, e["name"]), x.get("kind", "negative")) for x in c.get("controls", [])]
+        levels = [(level, kind) for level, kind in levels if np.isfinite(level)]  # the claim's statistic only
+        ctl = [level for level, _ in levels]
         pts = np.concatenate([v, [lo, hi, e["threshold"]], ctl])
         span = max(pts.max() - pts.min(), 1e-9)
         left, right = pts.min() - 0.15 * span, pts.max() + 0.15 * span
@@ -426,8 +429,8 @@ def forest(claims: list[dict]):
         colour = VERDICT_COLOURS[c["verdict"]]
         ax.plot(v, np.zeros_like(v), "o", ms=3, color=colour, alpha=0.5)
         ax.errorbar([m], [0], xerr=[[m - lo], [hi - m]], fmt="o", ms=6, color=colour, capsize=3)
-        if ctl:
-            ax.plot(ctl, np.zeros(len(ctl)), "D", ms=6, mfc="none", mec="k")
+        for level, kind in levels:
+            ax.plot([level], [0], "D", ms=6, mfc="none", mec="#1a7f37" if kind == "positive" else "k")
         ax.set_xlim(left, right)
         ax.set_yticks([])
         ax.tick_params(axis="x", labelsize=7, pad=1)
@@ -489,9 +492,7 @@ def _control_references(ax, controls: list[dict], statistic: str, lo: float, hi:
     span = hi - lo  # 0: a flat statistic at its threshold, which no reference can squeeze
     named = {True: 0, False: 0}  # references named at the top (True) and bottom edge so far
     for ctl in controls:
-        effect = ctl.get("effect") or {}  # a rule that decides by its own test reads its effect
-        part = next((p for p in [*ctl.get("parts", []), effect] if p.get("name") == statistic), None)
-        level = float(np.mean(part["per_seed"])) if part is not None else float("nan")
+        level = _control_level(ctl, statistic)
         if not np.isfinite(level):
             continue
         colour = "#1a7f37" if ctl.get("kind") == "positive" else "0.5"
@@ -507,3 +508,11 @@ def _control_references(ax, controls: list[dict], statistic: str, lo: float, hi:
                         bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 0.5})
             named[above] += 1
     return lo, hi
+
+
+def _control_level(control: dict, statistic: str) -> float:
+    """A control's mean over seeds of the part named `statistic` (or of its effect, for a rule that decides by its
+    own test); NaN when the control has no such part, so a number in other units is never drawn beside the claim's."""
+    effect = control.get("effect") or {}
+    part = next((p for p in [*control.get("parts", []), effect] if p.get("name") == statistic), None)
+    return float(np.mean(part["per_seed"])) if part is not None else float("nan")

@@ -164,9 +164,9 @@ def results_page(results: list[dict], profile: str, forest_figure: str | None = 
     forest = [] if forest_figure is None else [
         f"```{{figure}} {forest_figure}", ":name: fig-forest", "",
         "Each claim's decisive number per training seed (small dots), their mean with a 95% interval (coloured by "
-        "verdict), the rule's threshold (dashed line; the passing side shaded green) and the negative controls' "
-        "means (open diamonds), on each claim's own scale. A claim held where the interval sits in the green and "
-        "its controls do not.", "```", ""]
+        "verdict), the rule's threshold (dashed line; the passing side shaded green) and the controls' means of "
+        "the same statistic (open diamonds: black negative, green positive), on each claim's own scale. A claim "
+        "held where the interval sits in the green and its negative controls do not.", "```", ""]
     over_compute = [] if trends_figure is None else [
         f"```{{figure}} {trends_figure}", ":name: fig-trends", "",
         "Each claim with a trend against compute: its deciding statistic's mean over seeds at every saved snapshot "

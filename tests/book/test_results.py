@@ -208,6 +208,16 @@ def test_key_numbers_and_forest_plot_come_from_the_rules_effects():
     assert _key_number(c.effect).startswith("judge FD: 2 [-0.484, 4.48] (threshold 10")
     fig = forest([asdict(c), asdict(claim())])  # a claim without an effect gets no row
     assert len(fig.axes) == 1 and fig.axes[0].get_title(loc="left").startswith("4.1 c: reproduced")
+    diamonds = sorted((ln.get_xdata()[0], ln.get_markeredgecolor()) for ln in fig.axes[0].lines
+                      if ln.get_marker() == "D")
+    assert diamonds == [(2.0, "#1a7f37"), (50.0, "k")]  # each control's judge FD: positive green, negative black
+    gap = rules.quality([1.0, 2.0, 3.0], 10.0, [0.5] * 3)  # decided by its rate gap; the controls by FD
+    c = Claim.decided(gap, {"untrained G": (bad, "")}, {"other": (rules.absolute([0.5] * 3, 0.5, 0.1), "")},
+                      section="4.1", claim="c", paper="p", ours="o", baseline="b")
+    assert c.effect["name"] != "judge FD"
+    row = forest([asdict(c)]).axes[0]
+    levels = [ln.get_xdata()[0] for ln in row.lines if ln.get_marker() == "D"]
+    assert levels == [0.5]  # the untrained G's rate gap; the other control has no such part and gets no diamond
 
 
 def test_the_compute_page_sets_every_profile_beside_the_paper():
