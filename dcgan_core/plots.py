@@ -488,7 +488,7 @@ def trends(claims: list[dict], ncol: int = 3):
 def _control_references(ax, controls: list[dict], statistic: str, lo: float, hi: float) -> tuple[float, float]:
     """Draw each control's final mean of `statistic` on a trend panel whose own values span [lo, hi] (dotted: green
     positive, grey negative); one that would widen the panel past TREND_SQUEEZE x that span is named at the edge
-    instead, so the curve stays readable. Returns the span the panel must show."""
+    instead, so the curve stays readable. Returns the range (lo, hi) the panel must show."""
     span = hi - lo  # 0: a flat statistic at its threshold, which no reference can squeeze
     named = {True: 0, False: 0}  # references named at the top (True) and bottom edge so far
     for ctl in controls:
