@@ -245,6 +245,13 @@ def collapsed_share(G, seed: int, device: str, dropped=(), stream: str = "sample
     z = G.sample_z(LATE_SAMPLES, generator=torch_generator(stream, seed, device=device))
     with dropped_maps(G, LATE_LAYER, list(dropped)):
         spread = capture(G, z, LATE_LAYER).mean((2, 3)).std(0)
+    return collapsed_fraction(spread)
+
+
+def collapsed_fraction(spread: np.ndarray) -> float:
+    """Sec. 7: the share of filters whose spread over z is below FILTER_SPREAD_MIN x the FILTER_SPREAD_QUANTILE
+    filter's (a filter at exactly that level has not collapsed)."""
+    spread = np.asarray(spread)
     return float((spread < rules.FILTER_SPREAD_MIN * np.quantile(spread, rules.FILTER_SPREAD_QUANTILE)).mean())
 
 

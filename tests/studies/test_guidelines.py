@@ -63,6 +63,28 @@ def test_diversity_and_coverage_tell_a_collapsed_set_from_a_varied_one():
     assert G.coverage({}, {"rare": 0.01}) == 1.0  # readings real images rarely show are not counted
 
 
+@pytest.mark.parametrize("real_rate, counted", [(G.rules.COVERAGE_MIN_REAL, True),
+                                                (G.rules.COVERAGE_MIN_REAL - 1e-6, False)])
+def test_coverage_counts_a_reading_from_its_real_rate_bar_on(real_rate, counted):
+    real = {"common": 0.5, "edge": real_rate}
+    assert G.coverage({"common": 0.5, "edge": 0.0}, real) == (0.5 if counted else 1.0)  # 'edge' missed by G
+
+
+@pytest.mark.parametrize("scale, collapsed", [(1.0, 0.0), (1.0 - 1e-6, 0.1)])
+def test_a_filter_collapses_only_below_the_spread_bar(scale, collapsed):
+    """Sec. 7's filter statistic on both sides of FILTER_SPREAD_MIN x the FILTER_SPREAD_QUANTILE filter's spread."""
+    spread = np.ones(10)
+    bar = G.rules.FILTER_SPREAD_MIN * np.quantile(spread, G.rules.FILTER_SPREAD_QUANTILE)
+    spread[0] = bar * scale  # the quantile of the other nine stays 1
+    assert G.collapsed_fraction(spread) == pytest.approx(collapsed)
+
+
+def test_the_filter_bar_is_read_at_its_quantile():
+    spread = np.linspace(0.0, 1.0, 11)  # 0.1 apart: the 0.9 quantile filter's spread is 0.9
+    assert np.quantile(spread, G.rules.FILTER_SPREAD_QUANTILE) == pytest.approx(G.rules.FILTER_SPREAD_QUANTILE)
+    assert G.collapsed_fraction(spread) == pytest.approx(1 / 11)  # only the zero filter is below 0.05 x 0.9
+
+
 def test_a_run_is_read_at_each_snapshot_and_a_stopped_run_reads_diverged(tmp_path, monkeypatch):
     packs = {"two": str(write_pack(tmp_path / "two", two_mode_images(256))),
              "held": str(write_pack(tmp_path / "held", two_mode_images(200, seed=3)))}

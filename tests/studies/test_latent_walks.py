@@ -1,9 +1,11 @@
 import numpy as np
+import pytest
 import torch
 
 from dcgan_core.core.models import build
 from dcgan_core.instruments.latent import walk
-from dcgan_core.studies.latent_walks import CROSSFADE, MEMORISER, UNTRAINED, smoothness_claim, walk_study
+from dcgan_core.studies.latent_walks import CROSSFADE, MEMORISER, UNTRAINED, smoothness_claim, walk_scores, walk_study
+from dcgan_core.verdicts.rules import JUMP_RATIO_MAX
 from tests.conftest import BrightnessJudge
 
 
@@ -56,3 +58,9 @@ def test_the_walk_claim_is_read_at_each_earlier_snapshot_on_the_same_z(tmp_path)
     assert list(t["images"]) == [128, 256] and t["statistic"] in ("segments with a jump",
                                                                   "segments with a semantic change")
     assert walk_trend(final, {0: {}}, 256) is None  # no earlier snapshot: no trend
+
+
+@pytest.mark.parametrize("ratio, jumps", [(JUMP_RATIO_MAX, 0.0), (JUMP_RATIO_MAX + 1e-6, 1.0), (np.nan, 1.0)])
+def test_a_segment_jumps_above_the_step_ratio_bar_or_when_it_stands_still(ratio, jumps):
+    study = {"ratios": {"w": np.array([1.0, ratio])}, "semantic": {"w": np.array([True, False])}}
+    assert walk_scores(study, "w") == (jumps / 2, 0.5)

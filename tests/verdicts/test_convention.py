@@ -51,6 +51,17 @@ def test_a_borderline_part_names_the_seeds_that_would_decide_it():
     assert C.read(part([-3.0, -2.5, -2.0])).seeds_to_decide is None  # decided already
 
 
+def test_seeds_to_decide_names_up_to_max_seeds_named_and_no_more():
+    """A mean just far enough from the threshold for MAX_SEEDS_NAMED seeds at its spread gets that number; one a
+    hair nearer, which would need more seeds, gets none."""
+    from scipy import stats
+    n = C.MAX_SEEDS_NAMED
+    values = np.array([-1.0, 0.0, 1.0])  # sd 1
+    at_max = stats.t.ppf(0.975, n - 1) / np.sqrt(n)  # the distance n seeds just decide, n - 1 do not
+    assert C.seeds_to_decide(values + at_max * (1 + 1e-6), 0.0) == n
+    assert C.seeds_to_decide(values + at_max * (1 - 1e-6), 0.0) is None
+
+
 @pytest.mark.parametrize("values, better", [([1.0, 2.0, 3.0], "lower"), ([2.0, 2.5, 3.0], "lower"),
                                             ([-3.0, -2.5, -2.0], "lower"), ([2.0, 2.5, 3.0], "higher")])
 def test_the_verdict_changes_where_the_sensitivity_says(values, better):

@@ -86,6 +86,15 @@ def test_judge_rule_checks_every_reading(bed_on_failures, expect):
         assert "untrained G: bed" in out.why
 
 
+@pytest.mark.parametrize("mirror_on_real, expect", [(V.JUDGE_MIN_REAL_RATE, "not reproduced"),
+                                                    (V.JUDGE_MIN_REAL_RATE - EPS, "reproduced")])
+def test_judge_rule_reads_a_reading_from_its_real_rate_bar_on(mirror_on_real, expect):
+    """A reading real images show at JUDGE_MIN_REAL_RATE is checked (here: on for every failure image); one just
+    rarer is not."""
+    out = V.judge_valid({"real": 1.0, "mirror": mirror_on_real}, {"blur": {"real": 0.0, "mirror": 1.0}})
+    assert out.verdict == expect
+
+
 def test_judge_rule_catches_a_judge_that_sees_a_bed_in_a_blob():
     """The failure this rule exists for: 'real' and 'bed' on for every untrained-G sample, other objects off.
     An average over readings would pass it; the per-reading rule does not."""
