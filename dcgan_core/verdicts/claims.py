@@ -97,13 +97,17 @@ UNDECIDED = ("inconclusive", "not testable at this scale")
 def gated(claim: Claim, checks: dict[str, Claim]) -> Claim:
     """Issue 25: an instrument decides nothing before it passes the failure suite. `checks`: the self-check of
     every instrument the claim was read with (name -> its check). One that did not pass makes the claim
-    inconclusive, naming the check and keeping the rule's own reading in `why`."""
+    inconclusive, naming the check and keeping the rule's own reading in `why`; a claim undecided already keeps
+    its verdict and reason, and names the check too."""
     if any(c.kind != "self-check" for c in checks.values()):
         raise ValueError("gated needs the instruments' self-checks (kind 'self-check')")
     failed = {name: c.verdict for name, c in checks.items() if c.verdict not in PASSING}
-    if not failed or claim.verdict in UNDECIDED:
+    if not failed:
         return claim
     which = "; ".join(f"{name} reads {verdict!r}" for name, verdict in failed.items())
+    if claim.verdict in UNDECIDED:  # undecided already, for its own reason: the failed check is named too
+        return replace(claim, why=f"{claim.why}; and an instrument it was read with did not pass its failure-suite "
+                                  f"check ({which}), which alone would leave it undecided")
     return replace(claim, verdict="inconclusive",
                    why=f"an instrument it was read with failed the failure suite ({which}); the rule reads "
                        f"{claim.verdict!r}: {claim.why}")

@@ -4,6 +4,7 @@ import pytest
 
 from dcgan_core.verdicts import rules
 from dcgan_core.verdicts.claims import Claim, agreed_over, gated
+from dcgan_core.verdicts.history import _ungated
 
 FIELDS = dict(section="4.1", claim="c", paper="p", ours="o", baseline="b")
 
@@ -66,8 +67,12 @@ def test_a_claim_read_with_an_instrument_that_failed_its_self_check_is_inconclus
         out = gated(read, {"segmenter a": ok, "segmenter b": failed})
         assert out.verdict == "inconclusive" and "segmenter b reads 'not reproduced'" in out.why
         assert "segmenter a" not in out.why and f"the rule reads {verdict!r}: the rule's reason" in out.why
-    untestable = claim("not testable at this scale")
-    assert gated(untestable, {"judge a": failed}) is untestable
+    for verdict in ("inconclusive", "not testable at this scale"):  # undecided already: kept, the check named
+        undecided = claim(verdict, why="its own reason")
+        out = gated(undecided, {"judge a": failed})
+        assert out.verdict == verdict and out.why.startswith("its own reason; ") and "judge a reads" in out.why
+        assert gated(undecided, {"judge a": ok}) is undecided
+        assert _ungated(out.__dict__) == verdict  # the rule history reads its verdict before the gate as this one
     with pytest.raises(ValueError, match="self-check"):
         gated(claim(), {"judge a": claim()})  # a paper claim is no instrument's check
 
