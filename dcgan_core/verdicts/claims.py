@@ -67,8 +67,9 @@ class Claim:
                  "parts": list(o.parts)}
                 for k, group in (("positive", positive), ("negative", negative)) for name, (o, text) in group.items()]
         return cls(verdict=final.verdict, rule=final.rule, why=final.why, code=final.code, controls=rows,
-                   effect=final.effect, parts=list(final.parts), kind=kind, no_positive=no_positive,
-                   no_negative=no_negative, **fields)
+                   effect=final.effect, parts=list(final.parts), kind=kind,
+                   no_positive="" if positive else no_positive,  # a reason for a control that is there says nothing
+                   no_negative="" if negative else no_negative, **fields)
 
 
 def agreed(by_scorer: dict[str, Claim]) -> Claim:

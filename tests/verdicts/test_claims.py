@@ -46,6 +46,9 @@ def test_a_paper_claim_without_a_negative_control_is_not_called_reproduced():
         Claim.decided(passing, {}, positive, **FIELDS)
     c = Claim.decided(passing, {}, positive, no_negative="nothing lacks it by construction", **FIELDS)
     assert c.verdict == "inconclusive" and "say no (nothing lacks it" in c.why and c.no_negative
+    untrained = {"untrained G": (rules.quality([50.0] * 3, 10.0, [0.5] * 3), "FD 50")}
+    fallback = Claim.decided(passing, untrained, positive, no_positive="p", **FIELDS)
+    assert fallback.verdict == "reproduced" and fallback.no_positive == ""  # a reason for a control that is there
     both = Claim.decided(passing, no_positive="p", no_negative="n", **FIELDS)
     assert both.verdict == "inconclusive" and "say yes (p) and no" in both.why
     check = Claim.decided(passing, kind="self-check", **FIELDS)  # an instrument's check needs none
