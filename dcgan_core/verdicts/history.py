@@ -1,28 +1,48 @@
 """The rule history: every change to a rule, threshold, instrument or training budget since the first book, with
 the verdicts under the old rule recomputed from the same results.json where the recorded numbers allow.
 
-The rule set is versioned: `fingerprint()` hashes every threshold of `rules` and `convention`, and the last
-change records the fingerprint it leaves. A threshold changed without a new row fails the test suite
-(tests/verdicts/test_history.py), so no rule moves after a run has been seen without this page saying so.
+The rule set is versioned: `fingerprint()` hashes every threshold of `rules`, `convention` and `trend` and the
+code of those modules and `claims` (how parts combine, what controls and instrument checks do to a verdict), and the
+last change records the fingerprint it leaves. A threshold or a line of that code changed without a new row fails
+the test suite (tests/verdicts/test_history.py), so no rule moves after a run has been seen without this page saying
+so. Which instruments a study reads a claim with (the gates it passes to `claims.gated`) lives in the studies and
+is not in the fingerprint: a change there needs its row by review.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import inspect
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from dcgan_core.verdicts import convention, rules, trend
+from dcgan_core.verdicts import claims, convention, rules, trend
+
+LOGIC_MODULES = (rules, convention, trend, claims)  # the code a verdict is decided by
+
+
+def logic_digest(source: str) -> str:
+    """A hash of Python code's syntax tree without its docstrings: comments, layout and docstrings move it not,
+    any other change (a comparison, a constant, a message) does."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return hashlib.sha256(ast.dump(tree).encode()).hexdigest()
 
 
 def fingerprint() -> str:
     """A hash of every named threshold the verdicts and trends read (upper-case numbers of `rules`, `convention`
-    and `trend`)."""
+    and `trend`) and of the code that decides a verdict (`LOGIC_MODULES`, by `logic_digest`)."""
     values = {f"{m.__name__}.{k}": v for m in (rules, convention, trend) for k, v in vars(m).items()
               if k.isupper() and isinstance(v, (int, float))}
+    values.update({f"{m.__name__} code": logic_digest(inspect.getsource(m)) for m in LOGIC_MODULES})
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -340,6 +360,17 @@ CHANGES = (
                             "claims inconclusive on seeds 0-2 and on 3-5 ('fires on objects': the rule reproduced, "
                             "0.318 [0.211, 0.425] and 0.271 above the random D)",
            fingerprint="ff8dffb5fa83bdae"),
+    Change("2026-12-06", "issue 24", "versioning: what the rule set's fingerprint covers",
+           "the thresholds only (upper-case numbers of rules, convention and trend)",
+           "the thresholds and the code of rules, convention, trend and claims (`logic_digest`: docstrings, "
+           "comments and layout left out), so a change to how parts combine, what controls or instrument checks do "
+           "to a verdict, or a rule's test fails the suite until it has its row",
+           "a review found that the test could not fail for a change of logic: the row before this one changed a "
+           "verdict and left the fingerprint as it was. No verdict changes with this row; its fingerprint also covers "
+           "two changes of what results.json records beside a verdict (0d6e461: a claim undecided for its own "
+           "reason names a failed instrument check too; 58bbb5a: no_positive / no_negative recorded only where that "
+           "control is missing). Which instruments a study gates a claim on stays outside the fingerprint",
+           lambda c: False, fingerprint="20dc7c2d6fe6d982"),
 )
 RULES_VERSION = len(CHANGES)
 

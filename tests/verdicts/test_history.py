@@ -8,8 +8,8 @@ UNTRAINED = {"untrained G": (rules.quality([50.0] * 3, 10.0, [0.5] * 3), "FD 50"
 
 def test_the_rule_set_cannot_change_without_a_row_on_the_history_page():
     assert history.CHANGES[-1].fingerprint == history.fingerprint(), (
-        "a threshold in verdicts.rules or verdicts.convention changed: add a Change to verdicts.history.CHANGES "
-        "(date, old, new, why, the old rule's recompute) with the new fingerprint")
+        "a threshold or the code of verdicts.rules, convention, trend or claims changed: add a Change to "
+        "verdicts.history.CHANGES (date, old, new, why, the old rule's recompute) with the new fingerprint")
     assert history.RULES_VERSION == len(history.CHANGES)
 
 
@@ -17,6 +17,19 @@ def test_the_fingerprint_moves_with_any_threshold(monkeypatch):
     before = history.fingerprint()
     monkeypatch.setattr(rules, "RATE_TOLERANCE", rules.RATE_TOLERANCE + 0.01)
     assert history.fingerprint() != before
+
+
+def test_the_fingerprint_moves_with_the_code_that_decides_a_verdict_and_not_with_its_docstrings(monkeypatch):
+    code = 'def passes(x):\n    """Below the bar."""\n    return x < 1  # strict\n'
+    same = 'def passes(x):\n    """Under the bar, said otherwise."""\n\n    return x < 1\n'
+    other = 'def passes(x):\n    """Below the bar."""\n    return x <= 1  # strict\n'
+    assert history.logic_digest(code) == history.logic_digest(same) != history.logic_digest(other)
+    before, source = history.fingerprint(), history.inspect.getsource
+    for module in history.LOGIC_MODULES:  # one changed line of any of them moves the fingerprint
+        monkeypatch.setattr(history.inspect, "getsource",
+                            lambda m, module=module: source(m) + ("\nX = 1\n" if m is module else ""))
+        assert history.fingerprint() != before, module.__name__
+    assert {m.__name__.rsplit(".", 1)[1] for m in history.LOGIC_MODULES} >= {"rules", "convention", "claims"}
 
 
 def _quality_claim(fd, gap, untrained, precision, snapshots=None):
@@ -32,7 +45,7 @@ def test_old_rules_are_recomputed_from_the_recorded_numbers():
     c = _quality_claim([8.0, 9.0, 9.5], [0.05] * 3, [20.0] * 3, [0.6] * 3,
                        {"399360": {"fd": [12.0] * 3, "rate_gap": [0.2] * 3, "precision": [0.4] * 3}})
     results = [{"claims": [c]}]
-    first_quality, _, faces_budget, *_ , convention = history.CHANGES
+    first_quality, _, faces_budget, *_ = history.CHANGES
     assert history.old_verdicts(first_quality, results) == [(c, "partly")]  # FD 8.8 > 0.25 x 20, < 20
     assert history.old_verdicts(faces_budget, results) == [(c, "not reproduced")]  # at 400k images
     assert c["verdict"] == "borderline" and history.legacy_convention(c) == "reproduced"  # every seed under 10
