@@ -12,7 +12,7 @@ from dcgan_core.plots import VERDICT_COLOURS
 from dcgan_core.utils.runinfo import provenance, write_json
 from dcgan_core.verdicts import history
 from dcgan_core.verdicts.claims import Claim
-from dcgan_core.verdicts.paper import PAPER_COMPUTE
+from dcgan_core.verdicts.paper import PAPER_COMPUTE, paper_scale
 from dcgan_core.verdicts.rules import MIN_SEEDS, VERDICTS
 from dcgan_core.verdicts.trend import MOVING_SD
 
@@ -74,26 +74,27 @@ def _cell(text: str) -> str:
 
 
 def _detail(c: dict, r: dict) -> list[str]:
-    """One claim's block: paper, data, ours, baseline, controls, rule, why, code."""
+    """One claim's block: paper, data, then its three rows (positive control, negative controls, the model: each
+    with what it reads and what it must read), its parts, trend, rule and code."""
     out = [f"### {c['section']}: {c['claim']}", "",
            f"**Verdict: {c['verdict']}** ({c.get('why', '')}). "
            f"Chapter: {{doc}}`{r['title']} <../chapters/{r['chapter']}>`.", "",
            f"- **Paper:** {c['paper']}", f"- **Data and protocol:** {c.get('data') or '-'}",
-           f"- **Ours:** {c['ours']} (seeds {c.get('seeds') or '-'})", f"- **Baseline:** {c['baseline']}"]
+           f"- **The paper's data and scale:** {paper_scale(c.get('data') or '')}",
+           f"- **Baseline:** {c['baseline']}"]
     if c.get("scorer"):
         out.append(f"- **Read by:** {c['scorer']} (what one scorer selects, the other scores)")
-    positives = [x for x in c.get("controls", []) if x.get("kind") == "positive"]
-    if not positives and c.get("kind", "paper") == "paper" and c["verdict"] != "not testable at this scale":
-        out.append(f"- **Positive control:** none ({c.get('no_positive') or '-'}); so the claim is inconclusive "
-                   "whatever its rule reads")
-    negatives = [x for x in c.get("controls", []) if x.get("kind", "negative") == "negative"]
-    if not negatives and c.get("kind", "paper") == "paper" and c["verdict"] != "not testable at this scale":
-        out.append(f"- **Negative control:** none ({c.get('no_negative') or '-'}); so the claim is inconclusive "
-                   "whatever its rule reads")
-    for ctl in c.get("controls", []):
-        kind = ctl.get("kind", "negative")
-        out.append(f"- **{kind.capitalize()} control ({'must pass' if kind == 'positive' else 'must fail'}), "
-                   f"{ctl['name']}:** {ctl['ours']}: *{ctl['verdict']}* ({ctl['why']})")
+    out += ["", "| Row | What | Reads | Must |", "|---|---|---|---|"]
+    paper = c.get("kind", "paper") == "paper" and c["verdict"] != "not testable at this scale"
+    for kind, must in (("positive", "pass"), ("negative", "fail a part the claim passes")):
+        shown = [x for x in c.get("controls", []) if x.get("kind", "negative") == kind]
+        out += [f"| {kind} control: {_cell(x['name'])} | {_cell(x['ours'])} | *{x['verdict']}* "
+                f"({_cell(x['why'])}) | {must} |" for x in shown]
+        if not shown and paper:
+            out.append(f"| {kind} control | none: {_cell(c.get(f'no_{kind}') or '-')} | - | {must}; without it "
+                       "the claim is inconclusive whatever its rule reads |")
+    out += [f"| the model | {_cell(c['ours'])} (seeds {c.get('seeds') or '-'}) | **{c['verdict']}** | "
+            f"{'the claim' if paper else '-'} |", ""]
     for p in c.get("parts", []):
         out.append(f"- **Part, {p['name']}:** {p['mean']:.3g} [{p['ci95'][0]:.3g}, {p['ci95'][1]:.3g}] against "
                    f"{p['threshold']:.3g}, {p['passing']} of {p['n']} seeds pass: *{p['verdict']}*; "
@@ -109,10 +110,19 @@ def _detail(c: dict, r: dict) -> list[str]:
     return out
 
 
-def _badge(verdict: str) -> str:
-    """The verdict in its colour (inline HTML: the summary is read at a glance)."""
+CHECK_WORDS = {"reproduced": "passes", "not reproduced": "fails"}  # an instrument's check is no paper claim
+
+
+def _badge(verdict: str, word: str | None = None) -> str:
+    """The verdict (or `word` for it) in its colour (inline HTML: the summary is read at a glance)."""
     return (f'<span style="color:white;background:{VERDICT_COLOURS[verdict]};padding:0 5px;border-radius:4px;'
-            f'white-space:nowrap">{verdict}</span>')
+            f'white-space:nowrap">{word or verdict}</span>')
+
+
+def _our_scale(c: dict) -> str:
+    """The claim's data, and the images its model saw where a trend records them (the last snapshot's)."""
+    seen = (c.get("trend") or {}).get("images")
+    return (c.get("data") or "-") + (f"; {seen[-1]:,} images seen" if seen else "")
 
 
 def _key_number(e: dict | None) -> str:
@@ -142,10 +152,11 @@ def results_page(results: list[dict], profile: str, forest_figure: str | None = 
     data, the trend against compute), the trends figure, the instruments' self-checks apart, then each claim's
     data, parts, rule, controls and curve over images seen."""
     head = ("| Section | Claim | Verdict | Trend | Deciding statistic | Flips | Positive control | Negative controls "
-            "| Data |")
-    rule = "|---|---|---|---|---|---|---|---|---|"
+            "| Data (ours) | The paper's data and scale |")
+    rule = "|---|---|---|---|---|---|---|---|---|---|"
     rows, checks = [head, rule], [head, rule]
     details: list[str] = []
+    check_details: list[str] = []
     for r in results:
         for c in r["claims"]:
             pos = "; ".join(_control_number(x) for x in c.get("controls", []) if x.get("kind") == "positive")
@@ -157,10 +168,14 @@ def results_page(results: list[dict], profile: str, forest_figure: str | None = 
             if not neg:
                 neg = "-" if c.get("kind") == "self-check" else f"none: {c.get('no_negative') or '-'}"
             trend = f"rule: {c['trend']['reading']}" if c.get("trend") else "-"  # the rule's, before controls
-            table.append(f"| {_cell(c['section'])} | {_cell(c['claim'])} | {_badge(c['verdict'])} | {_cell(trend)} | "
-                         f"{_cell(_key_number(c.get('effect')))} | {_cell(_sensitivity(c.get('effect')))} | "
-                         f"{_cell(pos)} | {_cell(neg)} | {_cell(c.get('data') or '-')} |")
-            details += _detail(c, r)
+            flips = _sensitivity(c.get("effect"))
+            if c["verdict"] in ("inconclusive", "not testable at this scale") and flips != "-":
+                flips = f"the rule's own reading (the verdict is {c['verdict']}): {flips}"
+            badge = _badge(c["verdict"], CHECK_WORDS.get(c["verdict"]) if table is checks else None)
+            table.append(f"| {_cell(c['section'])} | {_cell(c['claim'])} | {badge} | {_cell(trend)} | "
+                         f"{_cell(_key_number(c.get('effect')))} | {_cell(flips)} | {_cell(pos)} | {_cell(neg)} | "
+                         f"{_cell(_our_scale(c))} | {_cell(paper_scale(c.get('data') or ''))} |")
+            (check_details if table is checks else details).extend(_detail(c, r))
     forest = [] if forest_figure is None else [
         f"```{{figure}} {forest_figure}", ":name: fig-forest", "",
         "Each claim's decisive number per training seed (small dots), their mean with a 95% interval (coloured by "
@@ -192,16 +207,19 @@ def results_page(results: list[dict], profile: str, forest_figure: str | None = 
         "fail a part of the rule that the claim passes); a control on the wrong side makes the claim "
         "*inconclusive*, and a claim without a positive control is inconclusive whatever its rule reads. A "
         f"verdict rests on at least {MIN_SEEDS} training seeds; with fewer it reads *single run*. The *Flips* "
-        "column is the threshold at which the verdict would change. The *Trend* column reads the same rule at every "
+        "column is the threshold at which the verdict would change (for an inconclusive claim, the rule's own "
+        "reading's). The *Trend* column reads the same rule at every "
         "saved snapshot of the model (its controls are read at the end only): the images seen from which it passes, "
         f"or whether its deciding statistic still moved by more than {MOVING_SD:g} seed SD over the last two "
-        "snapshots; the verdict stays the final snapshot's. Verdicts on stand-in data (the *Data* column) "
-        "are about the stand-in, not the paper's data set. "
+        "snapshots; the verdict stays the final snapshot's. Verdicts on stand-in data (the *Data* column, beside "
+        "the paper's data and scale) are about the stand-in, not the paper's data set. Each claim's block below "
+        "sets out its three rows: the positive control, the negative controls and the model. "
         f"Tally of the paper's claims: {tally or 'no claims'}. Rules changed since the first book are on the "
         "{doc}`rule history <rule-history>` page.", "", improving_line, "",
         *forest, *rows, "", *over_compute, "## The instruments' self-checks", "",
-        "Checks of our own instruments (not claims of the paper): a verdict read by an instrument is only made "
-        "if its check passed.", "", *checks, "", "## The claims in detail", "", *details])
+        "Checks of our own instruments (not claims of the paper, so they read *passes* or *fails*): a verdict "
+        "read by an instrument is only made if its check passed; their details follow the claims'.", "", *checks,
+        "", "## The claims in detail", "", *details, "## The self-checks in detail", "", *check_details])
 
 
 def still_improving(results: list[dict]) -> list[str]:

@@ -58,6 +58,20 @@ PAPER_DATA = {"lsun": "LSUN bedrooms", "celeba": "CelebA faces", "cifar10": "CIF
               "imagenet32": "ImageNet-1k 32x32"}
 
 
+def paper_scale(data: str) -> str:
+    """The paper's data and scale beside a claim measured on `data` (a `describe_data` or `probe_data` text): the
+    paper's run its stand-in replaces (PAPER_COMPUTE), or the probe protocol it stands in for."""
+    if ": a stand-in for " in data:  # a probe: probe_data names the paper's protocol
+        return data.split(": a stand-in for ", 1)[1]
+    for source, row in (("synth-rooms", PAPER_COMPUTE[0]), ("synth-faces", PAPER_COMPUTE[1])):
+        if STAND_INS[source] in data:
+            side = row["resolution"]
+            return f"{row['model']}: {side}x{side}, {row['images_seen']:,} images seen; {row['note']}"
+    if STAND_INS["mnist5k"] in data:
+        return "none: the paper trains no unconditional MNIST model (its MNIST model is conditional)"
+    return "-"
+
+
 def describe_data(meta: dict, profile: str) -> str:
     """'synth-rooms 32x32 (stand-in for LSUN bedrooms), 20,000 images, cpu profile' from a pack's meta."""
     source = meta.get("source", "?")

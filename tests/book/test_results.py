@@ -75,6 +75,29 @@ def test_results_page_shows_both_controls_and_lists_self_checks_apart(tmp_path):
     assert "| the judge |" not in summary and "| the judge |" in checks.split("self-checks")[1]
     assert "1 reproduced, 1 inconclusive" in page  # the tally counts paper claims only
     assert "Part, judge FD" in page and "borderline at a threshold beyond" in page  # each part and its flip point
+    assert 'nowrap">passes</span>' in checks and "the rule's own reading (the verdict is inconclusive)" in walks
+    detail, check_detail = page.split("## The claims in detail")[1].split("## The self-checks in detail")
+    assert "### 4.1: the judge" in check_detail and "### 4.1: the judge" not in detail
+    quality_block = detail.split("### 4.1: walks")[0]  # its three rows: positive, negative, the model
+    assert [ln.split("|")[1].strip() for ln in quality_block.splitlines() if ln.startswith("| ")][1:] == [
+        "positive control: real images", "negative control: untrained G", "the model"]
+    walks_block = detail.split("### 4.1: walks")[1]
+    assert "| positive control | none: none built yet | - | pass; without it" in walks_block
+
+
+def test_the_paper_s_data_and_scale_sit_beside_ours():
+    from dcgan_core.verdicts.paper import STAND_INS, paper_scale
+    assert paper_scale(f"{STAND_INS['synth-rooms']}, 32x32").startswith("LSUN bedrooms")
+    assert "15,000,000 images seen" in paper_scale(f"{STAND_INS['synth-rooms']}, 32x32")
+    assert paper_scale(f"{STAND_INS['synth-faces']}, 32x32").startswith("faces")
+    assert paper_scale("D trained ..., cpu profile: a stand-in for SVHN with 1000 labels") == "SVHN with 1000 labels"
+    assert paper_scale(f"{STAND_INS['mnist5k']}, 32x32").startswith("none:") and paper_scale("LSUN, 64x64") == "-"
+    trend = {"images": [100, 200], "means": [1.0, 0.5], "verdicts": ["not reproduced"] * 2, "reading": "r",
+             "statistic": "s", "threshold": 0.1, "first_pass": None, "moving": "flat"}
+    c = asdict(claim(data=f"{STAND_INS['synth-rooms']}, 32x32", trend=trend))
+    row = next(ln for ln in results_page([{"chapter": "01", "title": "t", "claims": [c]}], "smoke").splitlines()
+               if ln.startswith("| 4.1"))
+    assert "32x32; 200 images seen | LSUN bedrooms" in row  # ours at its last snapshot, then the paper's
 
 
 
