@@ -119,10 +119,22 @@ def _badge(verdict: str, word: str | None = None) -> str:
             f'white-space:nowrap">{word or verdict}</span>')
 
 
-def _our_scale(c: dict) -> str:
-    """The claim's data, and the images its model saw where a trend records them (the last snapshot's)."""
-    seen = (c.get("trend") or {}).get("images")
-    return (c.get("data") or "-") + (f"; {seen[-1]:,} images seen" if seen else "")
+def scale_table(results: list[dict]) -> list[str]:
+    """What the paper's claims were tested on beside what the paper used: one row per data set of ours, with the
+    images its models saw at their last snapshot (where a claim's trend records them) and the claims read on it."""
+    by_data: dict[str, list[dict]] = {}
+    for r in results:
+        for c in r["claims"]:
+            if c.get("kind", "paper") == "paper":
+                by_data.setdefault(c.get("data") or "-", []).append(c)
+    rows = ["| Data (ours) | Images our models saw | The paper's data and scale | Claims (sections) |",
+            "|---|---|---|---|"]
+    for data, claims in by_data.items():
+        seen = sorted({c["trend"]["images"][-1] for c in claims if (c.get("trend") or {}).get("images")})
+        sections = ", ".join(dict.fromkeys(c["section"] for c in claims))
+        rows.append(f"| {_cell(data)} | {', '.join(f'{n:,}' for n in seen) or '-'} | {_cell(paper_scale(data))} | "
+                    f"{sections} ({len(claims)}) |")
+    return rows
 
 
 def _key_number(e: dict | None) -> str:
@@ -152,8 +164,8 @@ def results_page(results: list[dict], profile: str, forest_figure: str | None = 
     data, the trend against compute), the trends figure, the instruments' self-checks apart, then each claim's
     data, parts, rule, controls and curve over images seen."""
     head = ("| Section | Claim | Verdict | Trend | Deciding statistic | Flips | Positive control | Negative controls "
-            "| Data (ours) | The paper's data and scale |")
-    rule = "|---|---|---|---|---|---|---|---|---|---|"
+            "| Data |")
+    rule = "|---|---|---|---|---|---|---|---|---|"
     rows, checks = [head, rule], [head, rule]
     details: list[str] = []
     check_details: list[str] = []
@@ -174,7 +186,7 @@ def results_page(results: list[dict], profile: str, forest_figure: str | None = 
             badge = _badge(c["verdict"], CHECK_WORDS.get(c["verdict"]) if table is checks else None)
             table.append(f"| {_cell(c['section'])} | {_cell(c['claim'])} | {badge} | {_cell(trend)} | "
                          f"{_cell(_key_number(c.get('effect')))} | {_cell(flips)} | {_cell(pos)} | {_cell(neg)} | "
-                         f"{_cell(_our_scale(c))} | {_cell(paper_scale(c.get('data') or ''))} |")
+                         f"{_cell(c.get('data') or '-')} |")
             (check_details if table is checks else details).extend(_detail(c, r))
     forest = [] if forest_figure is None else [
         f"```{{figure}} {forest_figure}", ":name: fig-forest", "",
@@ -211,12 +223,14 @@ def results_page(results: list[dict], profile: str, forest_figure: str | None = 
         "reading's). The *Trend* column reads the same rule at every "
         "saved snapshot of the model (its controls are read at the end only): the images seen from which it passes, "
         f"or whether its deciding statistic still moved by more than {MOVING_SD:g} seed SD over the last two "
-        "snapshots; the verdict stays the final snapshot's. Verdicts on stand-in data (the *Data* column, beside "
-        "the paper's data and scale) are about the stand-in, not the paper's data set. Each claim's block below "
+        "snapshots; the verdict stays the final snapshot's. Verdicts on stand-in data (the *Data* column; the "
+        "table below it sets each beside the paper's data and scale) are about the stand-in, not the paper's data "
+        "set. Each claim's block below "
         "sets out its three rows: the positive control, the negative controls and the model. "
         f"Tally of the paper's claims: {tally or 'no claims'}. Rules changed since the first book are on the "
         "{doc}`rule history <rule-history>` page.", "", improving_line, "",
-        *forest, *rows, "", *over_compute, "## The instruments' self-checks", "",
+        *forest, *rows, "", "What the claims were tested on, beside what the paper used:", "", *scale_table(results),
+        "", *over_compute, "## The instruments' self-checks", "",
         "Checks of our own instruments (not claims of the paper, so they read *passes* or *fails*): a verdict "
         "read by an instrument is only made if its check passed; their details follow the claims'.", "", *checks,
         "", "## The claims in detail", "", *details, "## The self-checks in detail", "", *check_details])

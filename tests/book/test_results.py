@@ -1,5 +1,5 @@
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import pytest
 
@@ -8,6 +8,7 @@ from dcgan_core.book.results import (
     load_results,
     results_page,
     rule_history_page,
+    scale_table,
     still_improving,
     walltime_page,
 )
@@ -94,10 +95,13 @@ def test_the_paper_s_data_and_scale_sit_beside_ours():
     assert paper_scale(f"{STAND_INS['mnist5k']}, 32x32").startswith("none:") and paper_scale("LSUN, 64x64") == "-"
     trend = {"images": [100, 200], "means": [1.0, 0.5], "verdicts": ["not reproduced"] * 2, "reading": "r",
              "statistic": "s", "threshold": 0.1, "first_pass": None, "moving": "flat"}
-    c = asdict(claim(data=f"{STAND_INS['synth-rooms']}, 32x32", trend=trend))
-    row = next(ln for ln in results_page([{"chapter": "01", "title": "t", "claims": [c]}], "smoke").splitlines()
-               if ln.startswith("| 4.1"))
-    assert "32x32; 200 images seen | LSUN bedrooms" in row  # ours at its last snapshot, then the paper's
+    rooms = f"{STAND_INS['synth-rooms']}, 32x32"
+    claims = [asdict(claim(data=rooms, trend=trend)), asdict(claim(data=rooms, trend={**trend, "images": [300]})),
+              asdict(claim(data=rooms, kind="self-check")), asdict(replace(claim(data="other"), section="6.1"))]
+    table = "\n".join(scale_table([{"claims": claims}]))
+    assert f"| {rooms} | 200, 300 | LSUN bedrooms" in table and "| 4.1 (2) |" in table  # self-checks not counted
+    assert "| other | - | - | 6.1 (1) |" in table
+    assert table in results_page([{"chapter": "01", "title": "t", "claims": claims}], "smoke")
 
 
 
