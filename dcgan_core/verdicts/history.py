@@ -27,14 +27,26 @@ LOGIC_MODULES = (rules, convention, trend, claims)  # the code a verdict is deci
 
 def logic_digest(source: str) -> str:
     """A hash of Python code's syntax tree without its docstrings: comments, layout and docstrings move it not,
-    any other change (a comparison, a constant, a message) does."""
+    any other change (a comparison, a constant, a message) does. The tree is written out field by field, leaving
+    empty and None fields out, so that Python versions that add optional fields (3.12's type_params) or print the
+    tree otherwise (3.13's ast.dump) hash the same code the same."""
     tree = ast.parse(source)
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
                 and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
             node.body = body[1:] or [ast.Pass()]
-    return hashlib.sha256(ast.dump(tree).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(_shape(tree)).encode()).hexdigest()
+
+
+def _shape(node) -> object:
+    """A syntax tree as nested lists: each node's type and its non-empty fields; other values by repr."""
+    if isinstance(node, ast.AST):
+        return [type(node).__name__, *([field, _shape(value)] for field, value in ast.iter_fields(node)
+                                       if value is not None and value != [])]
+    if isinstance(node, list):
+        return [_shape(value) for value in node]
+    return repr(node)
 
 
 def fingerprint() -> str:
@@ -364,13 +376,13 @@ CHANGES = (
            "the thresholds only (upper-case numbers of rules, convention and trend)",
            "the thresholds and the code of rules, convention, trend and claims (`logic_digest`: docstrings, "
            "comments and layout left out), so a change to how parts combine, what controls or instrument checks do "
-           "to a verdict, or a rule's test fails the suite until it has its row",
+           "to a verdict, or a rule's logic fails the suite until it has its row",
            "a review found that the test could not fail for a change of logic: the row before this one changed a "
            "verdict and left the fingerprint as it was. No verdict changes with this row; its fingerprint also covers "
            "two changes of what results.json records beside a verdict (0d6e461: a claim undecided for its own "
            "reason names a failed instrument check too; 58bbb5a: no_positive / no_negative recorded only where that "
            "control is missing). Which instruments a study gates a claim on stays outside the fingerprint",
-           lambda c: False, fingerprint="20dc7c2d6fe6d982"),
+           lambda c: False, fingerprint="a75bcf1efee0e9e6"),
 )
 RULES_VERSION = len(CHANGES)
 
