@@ -100,6 +100,14 @@ def test_tables_claims_and_figures(studies, data):
     t = over[0].trend  # issue 27: the earlier snapshots' counts against the same random D
     assert list(t["images"]) == [100, 500, 1000] and t["means"][0] < t["means"][1] == t["means"][2]
     assert over[1].trend is None  # random filters do not change with training
+    feats = studies[0]["features"]
+    with_segmenter = GB.claims_over_seeds(studies, "stand-in rooms", detector=feats["trained D"],
+                                          detector_edges=feats["random D, image edges"])
+    control = next(c for c in with_segmenter[1].controls if c["kind"] == "negative")
+    # no training seed enters the segmenter's maps: one measurement, not two seeds agreeing by construction
+    assert control["effect"]["n"] == 1 and control["verdict"] in ("single run", "not reproduced")
+    edges = next(c for c in with_segmenter[1].controls if c["kind"] == "positive")
+    assert edges["effect"]["n"] == len(studies) == 2  # the second random D's edge maps: one per seed
     assert GB.most_selective(studies[0]["features"]["trained D"], 3) == [
         f["feature"] for f in sorted(studies[0]["features"]["trained D"], key=lambda f: f["p"])[:3]]
     first, selective = GB.seed_figures(studies[0], data[0], CLASSES, n=2)
