@@ -474,7 +474,8 @@ def trends(claims: list[dict], ncol: int = 3):
             ax.set_ylim(low, high)
         else:  # a reference at each snapshot that the rule's own test compares against (no passing side)
             ax.plot(x, np.asarray(t["thresholds"], float), color="k", ls="--", lw=0.8)
-        ax.set_title(textwrap.shorten(f"{c['section']} {c['claim']}", 48) + f"\n{t['reading']}", fontsize=7,
+        by = f"\nread by {t['read_by']}" if t.get("read_by") else ""  # a claim read by two scorer pairings
+        ax.set_title(textwrap.shorten(f"{c['section']} {c['claim']}", 48) + f"\n{t['reading']}{by}", fontsize=7,
                      loc="left")
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:g}k"))

@@ -104,7 +104,8 @@ def _detail(c: dict, r: dict) -> list[str]:
         steps = ", ".join(f"{i:,}: {m:.3g} ({v})" for i, m, v in zip(t["images"], t["means"], t["verdicts"]))
         against = (f"threshold {t['threshold']:.3g}" if t.get("bar", True) else
                    "against a reference its own test reads: " + ", ".join(f"{r:.3g}" for r in t["thresholds"]))
-        out.append(f"- **Against compute ({t['statistic']}, {against}; images seen: mean, the rule's reading):** "
+        by = f"; read by {t['read_by']}" if t.get("read_by") else ""  # the first of two scorer pairings
+        out.append(f"- **Against compute ({t['statistic']}, {against}{by}; images seen: mean, the rule's reading):** "
                    f"{steps}; *{t['reading']}*")
     out += [f"- **Rule:** {c.get('rule') or '-'}", f"- **Decided by:** `{c.get('code') or '-'}`", ""]
     return out

@@ -74,11 +74,14 @@ class Claim:
 
 def agreed(by_scorer: dict[str, Claim]) -> Claim:
     """Issue 25: one claim read twice, each scorer scoring what the other selected (name -> its claim). Both
-    readings agree: the first, naming both scorers. They differ: inconclusive, saying which scorer read what."""
+    readings agree: the first, naming both scorers. They differ: inconclusive, saying which scorer read what. The
+    first reading's trend names its scorer (`read_by`)."""
     claims = list(by_scorer.values())
     if not claims or any(c.claim != claims[0].claim for c in claims):
         raise ValueError("agreed needs the same claim read by each scorer")
     first, names = claims[0], " and ".join(by_scorer)
+    if first.trend and len(by_scorer) > 1:  # the studies read the trend once, with the first pairing: say which
+        first = replace(first, trend={**first.trend, "read_by": next(iter(by_scorer))})
     verdicts = {name: c.verdict for name, c in by_scorer.items()}
     if len(set(verdicts.values())) == 1:
         return replace(first, scorer=names)

@@ -383,6 +383,13 @@ CHANGES = (
            "reason names a failed instrument check too; 58bbb5a: no_positive / no_negative recorded only where that "
            "control is missing). Which instruments a study gates a claim on stays outside the fingerprint",
            lambda c: False, fingerprint="a75bcf1efee0e9e6"),
+    Change("2026-12-06", "issue 24", "record: which scorer pairing a trend was read with",
+           "a claim read by two scorer pairings (6.3.1, 6.3.2) kept the first pairing's trend without saying so",
+           "the trend names the pairing it was read with (`read_by`), shown on its panel and in its detail",
+           "a review found the trend panels of 07 and 08 silent on which of the two readings they show; the "
+           "pairings can disagree (the claim then reads inconclusive while its panel shows one pairing's rule). No "
+           "verdict changes with this row",
+           lambda c: False, fingerprint="e5db9891d0aa499a"),
 )
 RULES_VERSION = len(CHANGES)
 

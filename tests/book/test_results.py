@@ -120,6 +120,11 @@ def test_the_summary_shows_each_claim_s_trend_and_the_detail_its_curve(tmp_path)
     assert "- **Against compute (judge FD, threshold 10; images seen: mean, the rule's reading):** 100,000: 30 " \
            "(partly), 200,000: 20 (partly); *partly, still improving*" in page
     assert "fig-trends" not in page and "fig-trends" in results_page(load_results(tmp_path), "smoke", None, "t.png")
+    rec = Recorder("03_c", "Chapter", tmp_path / "read" / "03_c", "smoke")  # a claim read by two scorer pairings
+    rec.add(claim(trend={**curve.to_dict(), "read_by": "scorer b (a selects)"}))
+    rec.write()
+    assert "threshold 10; read by scorer b (a selects); images seen" in results_page(load_results(tmp_path / "read"),
+                                                                                     "smoke")
     assert "Still improving at this profile's last snapshot, so more compute may move them (issue 27): 4.1 with " \
            "(partly)." in page
     passed = trend({100_000: rules.quality([30.0, 31, 29], 10.0, [0.0] * 3),
@@ -143,6 +148,10 @@ def test_the_summary_shows_each_claim_s_trend_and_the_detail_its_curve(tmp_path)
     fig = trends([asdict(with_controls), asdict(claim())] * 2)  # claims without a trend get no panel
     panels = [ax for ax in fig.axes if ax.axison]
     assert len(panels) == 2 and "partly, still improving" in panels[0].get_title(loc="left")
+    assert "read by" not in panels[0].get_title(loc="left")
+    read = replace(with_controls, trend={**with_controls.trend, "read_by": "scorer b (a selects)"})
+    title = next(ax for ax in trends([asdict(read)]).axes if ax.axison).get_title(loc="left")
+    assert title.endswith("partly, still improving\nread by scorer b (a selects)")
     levels = sorted({round(line.get_ydata()[0], 6) for line in panels[0].lines if line.get_linestyle() in (":", "--")})
     assert levels == [2.0, 10.0, 50.0]  # the positive control, the threshold, the negative control
     ok, failed, fds = [False] * 5, [True] * 5, [10.0] * 5  # a rule without parts: the controls' effects are drawn

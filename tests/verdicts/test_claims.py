@@ -3,7 +3,7 @@ from dataclasses import replace
 import pytest
 
 from dcgan_core.verdicts import rules
-from dcgan_core.verdicts.claims import Claim, agreed_over, gated
+from dcgan_core.verdicts.claims import Claim, agreed, agreed_over, gated
 from dcgan_core.verdicts.history import _ungated
 
 FIELDS = dict(section="4.1", claim="c", paper="p", ours="o", baseline="b")
@@ -86,3 +86,12 @@ def test_agreed_over_pairs_each_pairings_claims_in_order():
     x, y = agreed_over({"scorer b (a selects)": a, "scorer a (b selects)": b})
     assert x.verdict == "reproduced" and x.scorer == "scorer b (a selects) and scorer a (b selects)"
     assert y.verdict == "inconclusive" and "scorer a (b selects) reads 'not reproduced'" in y.why
+    assert x.trend is None  # no trend: nothing to name
+
+
+def test_agreed_names_the_pairing_its_trend_was_read_with():
+    curve = {"images": [1, 2], "reading": "reproduced from 1 images on"}
+    with_trend = replace(claim(), trend=curve)
+    both = agreed({"scorer b (a selects)": with_trend, "scorer a (b selects)": claim()})
+    assert both.trend == {**curve, "read_by": "scorer b (a selects)"} and with_trend.trend == curve
+    assert "read_by" not in agreed({"scorer b": with_trend}).trend  # one reading: nothing to tell apart
