@@ -24,7 +24,9 @@ from dcgan_core.core.models import Discriminator, init_weights
 from dcgan_core.utils.torch_utils import eval_mode, to_float
 
 NETWORK_METHODS = ("guided backprop", "gradient", "gradient x input")  # attributions that read the network
-METHODS = (*NETWORK_METHODS, "image edges")  # image edges: the image alone, no network (a baseline)
+# the image alone, no network: its edges (Sec. 6.2's baseline), and its edges under a smooth random weighting (maps
+# that follow no object by construction, yet are not the baseline itself: the "little discrimination" positive control)
+METHODS = (*NETWORK_METHODS, "image edges", "weighted edges")
 
 
 class GuidedLeakyReLU(nn.ReLU):
@@ -83,6 +85,8 @@ def saliency(D: Discriminator, images, layer: int, feature: int, method: str = "
     check_feature(D, layer, feature)
     if method == "image edges":
         return image_edges(images)
+    if method == "weighted edges":
+        return weighted_edges(images, seed=feature)
     model = guided_copy(D)  # no in-place ops, and LeakyReLU guided where asked
     block = model.convs[layer]
     device = next(D.parameters()).device
@@ -106,6 +110,15 @@ def image_edges(images) -> np.ndarray:
 
     x = np.asarray(images, np.float32) / 255.0
     return np.hypot(ndimage.sobel(x, axis=-1, mode="nearest"), ndimage.sobel(x, axis=-2, mode="nearest"))
+
+
+def weighted_edges(images, seed: int, cells: int = 4) -> np.ndarray:
+    """`image_edges` times a smooth random field in [0, 1] per image (cells x cells uniform draws, bilinearly
+    upsampled): maps that move their energy about the image at random, knowing nothing of its objects."""
+    edges = image_edges(images)
+    field = np.random.default_rng(seed).random((len(edges), 1, cells, cells), dtype=np.float32)
+    field = F.interpolate(torch.from_numpy(field), size=edges.shape[-2:], mode="bilinear", align_corners=False)
+    return edges * field.numpy()
 
 
 def energy(maps: np.ndarray) -> np.ndarray:
@@ -137,9 +150,9 @@ def box_energy(energies: np.ndarray, boxes: list, n_classes: int) -> tuple[np.nd
 
 
 def concentration(e_share: np.ndarray, a_share: np.ndarray, min_present: int = 5, alpha: float = 0.05) -> dict:
-    """Does the saliency concentrate on one object class beyond its area? Per class: mean (energy share - area
-    share) over the images where it is present, one-sided t-test; selective if a class passes at alpha / K
-    (Bonferroni over the K classes tested)."""
+    """Does the saliency concentrate on one object class beyond its area (or another expected share, e.g. the
+    images' edge energy)? Per class: mean (energy share - expected share) over the images where it is present,
+    one-sided t-test; selective if a class passes at alpha / K (Bonferroni over the K classes tested)."""
     gains, ps = {}, {}
     for k in range(e_share.shape[1]):
         d = (e_share[:, k] - a_share[:, k])[~np.isnan(e_share[:, k])]
@@ -156,17 +169,21 @@ def concentration(e_share: np.ndarray, a_share: np.ndarray, min_present: int = 5
 def feature_study(D: Discriminator, images: np.ndarray, boxes: list | None, n_classes: int, layer: int = -1,
                   top: int = 20, method: str = "guided backprop") -> list[dict]:
     """For every feature of conv `layer`: its `top` most responsive images, the attribution of its maximal response
-    on them, and where that attribution falls (`concentration`; not measured without boxes)."""
+    on them, and where that attribution falls (`concentration`; not measured without boxes): beyond each class's
+    area, and in `beyond_edges` beyond the share of the same images' edge energy in its boxes."""
     resp = max_responses(D, images, layer)
     out = []
     for f in range(resp.shape[1]):
         idx = np.argsort(-resp[:, f], kind="stable")[:top]
         if boxes is None:
-            out.append({"feature": f, "top": idx, "best_class": None, "gain": float("nan"), "p": 1.0,
-                        "selective": False})
+            none = {"best_class": None, "gain": float("nan"), "p": 1.0, "selective": False}
+            out.append({"feature": f, "top": idx, **none, "beyond_edges": none})
             continue
-        e, a = box_energy(energy(saliency(D, images[idx], layer, f, method)), [boxes[i] for i in idx], n_classes)
-        out.append({"feature": f, "top": idx, **concentration(e, a)})
+        top_boxes = [boxes[i] for i in idx]
+        e, a = box_energy(energy(saliency(D, images[idx], layer, f, method)), top_boxes, n_classes)
+        # Sec. 6.2: on rooms objects are where the edges are, so a map that only follows edges lands on them too
+        edges = box_energy(energy(image_edges(images[idx])), top_boxes, n_classes)[0]
+        out.append({"feature": f, "top": idx, **concentration(e, a), "beyond_edges": concentration(e, edges)})
     return out
 
 

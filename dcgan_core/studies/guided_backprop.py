@@ -3,8 +3,10 @@
 Per training seed: for every feature of D's last conv layer, where the guided-backprop saliency of its maximal
 response falls on its most responsive held-out rooms (`instruments.saliency.feature_study`), for the trained D, the
 same D at its initial random weights (the paper's baseline), the trained D's plain gradient, a second random D (the
-control that must fail), and plain image edges of each random D's top images (the baseline of "little
-discrimination"); and the cascading randomisation check (`instruments.saliency.randomisation_check`).
+control that must fail), and the random D's top images' edges, plain and under a smooth random weighting (maps that
+know no object: the positive control of "little discrimination", which each feature's saliency is read against
+the edge energy of its top images for); and the cascading randomisation check
+(`instruments.saliency.randomisation_check`).
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ from dcgan_core.verdicts.trend import claim_trend, per_snapshot
 
 NETS = {"trained D": "guided backprop", "random D": "guided backprop", "trained D, plain gradient": "gradient",
         "second random D (control)": "guided backprop",
-        # Sec. 6.2's "little discrimination" baseline: edge maps of each random D's own top images
-        "random D, image edges": "image edges", "second random D, image edges": "image edges"}
-_NET_OF = {"random D, image edges": "random D", "second random D, image edges": "second random D (control)"}
+        # Sec. 6.2's "little discrimination": the random D's top images' edges (every map is read against them), and
+        # the same edges under a smooth random weighting, which know no object (its positive control)
+        "random D, image edges": "image edges", "random D, randomly weighted edges": "weighted edges"}
+_NET_OF = {"random D, image edges": "random D", "random D, randomly weighted edges": "random D"}
 
 
 def seed_study(D: Discriminator, seed: int, images: np.ndarray, boxes: list | None, classes: list[str] | None, top: int,
@@ -47,29 +50,34 @@ def seed_study(D: Discriminator, seed: int, images: np.ndarray, boxes: list | No
 
 
 def selective_count(feats: list[dict]) -> int:
+    """Features whose saliency concentrates on one object class beyond its area."""
     return sum(f["selective"] for f in feats)
 
 
-def selectivity_table(studies: dict[int, dict], classes: list[str], detector: list[dict] | None = None,
-                      detector_edges: list[dict] | None = None) -> str:
-    """Markdown: per net, object-selective features (mean and per seed) and the classes they concentrate on; the
-    object segmenter's class maps (a control that fires on objects by construction) and their images' edges last."""
-    rows = ["| features of D's last conv layer | object-selective, mean | per seed | energy share - area share, "
-            "best class (mean) | classes (count over seeds) |", "|---|---|---|---|---|"]
+def beyond_edges_count(feats: list[dict]) -> int:
+    """Features whose saliency concentrates on one object class beyond its top images' edge energy there."""
+    return sum(f["beyond_edges"]["selective"] for f in feats)
+
+
+def selectivity_table(studies: dict[int, dict], classes: list[str], detector: list[dict] | None = None) -> str:
+    """Markdown: per net, object-selective features (mean and per seed) beyond the class's area and beyond its
+    images' edge energy, and the classes they concentrate on; the object segmenter's class maps (a control that
+    fires on objects by construction) last."""
+    rows = ["| features of D's last conv layer | object-selective, mean | per seed | beyond image edges, mean | "
+            "per seed | energy share - area share, best class (mean) | classes (count over seeds) |",
+            "|---|---|---|---|---|---|---|"]
     nets = {name: [s["features"][name] for s in studies.values()] for name in NETS}
     if detector is not None:
         nets["object segmenter's class maps (control)"] = [detector]
-    if detector_edges is not None:
-        nets["object segmenter's top images, image edges"] = [detector_edges]
     for name, per_seed in nets.items():
-        per = [selective_count(feats) for feats in per_seed]
+        per, edges = [selective_count(f) for f in per_seed], [beyond_edges_count(f) for f in per_seed]
         n = len(per_seed[0])
         counts = np.bincount([f["best_class"] for feats in per_seed for f in feats if f["selective"]],
                              minlength=len(classes))
         top = ", ".join(f"{classes[k]} {counts[k]}" for k in np.argsort(-counts) if counts[k]) or "-"
         gain = np.nanmean([f["gain"] for feats in per_seed for f in feats])
-        rows.append(f"| {name} | {np.mean(per) / n:.0%} of {n} | {', '.join(str(p) for p in per)} | "
-                    f"{gain * 100:+.1f} pp | {top} |")
+        rows.append(f"| {name} | {np.mean(per) / n:.0%} of {n} | {', '.join(map(str, per))} | "
+                    f"{np.mean(edges) / n:.0%} | {', '.join(map(str, edges))} | {gain * 100:+.1f} pp | {top} |")
     return "\n".join(rows)
 
 
@@ -114,12 +122,12 @@ def snapshot_counts(run, P, images: np.ndarray, boxes: list, n_classes: int) -> 
 
 
 def claims_over_seeds(studies: dict[int, dict], data: str, has_boxes: bool = True,
-                      detector: list[dict] | None = None, detector_edges: list[dict] | None = None,
-                      at: dict[int, dict] | None = None, final_seen: int | None = None) -> list[Claim]:
+                      detector: list[dict] | None = None, at: dict[int, dict] | None = None,
+                      final_seen: int | None = None) -> list[Claim]:
     """The two claims of Fig. 5, each with its controls; `detector`: the object segmenter's class maps through
-    the same `feature_study`, the positive control of "fires on objects"; with `detector_edges` (the image edges
-    of its top images) the negative control of "little discrimination". "Fires on objects" gets its trend from
-    the earlier snapshots in `at` (seed -> `snapshot_counts`); random filters do not change with training."""
+    the same `feature_study`, the positive control of "fires on objects" and the negative control of "little
+    discrimination". "Fires on objects" gets its trend from the earlier snapshots in `at` (seed -> `snapshot_counts`);
+    random filters do not change with training."""
     seeds = list(studies)
     if not has_boxes:  # the paper profile's LSUN images carry no object boxes
         why = "the held-out images have no object boxes to score the saliency against (synthetic rooms do)"
@@ -128,13 +136,14 @@ def claims_over_seeds(studies: dict[int, dict], data: str, has_boxes: bool = Tru
                 for c, p in (("trained D's features fire on objects (beds, windows)", "Fig. 5 (left)"),
                              ("random filters show little to no discrimination", "Fig. 5 (right)"))]
 
-    def counts(name: str) -> tuple[list[int], list[int]]:
-        return ([selective_count(studies[s]["features"][name]) for s in seeds],
-                [len(studies[s]["features"][name]) for s in seeds])
+    def counts(name: str, count=selective_count) -> tuple[list[int], list[int]]:
+        feats = [studies[s]["features"][name] for s in seeds]
+        return [count(f) for f in feats], [len(f) for f in feats]
 
-    (tr, n), (rd, _), (rd2, _), (gr, _), (rd_e, _), (rd2_e, _) = (counts(k) for k in (
-        "trained D", "random D", "second random D (control)", "trained D, plain gradient", "random D, image edges",
-        "second random D, image edges"))
+    (tr, n), (rd, _), (rd2, _), (gr, _) = (counts(k) for k in (
+        "trained D", "random D", "second random D (control)", "trained D, plain gradient"))
+    (rd_e, _), (wt_e, _), (tr_e, _) = (counts(k, beyond_edges_count) for k in (
+        "random D", "random D, randomly weighted edges", "trained D"))
     pct = lambda c: f"{np.mean(c) / n[0]:.0%} ({', '.join(map(str, c))} of {n[0]} per seed)"
     positive = {}
     if detector:  # the segmenter's maps against each seed's random D
@@ -156,23 +165,25 @@ def claims_over_seeds(studies: dict[int, dict], data: str, has_boxes: bool = Tru
         baseline=f"the same D at its initial random weights: {pct(rd)}; trained D's plain gradient: {pct(gr)}",
         values={"trained": tr, "random": rd, "second_random": rd2, "gradient": gr, "n_features": n})
     negative = {}
-    if detector_edges:  # the segmenter's class maps discriminate objects by construction: the rule must say no
-        # one measurement: no training seed enters the segmenter's maps or their images' edges, so it reads as one,
-        # not as every seed passing with a zero-width interval
-        det, det_e, m = selective_count(detector), selective_count(detector_edges), len(detector)
-        negative = {"the object segmenter's class maps vs their images' edges": (
-            rules.little_discrimination([det], [det_e], [m]), f"selective {det} vs {det_e} of {m}; one measurement "
+    if detector:  # the segmenter's class maps discriminate objects by construction: the rule must say no
+        # one measurement: no training seed enters the segmenter's maps, so it reads as one, not as every seed
+        # passing with a zero-width interval
+        det_e, m = beyond_edges_count(detector), len(detector)
+        negative = {"the object segmenter's class maps": (
+            rules.little_discrimination([det_e], [m]), f"selective beyond edges {det_e} of {m}; one measurement "
             "(no training seed enters it)")}
     little = Claim.decided(
-        rules.little_discrimination(rd, rd_e, n), negative,
-        {"image edges of a second random D's top images vs the random D's": (
-            rules.little_discrimination(rd2_e, rd_e, n), f"selective {pct(rd2_e)}")},
+        rules.little_discrimination(rd_e, n), negative,
+        {"the random D's top images' edges under a smooth random weighting": (
+            rules.little_discrimination(wt_e, n), f"selective beyond edges {pct(wt_e)}")},
         no_negative="no object segmenter was given", section="6.2",
         claim="random filters show little to no discrimination", data=data, seeds=seeds,
         paper="Fig. 5 (right): the same features of a D with random filters show little to no discrimination",
-        ours=f"object-selective features of D at random weights: {pct(rd)}",
-        baseline=f"image edges of the same top images: {pct(rd_e)}; trained D: {pct(tr)}",
-        values={"random": rd, "random_edges": rd_e, "trained": tr, "n_features": n})
+        ours=f"features of D at random weights whose saliency concentrates on one object class beyond its top "
+             f"images' edge energy there: {pct(rd_e)}",
+        baseline=f"beyond the class's area instead: {pct(rd)}; trained D beyond edges: {pct(tr_e)}",
+        values={"random_beyond_edges": rd_e, "weighted_edges": wt_e, "trained_beyond_edges": tr_e, "random": rd,
+                "n_features": n})
     return [fires, little]
 
 
@@ -220,14 +231,11 @@ def run(P) -> dict:
         if boxes is not None:
             at[seed] = snapshot_counts(run, P, images, boxes, len(classes))
     detector = None
-    if boxes is not None:  # the positive control: features that mark objects by construction, measured the same way
+    if boxes is not None:  # the controls: features that mark objects by construction, measured the same way
         net = DetectorFeatures(P.detector(P.model)).eval()
         detector = feature_study(net, images, boxes, len(classes), top=P.top, method="guided backprop")
-        detector_edges = feature_study(net, images, boxes, len(classes), top=P.top, method="image edges")
     return {"images": images, "classes": classes, "has_boxes": boxes is not None, "studies": studies, "at": at,
-            "final_seen": images_seen(state),
-            "detector": detector, "detector_edges": detector_edges if boxes is not None else None,
-            "record": {}}
+            "final_seen": images_seen(state), "detector": detector, "record": {}}
 
 
 def figures(study: dict, P) -> dict:
@@ -239,8 +247,7 @@ def figures(study: dict, P) -> dict:
 def tables(study: dict, P) -> dict:
     """Object-selective features per net, and the cascading randomisation check with its one-sentence reading."""
     studies = study["studies"]
-    return {"selectivity": selectivity_table(studies, study["classes"], study.get("detector"),
-                                             study.get("detector_edges")),
+    return {"selectivity": selectivity_table(studies, study["classes"], study.get("detector")),
             "randomisation": randomisation_table(studies) + "\n\n" + randomisation_summary(studies)}
 
 
@@ -249,7 +256,6 @@ def claims(study: dict, P) -> list[Claim]:
     segmenter reads no sample here, its class maps are a control whose object selectivity the ground-truth boxes
     measure on real images, so whether it sees objects in failure images bears on nothing these claims read."""
     read = claims_over_seeds(study["studies"], P.data(P.model), has_boxes=study["has_boxes"],
-                             detector=study.get("detector"), detector_edges=study.get("detector_edges"),
-                             at=study.get("at"), final_seen=study.get("final_seen"))
+                             detector=study.get("detector"), at=study.get("at"), final_seen=study.get("final_seen"))
     scorer = "the held-out images' ground-truth boxes (segmenter a: the controls' class maps)"  # issue 25
     return [replace(c, scorer=scorer) for c in read]

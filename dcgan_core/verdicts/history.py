@@ -390,6 +390,20 @@ CHANGES = (
            "pairings can disagree (the claim then reads inconclusive while its panel shows one pairing's rule). No "
            "verdict changes with this row",
            lambda c: False, fingerprint="e5db9891d0aa499a"),
+    Change("2026-12-06", "issue 24", "rule: Sec. 6.2 little discrimination, read beyond the images' edges",
+           "the random D's share of features object-selective beyond their boxes' area at most 10 points above the "
+           "share of edge maps of the same top images; positive control: edge maps of a second random D's top "
+           "images; negative control: the object segmenter's class maps against their images' edges",
+           "at most 10% of the random D's features object-selective beyond the share of their top images' edge "
+           "energy in the class's boxes (the same t-test per feature, that share in place of the area); positive "
+           "control: the same edges under a smooth random weighting (`saliency.weighted_edges`: maps that know no "
+           "object); negative control: the object segmenter's class maps, one measurement",
+           "seen in the results: the old rule could not say no. Edge maps sit at the ceiling (object-selective beyond "
+           "area for 128 of 128 features in every book), so no map's share can exceed theirs by 10 points: the "
+           "segmenter's class maps, objects by construction, passed it, and the claim read inconclusive in every "
+           "build (seeds 0-2 and 3-5, ca5fc68, AVX-512 EPYC). Reading each map against the edge energy of its own "
+           "images removes the ceiling; the threshold's value is unchanged",
+           _code("little_discrimination"), lambda c: "inconclusive", fingerprint="d99b2e02957321ac"),
 )
 RULES_VERSION = len(CHANGES)
 

@@ -100,14 +100,16 @@ def test_tables_claims_and_figures(studies, data):
     t = over[0].trend  # issue 27: the earlier snapshots' counts against the same random D
     assert list(t["images"]) == [100, 500, 1000] and t["means"][0] < t["means"][1] == t["means"][2]
     assert over[1].trend is None  # random filters do not change with training
-    feats = studies[0]["features"]
-    with_segmenter = GB.claims_over_seeds(studies, "stand-in rooms", detector=feats["trained D"],
-                                          detector_edges=feats["random D, image edges"])
+    with_segmenter = GB.claims_over_seeds(studies, "stand-in rooms", detector=studies[0]["features"]["trained D"])
     control = next(c for c in with_segmenter[1].controls if c["kind"] == "negative")
     # no training seed enters the segmenter's maps: one measurement, not two seeds agreeing by construction
     assert control["effect"]["n"] == 1 and control["verdict"] in ("single run", "not reproduced")
-    edges = next(c for c in with_segmenter[1].controls if c["kind"] == "positive")
-    assert edges["effect"]["n"] == len(studies) == 2  # the second random D's edge maps: one per seed
+    weighted = next(c for c in with_segmenter[1].controls if c["kind"] == "positive")
+    assert weighted["effect"]["n"] == len(studies) == 2  # the weighted edges of each seed's random D's top images
+    little = with_segmenter[1]  # read beyond the top images' edges, not beyond the boxes' area
+    assert little.values["random_beyond_edges"] == [GB.beyond_edges_count(s["features"]["random D"])
+                                                    for s in studies.values()]
+    assert little.effect["name"] == "object-selective share beyond image edges"
     assert GB.most_selective(studies[0]["features"]["trained D"], 3) == [
         f["feature"] for f in sorted(studies[0]["features"]["trained D"], key=lambda f: f["p"])[:3]]
     first, selective = GB.seed_figures(studies[0], data[0], CLASSES, n=2)
@@ -145,17 +147,16 @@ def test_the_chapter_entry_points(monkeypatch, D, data):
     for fig in figs.values():
         plots.plt.close(fig)
     tables = GB.tables(study, P)
-    assert tables["selectivity"] == GB.selectivity_table(study["studies"], CLASSES, study["detector"],
-                                                         study["detector_edges"])
+    assert tables["selectivity"] == GB.selectivity_table(study["studies"], CLASSES, study["detector"])
     assert "| object segmenter's class maps (control) |" in tables["selectivity"]
-    assert "| object segmenter's top images, image edges |" in tables["selectivity"]
+    assert "| random D, randomly weighted edges |" in tables["selectivity"]
     assert tables["randomisation"].endswith(GB.randomisation_summary(study["studies"]))
     claims = GB.claims(study, P)
     assert [c.ours for c in claims] == [c.ours for c in GB.claims_over_seeds(
-        study["studies"], "stand-in rooms", detector=study["detector"], detector_edges=study["detector_edges"])]
+        study["studies"], "stand-in rooms", detector=study["detector"])]
     assert any(c["kind"] == "positive" for c in claims[0].controls)
     assert all("segmenter a" in c.scorer for c in claims)  # every claim read with an instrument names it
-    kinds = [c["kind"] for c in claims[1].controls]  # little discrimination: edge maps pass, the segmenter fails
+    kinds = [c["kind"] for c in claims[1].controls]  # little discrimination: both controls
     assert sorted(kinds) == ["negative", "positive"]
     decided = [replace(c, verdict="reproduced", why="stand-in") for c in claims]  # the stand-ins decide nothing
     read = GB.claims_over_seeds

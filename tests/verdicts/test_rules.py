@@ -215,7 +215,7 @@ def test_dedup_memorisation_rule(before, after, expect):
 def test_rules_report_their_deciding_number_for_the_forest_plot():
     cases = [V.quality([1.0, 2.0, 3.0], BAR, [0.0] * 3), V.false_positive_share([0, 1, 0], [400] * 3),
              V.duplicates_found([0.6] * 3, [0.0] * 3), V.dedup_reduces_memorisation([0.08] * 3, [0.0] * 3),
-             V.fires_on_objects([100] * 3, [60] * 3, [128] * 3), V.little_discrimination([5] * 3, [60] * 3, [128] * 3),
+             V.fires_on_objects([100] * 3, [60] * 3, [128] * 3), V.little_discrimination([5] * 3, [128] * 3),
              V.removes_windows([0.3] * 3, [[0.1, 0.2]] * 3), V.smooth_semantic_walk([0.0] * 3, [0.7] * 3),
              V.beats([[-0.01, -0.02, -0.015, -0.012]] * 3)]
     for out in cases:
