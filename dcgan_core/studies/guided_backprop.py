@@ -63,8 +63,8 @@ def selectivity_table(studies: dict[int, dict], classes: list[str], detector: li
     """Markdown: per net, object-selective features (mean and per seed) beyond the class's area and beyond its
     images' edge energy, and the classes they concentrate on; the object segmenter's class maps (a control that
     fires on objects by construction) last."""
-    rows = ["| features of D's last conv layer | object-selective, mean | per seed | beyond image edges, mean | "
-            "per seed | energy share - area share, best class (mean) | classes (count over seeds) |",
+    rows = ["| features of D's last conv layer | object-selective beyond area, mean | per seed | beyond image edges, "
+            "mean | per seed | energy share - area share, best class (mean) | classes (count over seeds) |",
             "|---|---|---|---|---|---|---|"]
     nets = {name: [s["features"][name] for s in studies.values()] for name in NETS}
     if detector is not None:
