@@ -4,8 +4,8 @@ Per training seed: for every feature of D's last conv layer, where the guided-ba
 response falls on its most responsive held-out rooms (`instruments.saliency.feature_study`), for the trained D, the
 same D at its initial random weights (the paper's baseline), the trained D's plain gradient, a second random D (the
 control that must fail), and the random D's top images' edges, plain and under a smooth random weighting (maps that
-know no object: the positive control of "little discrimination", which each feature's saliency is read against
-the edge energy of its top images for); and the cascading randomisation check
+know no object: the positive control of "little discrimination", for which each feature's saliency is read against
+the edge energy of its own top images); and the cascading randomisation check
 (`instruments.saliency.randomisation_check`).
 """
 
