@@ -188,3 +188,11 @@ def test_image_edges_mark_the_edges_of_the_image():
     e = image_edges(images)
     assert e.shape == images.shape and e[:, :, :, 7:9].min() > 0
     assert e[:, :, :, :6].max() == 0 and e[:, :, :, 10:].max() == 0  # flat regions: no energy
+
+
+def test_an_image_s_edges_do_not_depend_on_the_images_beside_it():
+    images = np.random.default_rng(0).integers(0, 256, (5, 3, 16, 16), dtype=np.uint8)
+    alone = np.concatenate([saliency.image_edges(images[i:i + 1]) for i in range(len(images))])
+    np.testing.assert_allclose(saliency.image_edges(images), alone, rtol=1e-6)  # no smoothing across images
+    flat = np.full((1, 3, 16, 16), 90, np.uint8)
+    assert saliency.image_edges(np.concatenate([flat, images[:1]]))[0].max() == 0  # a flat image has no edges
