@@ -404,6 +404,15 @@ CHANGES = (
            "build (seeds 0-2 and 3-5, ca5fc68, AVX-512 EPYC). Reading each map against the edge energy of its own "
            "images removes the ceiling; the threshold's value is unchanged",
            _code("little_discrimination"), lambda c: "inconclusive", fingerprint="d99b2e02957321ac"),
+    Change("2026-12-06", "issue 24", "instrument: image edges, Sec. 6.2's baseline",
+           "ndimage.sobel over the (N, C, H, W) batch, which also smooths across images and colour channels",
+           "each image's and channel's Sobel edges alone (`saliency.image_edges`, a 3x3 kernel on the last two axes)",
+           "a bug found in review, after the first books under the row above: an image's edge map mixed in its "
+           "neighbours'. Under the old edges the rule read borderline on both seed sets (9% [3%, 15%] and 8% [4%, "
+           "11%] beyond edges, cpu, 65db244); with each image's own edges 4% on both, reproduced",
+           _code("little_discrimination"),
+           not_recomputable="the old edge maps are not in results.json; the old readings are in this row",
+           fingerprint="d99b2e02957321ac"),
 )
 RULES_VERSION = len(CHANGES)
 
